@@ -1,0 +1,1 @@
+"""The homelab as one Pulumi program: typed config, then one ComponentResource per layer."""

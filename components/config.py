@@ -1,0 +1,434 @@
+"""The homelab's stack configuration: one typed model, validated before any resource is registered.
+
+Config lives under the ``homelab:`` namespace of ``Pulumi.<stack>.yaml`` as a few structured keys
+(``role``, ``cluster``, ``nodes``, ``versions``) plus one top-level key per secret. ``load_config`` reads
+them from the Pulumi runtime, ``parse_config`` validates them; every problem becomes a ``ConfigIssue`` that
+names the key path (``homelab:nodes[2].ip``) and says how to fix it. Components receive the validated
+model and never call ``pulumi.Config`` themselves.
+"""
+
+import ipaddress
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+import pulumi
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    ValidationError,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import core_schema
+
+from components import versions
+from components.boards import BOARDS, Architecture
+from components.quantities import cpu_millicores, memory_mib
+
+NAMESPACE = "homelab"
+Role = Literal["platform", "lab"]
+
+
+class Secret:
+    """A secret config value. It never prints, and it only ever leaves as a secret ``pulumi.Output``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return "Secret('[secret]')"
+
+    __str__ = __repr__
+
+    def output(self) -> pulumi.Output[str]:
+        return pulumi.Output.secret(self._value)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls,
+            core_schema.str_schema(min_length=1),
+            serialization=core_schema.plain_serializer_function_ser_schema(repr),
+        )
+
+
+def _fixable(problem: str, fix: str) -> ValueError:
+    return ValueError(f"{problem} — fix: {fix}")
+
+
+def _dns_label(value: str) -> str:
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", value):
+        raise _fixable(f"{value!r} is not a DNS label", "use 1-63 lowercase letters, digits and '-'")
+    return value
+
+
+def _semver(value: str) -> str:
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", value):
+        raise _fixable(f"{value!r} is not a pinned version", "write it as vMAJOR.MINOR.PATCH, e.g. v1.12.12")
+    return value
+
+
+def _cpu(value: str) -> str:
+    cpu_millicores(value)
+    return value
+
+
+def _memory(value: str) -> str:
+    memory_mib(value)
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+Version = Annotated[str, AfterValidator(_semver)]
+CpuQuantity = Annotated[str, AfterValidator(_cpu)]
+MemoryQuantity = Annotated[str, AfterValidator(_memory)]
+DiskSize = Annotated[str, Field(pattern=r"^[0-9]+(MiB|GiB|TiB|MB|GB|TB)$")]
+
+
+class StrictModel(BaseModel):
+    """Config models: camelCase keys as in the YAML, unknown keys rejected, immutable once validated."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
+    )
+
+
+class Node(StrictModel):
+    """One physical machine of the inventory."""
+
+    name: DnsLabel
+    ip: ipaddress.IPv4Address
+    role: Literal["controlplane", "worker"]
+    board: str
+    arch: Architecture
+    install_disk: str = Field(pattern=r"^/dev/[a-z0-9/]+$")
+    # Disk for the storage layer's user volume; the install disk when the node has only one SSD.
+    storage_disk: str | None = Field(default=None, pattern=r"^/dev/[a-z0-9/]+$")
+    zone: DnsLabel
+
+    @field_validator("board")
+    @classmethod
+    def _known_board(cls, board: str) -> str:
+        if board not in BOARDS:
+            raise _fixable(f"unknown board {board!r}", f"use one of {', '.join(sorted(BOARDS))}")
+        return board
+
+    @property
+    def storage_on_install_disk(self) -> bool:
+        return self.storage_disk in (None, self.install_disk)
+
+
+class Reservation(StrictModel):
+    cpu: CpuQuantity
+    memory: MemoryQuantity
+
+
+class KubeletReservations(StrictModel):
+    """What kubelet keeps back from pods on every node (Talos services, etcd, kubelet itself)."""
+
+    system: Reservation = Reservation(cpu="250m", memory="768Mi")
+    kube: Reservation = Reservation(cpu="250m", memory="256Mi")
+    eviction_memory: MemoryQuantity = "256Mi"
+
+
+class AddressRange(StrictModel):
+    start: ipaddress.IPv4Address
+    stop: ipaddress.IPv4Address
+
+    def addresses(self) -> range:
+        return range(int(self.start), int(self.stop) + 1)
+
+
+class StorageVolume(StrictModel):
+    """The Talos user volume the storage layer writes to, on each node's SSD."""
+
+    name: DnsLabel = "storage"
+    min_size: DiskSize = "100GiB"
+    # When the user volume shares the install disk, Talos' EPHEMERAL volume must stop growing at this size.
+    ephemeral_max_size: DiskSize = "64GiB"
+
+
+class ClusterSettings(StrictModel):
+    """The infrastructure Kubernetes cluster on the bare-metal nodes."""
+
+    name: DnsLabel = "homelab"
+    subnet: ipaddress.IPv4Network
+    vip: ipaddress.IPv4Address
+    load_balancer_range: AddressRange
+    reserved: KubeletReservations = KubeletReservations()
+    storage_volume: StorageVolume = StorageVolume()
+    allow_scheduling_on_control_planes: bool = True
+
+    @property
+    def endpoint(self) -> str:
+        return f"https://{self.vip}:6443"
+
+
+class Versions(StrictModel):
+    """Pinned versions; defaults come from ``components.versions``."""
+
+    talos: Version = versions.TALOS
+    kubernetes: Version = versions.KUBERNETES
+
+    @property
+    def talos_minor(self) -> str:
+        return ".".join(self.talos.lstrip("v").split(".")[:2])
+
+
+class Secrets(StrictModel):
+    """Secret config values, each its own top-level key set with ``pulumi config set --secret``."""
+
+    storage_root_password: Secret | None = None
+    grafana_admin_password: Secret | None = None
+
+
+# Secrets each role cannot run without.
+REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
+    "platform": ("storage_root_password", "grafana_admin_password"),
+    "lab": (),
+}
+
+
+class HomelabConfig(StrictModel):
+    """Everything one stack of the homelab is built from."""
+
+    role: Role
+    cluster: ClusterSettings | None = None
+    nodes: tuple[Node, ...] = ()
+    versions: Versions = Versions()
+    prod_stack: str = Field(default="organization/homelab/prod", pattern=r"^[\w.-]+/[\w.-]+/[\w.-]+$")
+    secrets: Secrets = Secrets()
+
+    @property
+    def control_planes(self) -> tuple[Node, ...]:
+        return tuple(node for node in self.nodes if node.role == "controlplane")
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    key: str
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.problem}\n    fix: {self.fix}"
+
+
+class ConfigError(Exception):
+    """The stack config is invalid; ``issues`` says where and how to fix each problem."""
+
+    def __init__(self, stack: str, issues: list[ConfigIssue]) -> None:
+        self.stack = stack
+        self.issues = issues
+        lines = "\n".join(f"  - {issue}" for issue in issues)
+        super().__init__(f"Pulumi.{stack}.yaml has {len(issues)} config problem(s):\n{lines}")
+
+    @property
+    def keys(self) -> list[str]:
+        return [issue.key for issue in self.issues]
+
+
+_SECRET_FIELDS = {to_camel(name): name for name in Secrets.model_fields}
+
+
+def _key_path(loc: Iterable[int | str]) -> str:
+    parts = list(loc)
+    if parts[:1] == ["secrets"] and len(parts) > 1:
+        parts = parts[1:]
+    path = f"{NAMESPACE}:{parts[0]}" if parts else NAMESPACE
+    for part in parts[1:]:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The config model that sits at ``loc`` (to list the keys allowed there)."""
+    model: type[BaseModel] = HomelabConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = {field.alias or name: field for name, field in model.model_fields.items()}
+        if part not in fields:
+            return None
+        annotation = fields[part].annotation
+        candidates = [annotation, *get_args(annotation)]
+        candidates += [inner for candidate in candidates if get_origin(candidate) for inner in get_args(candidate)]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            return None
+        model = nested[0]
+    return model
+
+
+def _issue_from_pydantic(error: Any, stack: str) -> ConfigIssue:
+    loc = tuple(error["loc"])
+    key = _key_path(loc)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        allowed = sorted(f.alias or n for n, f in parent.model_fields.items()) if parent else []
+        if loc[:1] == ("secrets",):
+            allowed = sorted(_SECRET_FIELDS)
+        return ConfigIssue(key, "unknown key", f"remove it or correct its spelling; allowed here: {', '.join(allowed)}")
+    if kind == "missing":
+        return ConfigIssue(key, "required key is missing", f"add `{key}` to Pulumi.{stack}.yaml")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if " — fix: " in message:
+        problem, fix = message.split(" — fix: ", 1)
+        return ConfigIssue(key, problem, fix)
+    return ConfigIssue(key, f"{message} (got {error.get('input')!r})", "see the config reference in README.md")
+
+
+def _check_nodes(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:
+    if config.role != "platform":
+        if config.nodes or config.cluster:
+            yield ConfigIssue(f"{NAMESPACE}:nodes", "only the platform (prod) stack owns bare metal",
+                              f"remove `homelab:nodes` and `homelab:cluster` from Pulumi.{stack}.yaml")
+        return
+    if config.cluster is None:
+        yield ConfigIssue(f"{NAMESPACE}:cluster", "required key is missing for role platform",
+                          f"add `homelab:cluster` (subnet, vip, loadBalancerRange) to Pulumi.{stack}.yaml")
+        return
+    cluster = config.cluster
+    if not config.nodes:
+        yield ConfigIssue(f"{NAMESPACE}:nodes", "the platform stack needs at least one node",
+                          "list the machines under `homelab:nodes`")
+        return
+    for field, label in (("name", "name"), ("ip", "IP address")):
+        counts = Counter(getattr(node, field) for node in config.nodes)
+        for index, node in enumerate(config.nodes):
+            if counts[getattr(node, field)] > 1:
+                yield ConfigIssue(f"{NAMESPACE}:nodes[{index}].{field}",
+                                  f"{label} {getattr(node, field)} is used by more than one node",
+                                  f"give every node its own {label}")
+    control_planes = len(config.control_planes)
+    if control_planes % 2 == 0:
+        yield ConfigIssue(f"{NAMESPACE}:nodes", f"{control_planes} control-plane nodes: etcd needs an odd number",
+                          "set `role: controlplane` on 1, 3 or 5 nodes and `role: worker` on the rest")
+    talos = tuple(int(p) for p in config.versions.talos.lstrip("v").split("."))
+    for index, node in enumerate(config.nodes):
+        board = BOARDS[node.board]
+        key = f"{NAMESPACE}:nodes[{index}]"
+        if node.ip not in cluster.subnet:
+            yield ConfigIssue(f"{key}.ip", f"{node.ip} is outside the node subnet {cluster.subnet}",
+                              f"use an address inside {cluster.subnet} or change `homelab:cluster.subnet`")
+        if node.ip == cluster.vip:
+            yield ConfigIssue(f"{key}.ip", f"{node.ip} is the control-plane VIP",
+                              "give the node its own address; the VIP floats between control planes")
+        if int(node.ip) in cluster.load_balancer_range.addresses():
+            yield ConfigIssue(f"{key}.ip", f"{node.ip} is inside the LoadBalancer range",
+                              "move the node or shrink `homelab:cluster.loadBalancerRange`")
+        if node.arch != board.arch:
+            yield ConfigIssue(f"{key}.arch", f"board {board.id} is {board.arch}, not {node.arch}",
+                              f"set `arch: {board.arch}` or correct `board`")
+        min_talos = tuple(int(p) for p in board.min_talos.split("."))
+        if talos < min_talos:
+            yield ConfigIssue(f"{key}.board", f"{board.description} needs Talos >= {board.min_talos}, "
+                              f"the stack pins {config.versions.talos}",
+                              "use a supported board, or raise `homelab:versions.talos` once the program supports it")
+
+
+def _check_cluster(config: HomelabConfig) -> Iterable[ConfigIssue]:
+    cluster = config.cluster
+    if cluster is None:
+        return
+    key = f"{NAMESPACE}:cluster"
+    if cluster.vip not in cluster.subnet:
+        yield ConfigIssue(f"{key}.vip", f"{cluster.vip} is outside the node subnet {cluster.subnet}",
+                          f"pick a free address inside {cluster.subnet}")
+    lb = cluster.load_balancer_range
+    if int(lb.start) > int(lb.stop):
+        yield ConfigIssue(f"{key}.loadBalancerRange", f"start {lb.start} is after stop {lb.stop}",
+                          "swap start and stop")
+    elif lb.start not in cluster.subnet or lb.stop not in cluster.subnet:
+        yield ConfigIssue(f"{key}.loadBalancerRange", f"{lb.start}-{lb.stop} is not inside {cluster.subnet}",
+                          "use free LAN addresses outside your DHCP pool")
+    elif int(cluster.vip) in lb.addresses():
+        yield ConfigIssue(f"{key}.vip", f"the VIP {cluster.vip} is inside the LoadBalancer range",
+                          "move the VIP or the range so they do not overlap")
+
+
+def _check_versions(config: HomelabConfig) -> Iterable[ConfigIssue]:
+    if config.versions.talos_minor not in versions.SUPPORTED_TALOS_MINORS:
+        yield ConfigIssue(f"{NAMESPACE}:versions.talos",
+                          f"Talos {config.versions.talos} is not supported by this program's machine config",
+                          f"pin a Talos {' or '.join(versions.SUPPORTED_TALOS_MINORS)}.x release, e.g. {versions.TALOS}")
+    kube_minor = ".".join(config.versions.kubernetes.lstrip("v").split(".")[:2])
+    supported = versions.KUBERNETES_MINORS_BY_TALOS.get(config.versions.talos_minor, ())
+    if supported and kube_minor not in supported:
+        yield ConfigIssue(f"{NAMESPACE}:versions.kubernetes",
+                          f"Kubernetes {config.versions.kubernetes} does not run on Talos {config.versions.talos_minor}",
+                          f"pin Kubernetes {supported[0]}-{supported[-1]}.x, e.g. {versions.KUBERNETES}")
+
+
+def _check_secrets(config: HomelabConfig, stack: str, secret_keys: set[str]) -> Iterable[ConfigIssue]:
+    for name in REQUIRED_SECRETS[config.role]:
+        if getattr(config.secrets, name) is None:
+            key = f"{NAMESPACE}:{to_camel(name)}"
+            yield ConfigIssue(key, f"required secret is missing for role {config.role}",
+                              f"pulumi config set --secret {key} <value> --stack {stack}")
+    for name in type(config.secrets).model_fields:
+        key = f"{NAMESPACE}:{to_camel(name)}"
+        if getattr(config.secrets, name) is not None and key not in secret_keys:
+            yield ConfigIssue(key, "a secret is stored in plain text",
+                              f"pulumi config set --secret {key} <value> --stack {stack}")
+
+
+def _check_role(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:
+    expected = "lab" if stack == "lab" or stack.startswith("exp-") else None
+    if stack == "prod":
+        expected = "platform"
+    if expected and config.role != expected:
+        yield ConfigIssue(f"{NAMESPACE}:role", f"stack {stack} must have role {expected}, not {config.role}",
+                          f"set `homelab:role: {expected}`")
+
+
+def parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Iterable[str] = ()) -> HomelabConfig:
+    """Validate the ``homelab:*`` values of one stack (keys without the namespace) or raise ConfigError."""
+    values = {key: value for key, value in raw.items() if key not in _SECRET_FIELDS}
+    values["secrets"] = {key: value for key, value in raw.items() if key in _SECRET_FIELDS}
+    try:
+        config = HomelabConfig.model_validate(values)
+    except ValidationError as error:
+        raise ConfigError(stack, [_issue_from_pydantic(e, stack) for e in error.errors()]) from None
+    issues = [
+        *_check_role(config, stack),
+        *_check_nodes(config, stack),
+        *_check_cluster(config),
+        *_check_versions(config),
+        *_check_secrets(config, stack, set(secret_keys)),
+    ]
+    if issues:
+        raise ConfigError(stack, issues)
+    return config
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi hands structured config over as JSON text; plain strings stay strings."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def load_config() -> HomelabConfig:
+    """Read and validate this stack's ``homelab:*`` config from the Pulumi runtime."""
+    from pulumi.runtime import config as runtime_config
+
+    every = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{NAMESPACE}:"
+    raw = {key[len(prefix):]: _decode(value) for key, value in every.items() if key.startswith(prefix)}
+    secret_keys = {key for key in every if runtime_config.is_config_secret(key)}
+    secret_keys |= set(runtime_config.get_config_secret_keys_env())
+    return parse_config(raw, pulumi.get_stack(), secret_keys)

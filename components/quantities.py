@@ -1,0 +1,46 @@
+"""Kubernetes resource quantities (``250m``, ``1.5``, ``512Mi``, ``2G``) as plain integers.
+
+CPU becomes millicores and memory becomes MiB: the units the capacity budget adds up.
+"""
+
+import re
+from decimal import Decimal
+
+_QUANTITY = re.compile(r"^(?P<number>[0-9]+(\.[0-9]+)?)(?P<suffix>m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
+_MEMORY_FACTORS = {
+    None: Decimal(1), "k": Decimal(10**3), "M": Decimal(10**6), "G": Decimal(10**9), "T": Decimal(10**12),
+    "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40),
+}
+_MIB = Decimal(2**20)
+
+
+def _match(text: str) -> re.Match[str]:
+    match = _QUANTITY.match(str(text).strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a Kubernetes quantity (examples: 250m, 2, 512Mi, 1Gi)")
+    return match
+
+
+def cpu_millicores(text: str | int | float) -> int:
+    """``"250m"`` → 250, ``"2"`` → 2000."""
+    match = _match(str(text))
+    number, suffix = Decimal(match["number"]), match["suffix"]
+    if suffix == "m":
+        return int(number)
+    if suffix is not None:
+        raise ValueError(f"{text!r} is not a CPU quantity (examples: 250m, 1, 1.5)")
+    return int(number * 1000)
+
+
+def memory_mib(text: str | int | float) -> int:
+    """``"512Mi"`` → 512, ``"1Gi"`` → 1024, ``"1G"`` → 953 (rounded up)."""
+    match = _match(str(text))
+    if match["suffix"] == "m":
+        raise ValueError(f"{text!r} is not a memory quantity (examples: 512Mi, 1Gi)")
+    number_bytes = Decimal(match["number"]) * _MEMORY_FACTORS[match["suffix"]]
+    return int(-(-number_bytes // _MIB))
+
+
+def format_mib(mib: int) -> str:
+    """512 → ``"512Mi"``; whole GiB as ``"2Gi"``."""
+    return f"{mib // 1024}Gi" if mib % 1024 == 0 and mib else f"{mib}Mi"

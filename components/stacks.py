@@ -1,0 +1,51 @@
+"""Which layers a stack's role builds, and what the stack exports.
+
+``platform`` (prod): the bare-metal Talos cluster and everything on it. ``lab`` (lab and every ``exp-*``
+stack): only what runs on prod's infrastructure cluster, reached through a StackReference to prod.
+"""
+
+import pulumi
+
+from components.cluster_provider import cluster_provider
+from components.config import ConfigError, HomelabConfig, load_config
+from components.metal import TalosCluster, TalosClusterArgs
+
+# The Kubernetes provider of the infrastructure cluster has this name in every stack.
+INFRASTRUCTURE = "infrastructure"
+
+
+def build_platform(config: HomelabConfig) -> None:
+    assert config.cluster is not None  # guaranteed by validation for role platform
+    metal = TalosCluster(
+        config.cluster.name,
+        TalosClusterArgs(cluster=config.cluster, nodes=config.nodes, versions=config.versions,
+                         protect=pulumi.get_stack() == "prod"),
+    )
+    cluster_provider(INFRASTRUCTURE, config.cluster.name, metal.kubeconfig)
+    pulumi.export("infrastructureClusterName", config.cluster.name)
+    pulumi.export("kubernetesEndpoint", metal.endpoint)
+    pulumi.export("kubeconfig", metal.kubeconfig)
+    pulumi.export("talosconfig", metal.talosconfig)
+    pulumi.export("nodes", {node.name: {"ip": str(node.ip), "role": node.role, "board": node.board,
+                                        "zone": node.zone} for node in config.nodes})
+    pulumi.export("versions", config.versions.model_dump(by_alias=True))
+
+
+def build_lab(config: HomelabConfig) -> None:
+    prod = pulumi.StackReference(config.prod_stack)
+    cluster_name = prod.require_output("infrastructureClusterName")
+    kubeconfig = pulumi.Output.secret(prod.require_output("kubeconfig"))
+    cluster_provider(INFRASTRUCTURE, cluster_name, kubeconfig)
+    pulumi.export("infrastructureClusterName", cluster_name)
+
+
+BUILDERS = {"platform": build_platform, "lab": build_lab}
+
+
+def main() -> None:
+    """The program `pulumi up` runs: validate the whole config first, then build the stack's role."""
+    try:
+        config = load_config()
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from error
+    BUILDERS[config.role](config)

@@ -1,0 +1,21 @@
+"""Every pinned version of the homelab, in one place.
+
+Stack config may override any of them (``homelab:versions``); the defaults here are what CI tests and what
+Renovate bumps (the ``# renovate:`` comments name each upstream). Talos stays on 1.12.x for bare metal and
+guest clusters alike: the Cluster API Talos control-plane provider supports Talos <= 1.12, and 1.13 moves
+hostname, kubelet and install settings into separate config documents (see FIELD-NOTES).
+"""
+
+from typing import Final
+
+# renovate: datasource=github-releases depName=siderolabs/talos
+TALOS: Final = "v1.12.12"
+# The Kubernetes release Talos 1.12.12 ships by default.
+# renovate: datasource=github-releases depName=kubernetes/kubernetes
+KUBERNETES: Final = "v1.35.8"
+
+# Talos minor versions this program's machine-config patches are written for.
+SUPPORTED_TALOS_MINORS: Final = ("1.12",)
+
+# Kubernetes minors each supported Talos minor can run (Talos support matrix).
+KUBERNETES_MINORS_BY_TALOS: Final = {"1.12": ("1.30", "1.31", "1.32", "1.33", "1.34", "1.35")}

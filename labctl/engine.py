@@ -1,0 +1,176 @@
+"""Run the real homelab program under Pulumi's mock engine and record everything it registers.
+
+``MockMonitor`` keeps only what the mocks return; this monitor also keeps what a reader of ``pulumi up``
+cares about — parent, provider, dependencies, protect, and the inputs exactly as the SDK serialized them,
+secret markers included, so secrets can be redacted by what Pulumi knows rather than by guessing.
+"""
+
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import ROOT, SETTINGS
+from pulumi.runtime.stack import run_in_stack, run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+_SIG = rpc._special_sig_key
+_SIGNATURES = {
+    rpc._special_secret_sig: "secret",
+    rpc._special_resource_sig: "resource",
+    rpc._special_asset_sig: "asset",
+    rpc._special_archive_sig: "archive",
+    rpc._special_output_value_sig: "output",
+}
+
+
+def plain(value: Any) -> Any:
+    """Wire values → readable JSON: secrets redacted, unknowns marked, whole floats back to ints."""
+    if isinstance(value, dict):
+        kind = _SIGNATURES.get(value.get(_SIG, ""))
+        if kind == "secret":
+            return SECRET
+        if kind == "resource":
+            return {"resource": value.get("urn")}
+        if kind == "output":
+            return SECRET if value.get("secret") else plain(value.get("value", UNKNOWN))
+        if kind in ("asset", "archive"):
+            return {kind: value.get("path") or value.get("uri") or "[inline]"}
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == rpc.UNKNOWN:
+        return UNKNOWN
+    return value
+
+
+def _struct(message: Any) -> dict[str, Any]:
+    return json_format.MessageToDict(message) if message is not None else {}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource as the engine would receive it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    dependencies: tuple[str, ...]
+    protect: bool
+    inputs: dict[str, Any]
+    read: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "custom": self.custom,
+            "parent": self.parent,
+            "provider": self.provider,
+            "dependencies": list(self.dependencies),
+            "protect": self.protect,
+            "read": self.read,
+            "inputs": self.inputs,
+        }
+
+
+@dataclass(frozen=True)
+class Invocation:
+    token: str
+    args: dict[str, Any]
+
+
+@dataclass
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A MockMonitor that remembers the whole registration request, not only the mocked state."""
+
+    mocks: pulumi_mocks.Mocks
+    registrations: list[Registration] = field(default_factory=list)
+    invocations: list[Invocation] = field(default_factory=list)
+    stack_outputs: dict[str, Any] = field(default_factory=dict)
+    raw_stack_outputs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.mocks)
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(Registration(
+                urn=response.urn, type=request.type, name=request.name, custom=bool(request.custom),
+                parent=request.parent, provider=request.provider, dependencies=tuple(request.dependencies),
+                protect=bool(request.protect), inputs=plain(_struct(request.object)),
+            ))
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802
+        response = super().ReadResource(request)
+        self.registrations.append(Registration(
+            urn=response.urn, type=request.type, name=request.name, custom=True, parent=request.parent,
+            provider=request.provider, dependencies=tuple(request.dependencies), protect=False,
+            inputs=plain(_struct(request.properties)), read=True,
+        ))
+        return response
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802
+        self.invocations.append(Invocation(request.tok, _struct(request.args)))
+        return super().Invoke(request)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        if "::pulumi:pulumi:Stack::" in request.urn:
+            self.raw_stack_outputs = _struct(request.outputs)
+            self.stack_outputs = plain(self.raw_stack_outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+@contextmanager
+def _project_root(directory: Path) -> Iterator[None]:
+    """Pulumi runs programs from the project directory; relative paths in the program rely on it."""
+    previous = Path.cwd()
+    os.chdir(directory)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def run_program(
+    program: Callable[[], None],
+    *,
+    mocks: pulumi_mocks.Mocks,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: list[str],
+    project_dir: Path,
+    project: str = "homelab",
+) -> RecordingMonitor:
+    """Run ``program`` once, in a fresh mock runtime, the way the Python language host runs ``__main__``."""
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config), secret_keys)
+    SETTINGS.outputs.clear()
+    # set_mocks starts a root stack of its own; the program's stack, as in `pulumi up`, replaces it.
+    ROOT.set(None)
+    with _project_root(project_dir):
+        _sync_await(run_pulumi_func(lambda: run_in_stack(program)))
+    return monitor
+
+
+def dumps(data: Any) -> str:
+    """Deterministic JSON for files a person diffs."""
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,111 @@
+"""What the providers would answer, offline: ids, computed outputs and invoke results.
+
+Every value a real provider would produce as a secret (keys, certificates, kubeconfigs, machine configs)
+comes back as a recognisable canary, ``SYNTH-CANARY:<where>``, so a test can prove none of them is ever
+written in clear. Everything else is realistic enough for the program to build on (content-addressed
+schematic ids, installer image references, stack-reference outputs).
+"""
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.runtime.rpc import is_rpc_secret
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
+
+CANARY = "SYNTH-CANARY"
+PLACEHOLDER = "SYNTH-PLACEHOLDER"
+IMAGE_FACTORY = "factory.talos.dev"
+
+
+def canary(where: str) -> str:
+    return f"{CANARY}:{where}"
+
+
+def _pem_pair(where: str) -> dict[str, str]:
+    return {"cert": canary(f"{where}.cert"), "key": canary(f"{where}.key")}
+
+
+def _talos_secrets(name: str) -> dict[str, Any]:
+    return {
+        "machineSecrets": {
+            "certs": {
+                "etcd": _pem_pair(f"{name}.etcd"),
+                "k8s": _pem_pair(f"{name}.k8s"),
+                "k8sAggregator": _pem_pair(f"{name}.k8sAggregator"),
+                "k8sServiceaccount": {"key": canary(f"{name}.k8sServiceaccount.key")},
+                "os": _pem_pair(f"{name}.os"),
+            },
+            "cluster": {"id": canary(f"{name}.cluster.id"), "secret": canary(f"{name}.cluster.secret")},
+            "secrets": {
+                "bootstrapToken": canary(f"{name}.bootstrapToken"),
+                "secretboxEncryptionSecret": canary(f"{name}.secretboxEncryptionSecret"),
+            },
+            "trustdinfo": {"token": canary(f"{name}.trustdinfo.token")},
+        },
+        "clientConfiguration": {
+            "caCertificate": canary(f"{name}.client.ca"),
+            "clientCertificate": canary(f"{name}.client.cert"),
+            "clientKey": canary(f"{name}.client.key"),
+        },
+    }
+
+
+class HomelabMocks(Mocks):
+    """Provider answers for synth and tests. ``stack_outputs`` feeds StackReferences by stack name."""
+
+    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.stack_outputs = {name: dict(outputs) for name, outputs in (stack_outputs or {}).items()}
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = dict(args.inputs)
+        resource_id = f"{args.name}-id"
+        if args.typ == "pulumi:pulumi:StackReference":
+            referenced = state.get("name", args.name)
+            outputs = self.stack_outputs.get(referenced, {})
+            secret_names = sorted(key for key, value in outputs.items() if is_rpc_secret(value))
+            return referenced, {"name": referenced, "outputs": outputs, "secretOutputNames": secret_names}
+        if args.typ == "talos:machine/secrets:Secrets":
+            state.update(_talos_secrets(args.name))
+        elif args.typ == "talos:cluster/kubeconfig:Kubeconfig":
+            state["kubeconfigRaw"] = canary(f"{args.name}.kubeconfigRaw")
+            state["kubernetesClientConfiguration"] = {
+                "caCertificate": canary(f"{args.name}.ca"), "clientCertificate": canary(f"{args.name}.cert"),
+                "clientKey": canary(f"{args.name}.key"), "host": "https://kubernetes:6443",
+            }
+        elif args.typ == "talos:imageFactory/schematic:Schematic":
+            resource_id = hashlib.sha256(str(state.get("schematic", "")).encode()).hexdigest()
+            state["id"] = resource_id
+        return resource_id, state
+
+    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        if args.token == "talos:machine/getConfiguration:getConfiguration":
+            machine_type = args.args.get("machineType", "unknown")
+            return {**args.args, "machineConfiguration": canary(f"machineConfiguration.{machine_type}")}
+        if args.token == "talos:client/getConfiguration:getConfiguration":
+            return {**args.args, "talosConfig": canary(f"talosConfig.{args.args.get('clusterName')}")}
+        if args.token == "talos:imageFactory/getUrls:getUrls":
+            return {**args.args, "urls": self._image_urls(args.args)}
+        return dict(args.args)
+
+    @staticmethod
+    def _image_urls(request: Mapping[str, Any]) -> dict[str, str]:
+        schematic, version = request.get("schematicId", ""), request.get("talosVersion", "")
+        arch, sbc = request.get("architecture", "amd64"), request.get("sbc")
+        platform = request.get("platform") or "metal"
+        base = f"https://{IMAGE_FACTORY}/image/{schematic}/{version}"
+        disk = f"{base}/{sbc}-{arch}.raw.xz" if sbc else f"{base}/{platform}-{arch}.raw.xz"
+        installer = "installer" if sbc else f"{platform}-installer"
+        return {
+            "installer": f"{IMAGE_FACTORY}/{installer}/{schematic}:{version}",
+            "installerSecureboot": f"{IMAGE_FACTORY}/{installer}-secureboot/{schematic}:{version}",
+            "diskImage": disk,
+            "diskImageSecureboot": disk.replace(".raw.xz", "-secureboot.raw.xz"),
+            "iso": f"{base}/{platform}-{arch}.iso",
+            "isoSecureboot": f"{base}/{platform}-{arch}-secureboot.iso",
+            "initramfs": f"{base}/initramfs-{arch}.xz",
+            "kernel": f"{base}/kernel-{arch}",
+            "kernelCommandLine": f"{base}/cmdline-{platform}-{arch}",
+            "pxe": f"https://pxe.{IMAGE_FACTORY}/pxe/{schematic}/{version}/{platform}-{arch}",
+            "uki": f"{base}/{platform}-{arch}-uki.efi",
+        }

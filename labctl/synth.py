@@ -1,0 +1,119 @@
+"""``labctl synth``: the real program, run offline under the mock engine, rendered to files a person reads.
+
+The stack's own ``Pulumi.<stack>.yaml`` is the config; every secret config value is replaced by a marked
+placeholder and every secret a provider would produce by a canary (``labctl.mocks``), so nothing real is
+needed and a test can prove nothing secret is written in clear. A ``lab`` or ``exp-*`` stack reads prod
+through a StackReference: synth answers it with the outputs of prod's own synth.
+"""
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components import stacks
+from components.config import NAMESPACE, REQUIRED_SECRETS, ConfigError, Secrets
+from labctl import engine
+from labctl.engine import Registration
+from labctl.mocks import PLACEHOLDER, HomelabMocks
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROD_STACK = "prod"
+_NOT_MANIFESTS = ("kubernetes:helm.sh/", "kubernetes:yaml/", "pulumi:providers:")
+
+
+def placeholder(key: str) -> str:
+    return f"{PLACEHOLDER}:{key}"
+
+
+def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The ``config:`` map of ``Pulumi.<stack>.yaml``."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path.name} not found in {project_dir}: create it or pick another stack")
+    document = yaml.safe_load(path.read_text()) or {}
+    return dict(document.get("config") or {})
+
+
+def _secret_config_keys(stack_config: Mapping[str, Any]) -> set[str]:
+    """Every secret the stack has (``secure:`` values) or its role requires."""
+    keys = {key for key, value in stack_config.items() if isinstance(value, dict) and set(value) == {"secure"}}
+    role = stack_config.get(f"{NAMESPACE}:role")
+    field_aliases = {name: field.alias or name for name, field in Secrets.model_fields.items()}
+    keys |= {f"{NAMESPACE}:{field_aliases[name]}" for name in REQUIRED_SECRETS.get(str(role), ())}
+    return keys
+
+
+def runtime_config(stack_config: Mapping[str, Any], omit: Iterable[str] = ()) -> tuple[dict[str, str], list[str]]:
+    """Stack-file config as the language host hands it over: strings, objects as JSON, secrets marked."""
+    secret_keys = sorted(_secret_config_keys(stack_config) - set(omit))
+    config = {key: value if isinstance(value, str) else json.dumps(value)
+              for key, value in stack_config.items() if key not in omit and key not in secret_keys}
+    config.update({key: placeholder(key) for key in secret_keys})
+    return config, secret_keys
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    stack: str
+    registrations: list[Registration]
+    outputs: dict[str, Any]
+    raw_outputs: dict[str, Any]
+    invocations: list[engine.Invocation]
+    placeholders: list[str]
+
+    def by_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+    def one(self, type_: str, name: str) -> Registration:
+        matches = [r for r in self.registrations if r.type == type_ and r.name == name]
+        if len(matches) != 1:
+            raise LookupError(f"expected one {type_} named {name}, found {len(matches)}")
+        return matches[0]
+
+
+def stack_reference_outputs(prod: SynthResult) -> dict[str, Any]:
+    """Prod's exports in wire form, secret markers kept, as the engine hands them to a StackReference."""
+    return dict(prod.raw_outputs)
+
+
+def synthesize(
+    stack: str,
+    *,
+    project_dir: Path = PROJECT_DIR,
+    config_overrides: Mapping[str, Any] | None = None,
+    omit: Iterable[str] = (),
+    prod_outputs: Mapping[str, Any] | None = None,
+) -> SynthResult:
+    """Run the program for ``stack`` under mocks; ``config_overrides`` replace stack-file keys (tests)."""
+    stack_config = {**read_stack_file(stack, project_dir), **(config_overrides or {})}
+    config, secret_keys = runtime_config(stack_config, omit)
+    role = stack_config.get(f"{NAMESPACE}:role")
+    references: dict[str, Mapping[str, Any]] = {}
+    if role != "platform":
+        if prod_outputs is None:
+            prod_outputs = stack_reference_outputs(synthesize(PROD_STACK, project_dir=project_dir))
+        prod_name = str(stack_config.get(f"{NAMESPACE}:prodStack", "organization/homelab/prod"))
+        references[prod_name] = prod_outputs
+    monitor = engine.run_program(
+        stacks.main, mocks=HomelabMocks(references), stack=stack, config=config,
+        secret_keys=secret_keys, project_dir=project_dir,
+    )
+    return SynthResult(
+        stack=stack,
+        registrations=sorted(monitor.registrations, key=lambda r: r.urn),
+        outputs=monitor.stack_outputs,
+        raw_outputs=monitor.raw_stack_outputs,
+        invocations=list(monitor.invocations),
+        placeholders=[placeholder(key) for key in secret_keys],
+    )
+
+
+def config_error(error: BaseException) -> ConfigError | None:
+    """The ConfigError behind the RunError the program raises for bad config, if that is what failed."""
+    while error is not None and not isinstance(error, ConfigError):
+        error = error.__cause__  # type: ignore[assignment]
+    return error
