@@ -10,7 +10,6 @@ model and never call ``pulumi.Config`` themselves.
 import ipaddress
 import json
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -304,12 +303,14 @@ def _check_nodes(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:
                           "list the machines under `homelab:nodes`")
         return
     for field, label in (("name", "name"), ("ip", "IP address")):
-        counts = Counter(getattr(node, field) for node in config.nodes)
+        first_use: dict[object, int] = {}
         for index, node in enumerate(config.nodes):
-            if counts[getattr(node, field)] > 1:
+            value = getattr(node, field)
+            if value in first_use:
                 yield ConfigIssue(f"{NAMESPACE}:nodes[{index}].{field}",
-                                  f"{label} {getattr(node, field)} is used by more than one node",
+                                  f"{label} {value} is already used by homelab:nodes[{first_use[value]}]",
                                   f"give every node its own {label}")
+            first_use.setdefault(value, index)
     control_planes = len(config.control_planes)
     if control_planes % 2 == 0:
         yield ConfigIssue(f"{NAMESPACE}:nodes", f"{control_planes} control-plane nodes: etcd needs an odd number",
@@ -400,8 +401,8 @@ def parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Iterable[str] 
         config = HomelabConfig.model_validate(values)
     except ValidationError as error:
         raise ConfigError(stack, [_issue_from_pydantic(e, stack) for e in error.errors()]) from None
-    issues = [
-        *_check_role(config, stack),
+    # A stack with the wrong role would be checked against the wrong rules: report that alone.
+    issues = list(_check_role(config, stack)) or [
         *_check_nodes(config, stack),
         *_check_cluster(config),
         *_check_versions(config),

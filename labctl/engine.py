@@ -149,6 +149,14 @@ def _project_root(directory: Path) -> Iterator[None]:
         os.chdir(previous)
 
 
+class ProgramError(Exception):
+    """The program failed under the mock engine; ``monitor`` holds whatever it registered first."""
+
+    def __init__(self, monitor: RecordingMonitor) -> None:
+        super().__init__("the program failed under the mock engine")
+        self.monitor = monitor
+
+
 def run_program(
     program: Callable[[], None],
     *,
@@ -167,7 +175,10 @@ def run_program(
     # set_mocks starts a root stack of its own; the program's stack, as in `pulumi up`, replaces it.
     ROOT.set(None)
     with _project_root(project_dir):
-        _sync_await(run_pulumi_func(lambda: run_in_stack(program)))
+        try:
+            _sync_await(run_pulumi_func(lambda: run_in_stack(program)))
+        except Exception as error:
+            raise ProgramError(monitor) from error
     return monitor
 
 

@@ -39,11 +39,13 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, An
 
 
 def _secret_config_keys(stack_config: Mapping[str, Any]) -> set[str]:
-    """Every secret the stack has (``secure:`` values) or its role requires."""
+    """Every secret the stack has (``secure:`` values) or its role requires and the file lacks."""
     keys = {key for key, value in stack_config.items() if isinstance(value, dict) and set(value) == {"secure"}}
     role = stack_config.get(f"{NAMESPACE}:role")
     field_aliases = {name: field.alias or name for name, field in Secrets.model_fields.items()}
-    keys |= {f"{NAMESPACE}:{field_aliases[name]}" for name in REQUIRED_SECRETS.get(str(role), ())}
+    required = {f"{NAMESPACE}:{field_aliases[name]}" for name in REQUIRED_SECRETS.get(str(role), ())}
+    # A required secret written in plain text stays plain, so the program can refuse it.
+    keys |= required - set(stack_config)
     return keys
 
 

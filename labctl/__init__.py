@@ -1,0 +1,1 @@
+"""labctl: the homelab's own command line — offline synth, and (with the Pulumi CLI) experiments."""

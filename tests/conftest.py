@@ -1,0 +1,65 @@
+"""Fixtures: build a stack from its real ``Pulumi.<stack>.yaml`` under a fresh mock runtime per call."""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError
+from labctl.engine import ProgramError, Registration
+from labctl.synth import SynthResult, config_error, synthesize
+
+PROD_NODES_KEY = "homelab:nodes"
+
+
+def _build(stack: str = "prod", overrides: Mapping[str, Any] | None = None, omit: Iterable[str] = (),
+           **kwargs: Any) -> SynthResult:
+    return synthesize(stack, config_overrides=overrides, omit=omit, **kwargs)
+
+
+@dataclass(frozen=True)
+class RejectedConfig:
+    error: ConfigError
+    registered: list[Registration]
+
+
+def _reject(stack: str = "prod", overrides: Mapping[str, Any] | None = None,
+            omit: Iterable[str] = ()) -> RejectedConfig:
+    with pytest.raises(ProgramError) as caught:
+        _build(stack, overrides, omit)
+    error = config_error(caught.value)
+    assert error is not None, f"expected a config error, got {caught.value.__cause__!r}"
+    return RejectedConfig(error, caught.value.monitor.registrations)
+
+
+@pytest.fixture
+def build() -> Callable[..., SynthResult]:
+    """``build(stack, overrides={...}, omit=[...])`` → every resource the real program registered."""
+    return _build
+
+
+@pytest.fixture
+def reject() -> Callable[..., RejectedConfig]:
+    """``reject(stack, overrides=...)`` → the ConfigError the program raised and what it had registered."""
+    return _reject
+
+
+@pytest.fixture(scope="session")
+def prod() -> SynthResult:
+    """The reference prod stack, built once for the read-only tests."""
+    return _build("prod")
+
+
+@pytest.fixture(scope="session")
+def lab(prod: SynthResult) -> SynthResult:
+    from labctl.synth import stack_reference_outputs
+
+    return _build("lab", prod_outputs=stack_reference_outputs(prod))
+
+
+def prod_nodes() -> list[dict[str, Any]]:
+    """A fresh copy of the reference inventory to mutate in a test."""
+    from labctl.synth import read_stack_file
+
+    return [dict(node) for node in read_stack_file("prod")[PROD_NODES_KEY]]

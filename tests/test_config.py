@@ -1,0 +1,110 @@
+"""Bad config fails before anything is registered, with one message that names the key and the fix."""
+
+from typing import Any
+
+import pytest
+
+from components.config import HomelabConfig, Secret, parse_config
+from labctl.synth import read_stack_file
+from tests.conftest import prod_nodes
+
+
+def _nodes(**changes: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reference inventory with per-index changes, e.g. ``_nodes(**{"1": {"ip": ...}})``."""
+    nodes = prod_nodes()
+    for index, change in changes.items():
+        nodes[int(index)].update(change)
+    return nodes
+
+
+def _cluster(**changes: Any) -> dict[str, Any]:
+    cluster = dict(read_stack_file("prod")["homelab:cluster"])
+    cluster.update(changes)
+    return cluster
+
+
+def _fifth_node(**fields: Any) -> list[dict[str, Any]]:
+    node = {"name": "pi-5", "ip": "192.168.10.15", "role": "worker", "board": "rpi4b-8gb", "arch": "arm64",
+            "installDisk": "/dev/sda", "zone": "zone-b"}
+    node.update(fields)
+    return [*prod_nodes(), node]
+
+
+MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
+    # (case, overrides, omitted keys, the key the error must name)
+    ("duplicate node name", {"homelab:nodes": _nodes(**{"1": {"name": "pi-1"}})}, [], "homelab:nodes[1].name"),
+    ("duplicate node ip", {"homelab:nodes": _nodes(**{"2": {"ip": "192.168.10.11"}})}, [], "homelab:nodes[2].ip"),
+    ("even control planes", {"homelab:nodes": _nodes(**{"3": {"role": "controlplane"}})}, [], "homelab:nodes"),
+    ("ip outside subnet", {"homelab:nodes": _nodes(**{"3": {"ip": "10.0.0.4"}})}, [], "homelab:nodes[3].ip"),
+    ("node on the vip", {"homelab:nodes": _nodes(**{"3": {"ip": "192.168.10.10"}})}, [], "homelab:nodes[3].ip"),
+    ("node in lb range", {"homelab:nodes": _nodes(**{"3": {"ip": "192.168.10.201"}})}, [], "homelab:nodes[3].ip"),
+    ("unknown board", {"homelab:nodes": _nodes(**{"0": {"board": "rpi3b"}})}, [], "homelab:nodes[0].board"),
+    ("arch not the board's", {"homelab:nodes": _nodes(**{"0": {"arch": "amd64"}})}, [], "homelab:nodes[0].arch"),
+    ("board needs newer talos", {"homelab:nodes": _fifth_node(board="rpi5-8gb")}, [], "homelab:nodes[4].board"),
+    ("bad node name", {"homelab:nodes": _nodes(**{"0": {"name": "Pi_1"}})}, [], "homelab:nodes[0].name"),
+    ("bad install disk", {"homelab:nodes": _nodes(**{"0": {"installDisk": "sda"}})}, [], "homelab:nodes[0].installDisk"),
+    ("unknown node key", {"homelab:nodes": _nodes(**{"0": {"ipAddress": "1.2.3.4"}})}, [],
+     "homelab:nodes[0].ipAddress"),
+    ("unknown top-level key", {"homelab:node": []}, [], "homelab:node"),
+    ("vip outside subnet", {"homelab:cluster": _cluster(vip="10.1.1.1")}, [], "homelab:cluster.vip"),
+    ("lb range reversed", {"homelab:cluster": _cluster(loadBalancerRange={"start": "192.168.10.239",
+                                                                          "stop": "192.168.10.200"})},
+     [], "homelab:cluster.loadBalancerRange"),
+    ("malformed talos version", {"homelab:versions": {"talos": "1.12"}}, [], "homelab:versions.talos"),
+    ("unsupported talos minor", {"homelab:versions": {"talos": "v1.13.9"}}, [], "homelab:versions.talos"),
+    ("kubernetes too new for talos", {"homelab:versions": {"kubernetes": "v1.36.3"}}, [],
+     "homelab:versions.kubernetes"),
+    ("bad memory quantity", {"homelab:cluster": _cluster(reserved={"system": {"cpu": "250m", "memory": "lots"}})},
+     [], "homelab:cluster.reserved.system.memory"),
+    ("missing required secret", {}, ["homelab:grafanaAdminPassword"], "homelab:grafanaAdminPassword"),
+    ("secret in plain text", {"homelab:storageRootPassword": "hunter2"}, [], "homelab:storageRootPassword"),
+    ("unknown role", {"homelab:role": "production"}, [], "homelab:role"),
+    ("prod with lab role", {"homelab:role": "lab"}, [], "homelab:role"),
+    ("missing cluster", {}, ["homelab:cluster"], "homelab:cluster"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "omit", "key"), [case[1:] for case in MALFORMED],
+                         ids=[case[0] for case in MALFORMED])
+def test_malformed_config_names_its_key_and_registers_nothing(reject, overrides, omit, key):
+    rejected = reject("prod", overrides, omit)
+    assert rejected.error.keys == [key], str(rejected.error)
+    assert rejected.error.issues[0].fix, "every error says how to fix it"
+    assert rejected.registered == []
+
+
+def test_lab_stack_rejects_bare_metal(reject):
+    rejected = reject("lab", {"homelab:nodes": prod_nodes()})
+    assert rejected.error.keys == ["homelab:nodes"]
+    assert rejected.registered == []
+
+
+def test_unknown_key_lists_the_allowed_ones(reject):
+    rejected = reject("prod", {"homelab:nodes": _nodes(**{"0": {"ipAddress": "1.2.3.4"}})})
+    assert "installDisk" in rejected.error.issues[0].fix
+
+
+def test_missing_secret_says_how_to_set_it(reject):
+    rejected = reject("prod", {}, ["homelab:storageRootPassword"])
+    assert rejected.error.issues[0].fix == "pulumi config set --secret homelab:storageRootPassword <value> --stack prod"
+
+
+def _valid_raw() -> dict[str, Any]:
+    raw = {key.split(":", 1)[1]: value for key, value in read_stack_file("prod").items()}
+    return {**raw, "storageRootPassword": "s3cret-value", "grafanaAdminPassword": "another-one"}
+
+
+def test_reference_inventory_parses_to_the_expected_shape():
+    config = parse_config(_valid_raw(), "prod", ["homelab:storageRootPassword", "homelab:grafanaAdminPassword"])
+    assert isinstance(config, HomelabConfig)
+    assert [node.name for node in config.nodes] == ["pi-1", "pi-2", "pi-3", "pi-4"]
+    assert len(config.control_planes) == 3
+    assert config.cluster is not None and config.cluster.endpoint == "https://192.168.10.10:6443"
+
+
+def test_secrets_never_print_and_only_leave_as_secret_outputs():
+    config = parse_config(_valid_raw(), "prod", ["homelab:storageRootPassword", "homelab:grafanaAdminPassword"])
+    secret = config.secrets.storage_root_password
+    assert isinstance(secret, Secret)
+    assert "s3cret-value" not in repr(config) and "s3cret-value" not in str(secret)
+    assert "s3cret-value" not in config.model_dump_json()
