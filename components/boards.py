@@ -29,6 +29,8 @@ class Board:
     kvm: bool
     # Oldest Talos release that boots this board.
     min_talos: str
+    # The name Talos gives the wired LAN interface (a node's `link` overrides it).
+    lan_link: str = "end0"
 
 
 _RPI_OVERLAY = "siderolabs/sbc-raspberrypi"
@@ -47,6 +49,6 @@ BOARDS: dict[str, Board] = {
         Board("rpi5-16gb", "Raspberry Pi 5, 16 GB", "arm64", 4, 16384,
               _RPI_OVERLAY, "rpi_5", "rpi_5", kvm=False, min_talos="1.13.0"),
         Board("generic-amd64", "Generic x86-64 mini PC (UEFI), 16 GB", "amd64", 4, 16384,
-              None, None, None, kvm=True, min_talos="1.5.0"),
+              None, None, None, kvm=True, min_talos="1.5.0", lan_link="enp1s0"),
     )
 }

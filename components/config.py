@@ -113,6 +113,8 @@ class Node(StrictModel):
     # Disk for the storage layer's user volume; the install disk when the node has only one SSD.
     storage_disk: str | None = Field(default=None, pattern=r"^/dev/[a-z0-9/]+$")
     zone: DnsLabel
+    # The wired LAN interface; defaults to the board's usual name for it.
+    link: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9.-]{0,14}$")
 
     @field_validator("board")
     @classmethod
@@ -120,6 +122,10 @@ class Node(StrictModel):
         if board not in BOARDS:
             raise _fixable(f"unknown board {board!r}", f"use one of {', '.join(sorted(BOARDS))}")
         return board
+
+    @property
+    def lan_link(self) -> str:
+        return self.link or BOARDS[self.board].lan_link
 
     @property
     def storage_on_install_disk(self) -> bool:

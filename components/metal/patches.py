@@ -1,8 +1,10 @@
 """Talos machine-config patches for one node, as plain data (the component turns them into YAML).
 
-Each patch says why it exists: Cilium replaces the CNI and kube-proxy (Talos "Deploying Cilium CNI"),
-KubePrism gives Cilium a local API endpoint, kubelet reservations keep Talos and etcd alive under load,
-and a user volume on the SSD holds the storage layer's data.
+Talos 1.12 takes a strategic-merge patch of the v1alpha1 config plus typed documents. Each part has a
+reason: Cilium replaces the CNI and kube-proxy (Talos "Deploying Cilium CNI"), KubePrism gives Cilium a
+local API endpoint, kubelet reservations keep Talos and etcd alive under load, the network documents give
+the node its name, DHCP on its LAN link and (control planes) the API-server VIP, and a user volume on the
+SSD holds the storage layer's data.
 """
 
 from typing import Any
@@ -14,16 +16,15 @@ ZONE_LABEL = "topology.kubernetes.io/zone"
 BOARD_LABEL = "homelab.dev/board"
 
 
+def _document(kind: str, **fields: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1alpha1", "kind": kind, **fields}
+
+
 def machine_patch(node: Node, cluster: ClusterSettings, installer_image: str) -> dict[str, Any]:
-    """The v1alpha1 (strategic-merge) patch: identity, install, labels, networking and kubelet settings."""
+    """The v1alpha1 (strategic-merge) patch: install, labels, kubelet and cluster networking."""
     reserved = cluster.reserved
-    network: dict[str, Any] = {"hostname": node.name}
-    if node.role == "controlplane":
-        # The API-server VIP floats between control planes on the LAN interface.
-        network["interfaces"] = [{"deviceSelector": {"physical": True}, "dhcp": True, "vip": {"ip": str(cluster.vip)}}]
     patch: dict[str, Any] = {
         "machine": {
-            "network": network,
             "install": {"disk": node.install_disk, "image": installer_image, "wipe": False},
             "nodeLabels": {ZONE_LABEL: node.zone, BOARD_LABEL: node.board},
             "features": {"kubePrism": {"enabled": True, "port": KUBEPRISM_PORT}},
@@ -42,30 +43,42 @@ def machine_patch(node: Node, cluster: ClusterSettings, installer_image: str) ->
     return patch
 
 
+def network_documents(node: Node, cluster: ClusterSettings) -> list[dict[str, Any]]:
+    """Hostname, DHCP on the LAN link (addresses are DHCP reservations), and the VIP on control planes."""
+    documents = [
+        _document("HostnameConfig", hostname=node.name),
+        _document("DHCPv4Config", name=node.lan_link),
+    ]
+    if node.role == "controlplane":
+        # The API-server VIP floats between control planes on the LAN.
+        documents.append(_document("Layer2VIPConfig", name=str(cluster.vip), link=node.lan_link))
+    return documents
+
+
 def storage_volume_documents(node: Node, cluster: ClusterSettings) -> list[dict[str, Any]]:
     """The user volume the storage layer writes to; on a single-SSD node, EPHEMERAL is capped to leave room."""
     volume = cluster.storage_volume
     selector = "system_disk" if node.storage_on_install_disk else f"disk.dev_path == '{node.storage_disk}'"
     documents: list[dict[str, Any]] = []
     if node.storage_on_install_disk:
-        documents.append({
-            "apiVersion": "v1alpha1",
-            "kind": "VolumeConfig",
-            "name": "EPHEMERAL",
-            "provisioning": {"diskSelector": {"match": "system_disk"}, "maxSize": volume.ephemeral_max_size},
-        })
-    documents.append({
-        "apiVersion": "v1alpha1",
-        "kind": "UserVolumeConfig",
-        "name": volume.name,
-        "provisioning": {"diskSelector": {"match": selector}, "minSize": volume.min_size, "grow": True},
-    })
+        documents.append(_document(
+            "VolumeConfig", name="EPHEMERAL",
+            provisioning={"diskSelector": {"match": "system_disk"}, "maxSize": volume.ephemeral_max_size},
+        ))
+    documents.append(_document(
+        "UserVolumeConfig", name=volume.name,
+        provisioning={"diskSelector": {"match": selector}, "minSize": volume.min_size, "grow": True},
+    ))
     return documents
 
 
 def node_patches(node: Node, cluster: ClusterSettings, installer_image: str) -> list[dict[str, Any]]:
-    """Every patch document for one node, in the order Talos applies them."""
-    return [machine_patch(node, cluster, installer_image), *storage_volume_documents(node, cluster)]
+    """Every patch document for one node."""
+    return [
+        machine_patch(node, cluster, installer_image),
+        *network_documents(node, cluster),
+        *storage_volume_documents(node, cluster),
+    ]
 
 
 def storage_mount_path(cluster: ClusterSettings) -> str:

@@ -1,0 +1,143 @@
+"""TalosCluster under mocks: what it registers for the reference inventory, and what a change adds."""
+
+import json
+from typing import Any
+
+import yaml
+
+from labctl.synth import SynthResult
+from tests.conftest import prod_nodes
+
+APPLY = "talos:machine/configurationApply:ConfigurationApply"
+BOOTSTRAP = "talos:machine/bootstrap:Bootstrap"
+SECRETS = "talos:machine/secrets:Secrets"
+SCHEMATIC = "talos:imageFactory/schematic:Schematic"
+KUBECONFIG = "talos:cluster/kubeconfig:Kubeconfig"
+CLUSTER = "homelab:metal:TalosCluster"
+
+
+def _patches(result: SynthResult, node: str) -> list[dict[str, Any]]:
+    apply = result.one(APPLY, f"homelab-{node}")
+    return [yaml.safe_load(patch) for patch in apply.inputs["configPatches"]]
+
+
+def _machine(result: SynthResult, node: str) -> dict[str, Any]:
+    return _patches(result, node)[0]
+
+
+def test_one_configuration_apply_per_node(prod):
+    applies = prod.by_type(APPLY)
+    assert sorted(a.inputs["node"] for a in applies) == [f"192.168.10.1{i}" for i in range(1, 5)]
+    cluster = prod.one(CLUSTER, "homelab")
+    assert all(a.parent == cluster.urn for a in applies)
+
+
+def test_bootstrap_runs_once_on_a_control_plane_after_its_config(prod):
+    (bootstrap,) = prod.by_type(BOOTSTRAP)
+    assert bootstrap.inputs["node"] == "192.168.10.11"  # pi-1, a control plane
+    assert prod.one(APPLY, "homelab-pi-1").urn in bootstrap.dependencies
+    kubeconfig = prod.one(KUBECONFIG, "homelab-kubeconfig")
+    assert bootstrap.urn in kubeconfig.dependencies
+
+
+def _kinds(result: SynthResult, node: str) -> dict[str, dict[str, Any]]:
+    return {patch["kind"]: patch for patch in _patches(result, node) if "kind" in patch}
+
+
+def test_patches_per_role(prod):
+    control_plane, worker = _machine(prod, "pi-1"), _machine(prod, "pi-4")
+    assert _kinds(prod, "pi-1")["Layer2VIPConfig"] == {
+        "apiVersion": "v1alpha1", "kind": "Layer2VIPConfig", "name": "192.168.10.10", "link": "end0"}
+    assert control_plane["cluster"]["allowSchedulingOnControlPlanes"] is True
+    assert "Layer2VIPConfig" not in _kinds(prod, "pi-4")
+    assert "allowSchedulingOnControlPlanes" not in worker["cluster"]
+    for patch in (control_plane, worker):
+        assert patch["cluster"]["network"]["cni"] == {"name": "none"}
+        assert patch["cluster"]["proxy"] == {"disabled": True}
+        assert patch["machine"]["features"]["kubePrism"] == {"enabled": True, "port": 7445}
+
+
+def test_every_node_gets_identity_zone_and_reservations(prod):
+    for node in prod_nodes():
+        machine = _machine(prod, node["name"])["machine"]
+        assert _kinds(prod, node["name"])["HostnameConfig"]["hostname"] == node["name"]
+        assert _kinds(prod, node["name"])["DHCPv4Config"]["name"] == "end0"
+        assert machine["install"]["disk"] == node["installDisk"]
+        assert machine["install"]["image"].startswith("factory.talos.dev/installer/")
+        assert machine["install"]["image"].endswith(":v1.12.12")
+        assert machine["nodeLabels"]["topology.kubernetes.io/zone"] == node["zone"]
+        assert machine["kubelet"]["extraConfig"]["systemReserved"] == {"cpu": "250m", "memory": "768Mi"}
+
+
+def test_single_ssd_nodes_share_it_between_talos_and_the_storage_volume(prod):
+    ephemeral, storage = _patches(prod, "pi-2")[-2:]
+    assert ephemeral["kind"] == "VolumeConfig" and ephemeral["name"] == "EPHEMERAL"
+    assert ephemeral["provisioning"]["maxSize"] == "64GiB"
+    assert storage["kind"] == "UserVolumeConfig" and storage["name"] == "storage"
+    assert storage["provisioning"]["diskSelector"] == {"match": "system_disk"}
+
+
+def test_a_second_disk_holds_the_storage_volume_alone(build):
+    nodes = prod_nodes()
+    nodes[3]["storageDisk"] = "/dev/nvme0n1"
+    patches = _patches(build("prod", {"homelab:nodes": nodes}), "pi-4")
+    assert [p.get("kind") for p in patches] == [None, "HostnameConfig", "DHCPv4Config", "UserVolumeConfig"]
+    assert patches[-1]["provisioning"]["diskSelector"] == {"match": "disk.dev_path == '/dev/nvme0n1'"}
+
+
+def test_machine_secrets_are_protected_in_prod(prod):
+    assert prod.one(SECRETS, "homelab-secrets").protect is True
+
+
+def test_credentials_reach_the_engine_only_as_secrets(prod):
+    for apply in prod.by_type(APPLY):
+        assert apply.inputs["clientConfiguration"] == "[secret]"
+        assert apply.inputs["machineConfigurationInput"] == "[secret]"
+    assert prod.outputs["kubeconfig"] == "[secret]"
+    assert prod.outputs["talosconfig"] == "[secret]"
+    provider = prod.one("pulumi:providers:kubernetes", "infrastructure")
+    assert provider.inputs["kubeconfig"] == "[secret]"
+    assert provider.inputs["clusterIdentifier"] == "homelab"
+
+
+def test_invokes_receive_camel_case_machine_secrets(prod):
+    """pulumiverse/pulumi-talos #103: snake_case keys in an invoke are rejected by the provider."""
+    machine_configs = [i for i in prod.invocations if i.token == "talos:machine/getConfiguration:getConfiguration"]
+    assert sorted(i.args["machineType"] for i in machine_configs) == ["controlplane", "worker"]
+    sent = json.dumps(machine_configs[0].args["machineSecrets"])
+    for key in ("bootstrapToken", "secretboxEncryptionSecret", "k8sAggregator", "k8sServiceaccount"):
+        assert f'"{key}"' in sent
+    assert "_" not in "".join(_keys(machine_configs[0].args["machineSecrets"]))
+    (client,) = [i for i in prod.invocations if i.token == "talos:client/getConfiguration:getConfiguration"]
+    assert set(client.args["clientConfiguration"]) == {"caCertificate", "clientCertificate", "clientKey"}
+
+
+def _keys(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [*value, *(k for item in value.values() for k in _keys(item))]
+    return []
+
+
+def test_one_schematic_per_board_model_with_the_pi_overlay(prod, build):
+    (schematic,) = prod.by_type(SCHEMATIC)
+    document = yaml.safe_load(schematic.inputs["schematic"])
+    assert document["overlay"] == {"image": "siderolabs/sbc-raspberrypi", "name": "rpi_generic"}
+    assert "siderolabs/util-linux-tools" in document["customization"]["systemExtensions"]["officialExtensions"]
+    nodes = [*prod_nodes(), {"name": "nuc-1", "ip": "192.168.10.21", "role": "worker", "board": "generic-amd64",
+                             "arch": "amd64", "installDisk": "/dev/nvme0n1", "zone": "zone-c"}]
+    mixed = build("prod", {"homelab:nodes": nodes})
+    assert sorted(s.name for s in mixed.by_type(SCHEMATIC)) == ["homelab-generic-amd64", "homelab-rpi4b-8gb"]
+    assert "/metal-installer/" in _machine(mixed, "nuc-1")["machine"]["install"]["image"]
+
+
+def test_adding_a_node_adds_exactly_one_resource_and_changes_nothing_else(prod, build):
+    nodes = [*prod_nodes(), {"name": "pi-5", "ip": "192.168.10.15", "role": "worker", "board": "rpi4b-8gb",
+                             "arch": "arm64", "installDisk": "/dev/sda", "zone": "zone-b"}]
+    grown = build("prod", {"homelab:nodes": nodes})
+    before = {r.urn: r for r in prod.registrations}
+    after = {r.urn: r for r in grown.registrations}
+    added = set(after) - set(before)
+    assert [after[urn].name for urn in added] == ["homelab-pi-5"]
+    assert set(before) <= set(after)
+    changed = [urn for urn in before if before[urn].inputs != after[urn].inputs]
+    assert changed == []
