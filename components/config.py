@@ -368,12 +368,14 @@ def _check_versions(config: HomelabConfig) -> Iterable[ConfigIssue]:
     if config.versions.talos_minor not in versions.SUPPORTED_TALOS_MINORS:
         yield ConfigIssue(f"{NAMESPACE}:versions.talos",
                           f"Talos {config.versions.talos} is not supported by this program's machine config",
-                          f"pin a Talos {' or '.join(versions.SUPPORTED_TALOS_MINORS)}.x release, e.g. {versions.TALOS}")
+                          f"pin a Talos {' or '.join(versions.SUPPORTED_TALOS_MINORS)}.x release, "
+                          f"e.g. {versions.TALOS}")
     kube_minor = ".".join(config.versions.kubernetes.lstrip("v").split(".")[:2])
     supported = versions.KUBERNETES_MINORS_BY_TALOS.get(config.versions.talos_minor, ())
     if supported and kube_minor not in supported:
         yield ConfigIssue(f"{NAMESPACE}:versions.kubernetes",
-                          f"Kubernetes {config.versions.kubernetes} does not run on Talos {config.versions.talos_minor}",
+                          f"Kubernetes {config.versions.kubernetes} does not run on "
+                          f"Talos {config.versions.talos_minor}",
                           f"pin Kubernetes {supported[0]}-{supported[-1]}.x, e.g. {versions.KUBERNETES}")
 
 

@@ -9,6 +9,7 @@ import pulumi
 from components.cluster_provider import cluster_provider
 from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
+from components.outputs import as_secret
 
 # The Kubernetes provider of the infrastructure cluster has this name in every stack.
 INFRASTRUCTURE = "infrastructure"
@@ -34,7 +35,7 @@ def build_platform(config: HomelabConfig) -> None:
 def build_lab(config: HomelabConfig) -> None:
     prod = pulumi.StackReference(config.prod_stack)
     cluster_name = prod.require_output("infrastructureClusterName")
-    kubeconfig = pulumi.Output.secret(prod.require_output("kubeconfig"))
+    kubeconfig = as_secret(prod.require_output("kubeconfig"))
     cluster_provider(INFRASTRUCTURE, cluster_name, kubeconfig)
     pulumi.export("infrastructureClusterName", cluster_name)
 

@@ -8,17 +8,17 @@ from rich.console import Console
 
 from labctl import render
 from labctl.summary import print_summary
-from labctl.synth import config_error, synthesize
+from labctl.synth import PROJECT_DIR, config_error, synthesize
 
 
 def _synth(args: argparse.Namespace, console: Console) -> int:
     out_dir = Path(args.out) if args.out else Path("out") / args.stack
     try:
-        result = synthesize(args.stack)
+        result = synthesize(args.stack, project_dir=Path(args.project).resolve())
     except FileNotFoundError as error:
         console.print(f"[red]error:[/red] {error}")
         return 2
-    except Exception as error:  # noqa: BLE001 — bad config is reported, anything else re-raised
+    except Exception as error:
         problem = config_error(error)
         if problem is None:
             raise
@@ -37,6 +37,7 @@ def parser() -> argparse.ArgumentParser:
     synth = commands.add_parser("synth", help="render a stack offline (mock engine) to files")
     synth.add_argument("stack", help="stack name: prod, lab or exp-NAME")
     synth.add_argument("--out", help="output directory (default: out/STACK); wiped first")
+    synth.add_argument("--project", default=str(PROJECT_DIR), help="project directory holding Pulumi.<stack>.yaml")
     synth.set_defaults(run=_synth)
     return root
 

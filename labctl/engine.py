@@ -109,7 +109,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(self.mocks)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, custom=bool(request.custom),
@@ -119,7 +119,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802
-        response = super().ReadResource(request)
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
         self.registrations.append(Registration(
             urn=response.urn, type=request.type, name=request.name, custom=True, parent=request.parent,
             provider=request.provider, dependencies=tuple(request.dependencies), protect=False,
@@ -129,13 +129,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802
         self.invocations.append(Invocation(request.tok, _struct(request.args)))
-        return super().Invoke(request)
+        return super().Invoke(request)  # type: ignore[no-untyped-call]
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
         if "::pulumi:pulumi:Stack::" in request.urn:
             self.raw_stack_outputs = _struct(request.outputs)
             self.stack_outputs = plain(self.raw_stack_outputs)
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 @contextmanager

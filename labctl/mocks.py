@@ -10,8 +10,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi.runtime.rpc import is_rpc_secret
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
+from pulumi.runtime.rpc import is_rpc_secret
 
 CANARY = "SYNTH-CANARY"
 PLACEHOLDER = "SYNTH-PLACEHOLDER"

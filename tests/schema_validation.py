@@ -24,7 +24,7 @@ SCHEMAS = Path(os.environ.get("HOMELAB_SHARED_DIR", PROJECT_DIR.parent / "shared
 _PRESERVE = "x-kubernetes-preserve-unknown-fields"
 
 
-class NoSchema(LookupError):
+class NoSchemaError(LookupError):
     """No schema is available for this kind: reported, not failed."""
 
 
@@ -43,13 +43,13 @@ def _strict(schema: Any) -> Any:
 @cache
 def crd_schema(api_version: str, kind: str) -> dict[str, Any]:
     if "/" not in api_version:
-        raise NoSchema(f"{api_version}/{kind}")
+        raise NoSchemaError(f"{api_version}/{kind}")
     group, version = api_version.split("/", 1)
     for folder in ("crds-upstream", "crds"):
         path = SCHEMAS / folder / group / f"{kind.lower()}_{version}.json"
         if path.is_file():
             return dict(_strict(json.loads(path.read_text())))
-    raise NoSchema(f"{api_version}/{kind}")
+    raise NoSchemaError(f"{api_version}/{kind}")
 
 
 def _messages(validator: jsonschema.protocols.Validator, document: Any) -> list[str]:
@@ -60,7 +60,7 @@ def _messages(validator: jsonschema.protocols.Validator, document: Any) -> list[
 
 
 def validate_manifest(document: dict[str, Any], kubernetes_version: str) -> list[str]:
-    """Errors for one Kubernetes object; raises NoSchema when neither catalog knows its kind."""
+    """Errors for one Kubernetes object; raises NoSchemaError when neither catalog knows its kind."""
     try:
         kubernetes_validate.validate(document, kubernetes_version.lstrip("v"), strict=True)
         return []
@@ -77,7 +77,7 @@ def talos_schema(talos_version: str) -> dict[str, Any]:
     minor = re.match(r"v?(\d+\.\d+)", talos_version)
     candidates = sorted(SCHEMAS.glob(f"talos/config.schema.v{minor[1] if minor else talos_version}.*.json"))
     if not candidates:
-        raise NoSchema(f"Talos {talos_version}")
+        raise NoSchemaError(f"Talos {talos_version}")
     return dict(json.loads(candidates[-1].read_text()))
 
 
@@ -94,7 +94,7 @@ def validate_talos_document(document: dict[str, Any], talos_version: str) -> lis
         matches = [name for name, spec in definitions.items()
                    if spec.get("properties", {}).get("kind", {}).get("enum") == [document["kind"]]]
         if not matches:
-            raise NoSchema(f"Talos document {document['kind']}")
+            raise NoSchemaError(f"Talos document {document['kind']}")
         validator = jsonschema.Draft202012Validator({"$defs": definitions, "$ref": f"#/$defs/{matches[0]}"})
         return _messages(validator, document)
     return _messages(_PatchValidator({"$defs": definitions, "$ref": "#/$defs/v1alpha1.Config"}), document)
@@ -103,7 +103,7 @@ def validate_talos_document(document: dict[str, Any], talos_version: str) -> lis
 def helm_values_schema(chart: str, version: str) -> dict[str, Any]:
     path = SCHEMAS / "helm" / chart / version.lstrip("v") / "values.schema.json"
     if not path.is_file():
-        raise NoSchema(f"Helm chart {chart} {version}")
+        raise NoSchemaError(f"Helm chart {chart} {version}")
     return dict(json.loads(path.read_text()))
 
 

@@ -7,6 +7,7 @@ inventory; exports the kubeconfig and talosconfig as Pulumi secrets. A node adde
 exactly one ``ConfigurationApply`` and touches no other resource.
 """
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from components.boards import BOARDS, Board
 from components.config import ClusterSettings, Node, Versions
 from components.metal.image import schematic_yaml
 from components.metal.patches import node_patches
+from components.outputs import as_secret
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ def wire_keys(value: Any) -> Any:
     return value
 
 
-def _patch_yaml(documents: list[dict[str, Any]]) -> list[str]:
-    return [yaml.safe_dump(document, sort_keys=False) for document in documents]
+def _node_patch_yaml(node: Node, cluster: ClusterSettings, installer_image: str) -> list[str]:
+    return [yaml.safe_dump(document, sort_keys=False) for document in node_patches(node, cluster, installer_image)]
 
 
 class TalosCluster(pulumi.ComponentResource):
@@ -67,13 +69,13 @@ class TalosCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         # Secrets declares no secret outputs of its own, so wrap them before anything else sees them.
-        client_configuration = pulumi.Output.secret(secrets.client_configuration)
-        machine_secrets = pulumi.Output.secret(secrets.machine_secrets).apply(wire_keys)
+        client_configuration: pulumi.Output[Any] = as_secret(secrets.client_configuration)
+        machine_secrets = as_secret(secrets.machine_secrets).apply(wire_keys)
 
         boards = sorted({node.board for node in args.nodes})
         self.installer_images = {board: self._installer_image(name, BOARDS[board], args.versions) for board in boards}
         base_configs = {
-            role: pulumi.Output.secret(talos.machine.get_configuration_output(
+            role: as_secret(talos.machine.get_configuration_output(
                 cluster_name=name, cluster_endpoint=self.endpoint, machine_type=role,
                 machine_secrets=machine_secrets, talos_version=args.versions.talos,
                 kubernetes_version=args.versions.kubernetes, docs=False, examples=False,
@@ -87,7 +89,7 @@ class TalosCluster(pulumi.ComponentResource):
                 client_configuration=client_configuration,
                 machine_configuration_input=base_configs[node.role],
                 config_patches=self.installer_images[node.board].apply(
-                    lambda image, node=node: _patch_yaml(node_patches(node, args.cluster, image))
+                    functools.partial(_node_patch_yaml, node, args.cluster)
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -103,12 +105,13 @@ class TalosCluster(pulumi.ComponentResource):
         kubeconfig = talos.cluster.Kubeconfig(
             f"{name}-kubeconfig", node=str(first.ip), endpoint=str(first.ip),
             client_configuration=client_configuration,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[bootstrap], additional_secret_outputs=["kubeconfigRaw"]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bootstrap],
+                                        additional_secret_outputs=["kubeconfigRaw"]),
         )
         self.bootstrap_node = first.name
-        self.kubeconfig = pulumi.Output.secret(kubeconfig.kubeconfig_raw)
+        self.kubeconfig = as_secret(kubeconfig.kubeconfig_raw)
         control_plane_ips = [str(node.ip) for node in args.nodes if node.role == "controlplane"]
-        self.talosconfig = pulumi.Output.secret(talos.client.get_configuration_output(
+        self.talosconfig = as_secret(talos.client.get_configuration_output(
             cluster_name=name,
             client_configuration=client_configuration.apply(wire_keys),
             endpoints=control_plane_ips,

@@ -1,0 +1,32 @@
+# One-command set-up on a fresh machine: `make synth` and `make test` create the venv themselves.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv synth test lint typecheck unit clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+synth: venv  ## render the prod stack offline into out/prod
+	$(BIN)/python -m labctl synth prod
+
+lint: venv
+	$(BIN)/ruff check .
+
+typecheck: venv
+	$(BIN)/mypy components labctl
+
+unit: venv
+	$(BIN)/python -m pytest -n auto -q
+
+test: lint typecheck unit  ## what CI runs
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,40 @@
+"""No secret config value (placeholder) or provider secret (canary) appears in clear anywhere synth writes."""
+
+import pytest
+
+from labctl import render
+from labctl.engine import Registration
+from labctl.mocks import CANARY, PLACEHOLDER
+from labctl.synth import SynthResult
+
+
+def _leaks(result: SynthResult) -> list[str]:
+    return [
+        f"{file.path}: {marker}"
+        for file in render.rendered_files(result)
+        for marker in (CANARY, PLACEHOLDER)
+        if marker in file.content
+    ]
+
+
+@pytest.mark.parametrize("stack", ["prod", "lab"])
+def test_nothing_secret_is_written_in_clear(stack, request):
+    result: SynthResult = request.getfixturevalue(stack)
+    assert _leaks(result) == []
+
+
+def test_the_mocks_really_produce_canaries_and_placeholders(prod):
+    """Guards the test above against passing vacuously: secrets did flow through the program."""
+    sent = str([invocation.args for invocation in prod.invocations])
+    assert f"{CANARY}:homelab-secrets.bootstrapToken" in sent
+    assert prod.placeholders == [f"{PLACEHOLDER}:homelab:grafanaAdminPassword",
+                                 f"{PLACEHOLDER}:homelab:storageRootPassword"]
+
+
+def test_the_leak_check_catches_a_secret_in_clear(prod):
+    leaked = Registration(urn="urn:pulumi:prod::homelab::test:Leak::leak", type="test:Leak", name="leak",
+                          custom=True, parent="", provider="", dependencies=(), protect=False,
+                          inputs={"password": f"{CANARY}:planted"})
+    planted = SynthResult(prod.stack, [*prod.registrations, leaked], prod.outputs, prod.raw_outputs,
+                          prod.invocations, prod.placeholders)
+    assert _leaks(planted) == [f"resources.json: {CANARY}"]

@@ -1,0 +1,71 @@
+"""``labctl synth``: the fixed layout, deterministic files, the summary, and bad config writing nothing."""
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+from labctl import render
+from labctl.__main__ import main
+from labctl.synth import PROJECT_DIR
+
+
+def _synth(tmp_path: Path, stack: str, project: Path = PROJECT_DIR) -> tuple[int, Path]:
+    out = tmp_path / "out" / stack
+    return main(["synth", stack, "--out", str(out), "--project", str(project)]), out
+
+
+def test_prod_layout_holds_every_resource_and_each_node_patch(tmp_path, capsys):
+    code, out = _synth(tmp_path, "prod")
+    assert code == 0
+    resources = json.loads((out / "resources.json").read_text())
+    assert {r["type"] for r in resources} >= {"talos:machine/secrets:Secrets", "homelab:metal:TalosCluster"}
+    for resource in resources:
+        assert set(resource) >= {"urn", "type", "name", "parent", "provider", "dependencies", "protect", "inputs"}
+    assert sorted(p.name for p in (out / "talos" / "homelab").iterdir()) == [f"pi-{i}.yaml" for i in range(1, 5)]
+    documents = list(yaml.safe_load_all((out / "talos" / "homelab" / "pi-1.yaml").read_text()))
+    assert [d.get("kind") for d in documents][:2] == [None, "HostnameConfig"]
+    assert json.loads((out / "outputs.json").read_text())["kubeconfig"] == "[secret]"
+    summary = capsys.readouterr().out
+    assert "talos:machine/configurationApply:ConfigurationApply" in summary and "placeholders used" in summary
+
+
+def test_output_is_deterministic_and_wiped_first(tmp_path, prod):
+    first = render.rendered_files(prod)
+    _, out = _synth(tmp_path, "prod")
+    (out / "stale.yaml").write_text("left over\n")
+    _synth(tmp_path, "prod")
+    assert not (out / "stale.yaml").exists()
+    assert {f.path: f.content for f in first} == {
+        str(p.relative_to(out)): p.read_text() for p in sorted(out.rglob("*")) if p.is_file()
+    }
+
+
+def test_lab_reads_prod_through_a_stack_reference(lab):
+    (reference,) = lab.by_type("pulumi:pulumi:StackReference")
+    assert reference.name == "organization/homelab/prod"
+    provider = lab.one("pulumi:providers:kubernetes", "infrastructure")
+    assert provider.inputs["kubeconfig"] == "[secret]"
+    assert provider.inputs["clusterIdentifier"] == "homelab"
+    assert not [r for r in lab.registrations if r.type.startswith("talos:")]
+
+
+def test_bad_config_exits_non_zero_and_writes_nothing(tmp_path, capsys):
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", project)
+    stack_file = yaml.safe_load((PROJECT_DIR / "Pulumi.prod.yaml").read_text())
+    stack_file["config"]["homelab:nodes"][1]["ip"] = stack_file["config"]["homelab:nodes"][0]["ip"]
+    (project / "Pulumi.prod.yaml").write_text(yaml.safe_dump(stack_file))
+    code, out = _synth(tmp_path, "prod", project)
+    assert code == 1
+    assert not out.exists()
+    printed = capsys.readouterr().out
+    assert "homelab:nodes[1].ip" in printed and "nothing was written" in printed
+
+
+def test_unknown_stack_is_a_clear_error(tmp_path, capsys):
+    code, out = _synth(tmp_path, "staging")
+    assert code == 2 and not out.exists()
+    assert "Pulumi.staging.yaml not found" in capsys.readouterr().out
