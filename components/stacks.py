@@ -6,10 +6,12 @@ stack): only what runs on prod's infrastructure cluster, reached through a Stack
 
 import pulumi
 
+from components.capacity import CapacityError
 from components.cluster_provider import cluster_provider
 from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
 from components.outputs import as_secret
+from components.platform import Platform, plan_platform
 
 # The Kubernetes provider of the infrastructure cluster has this name in every stack.
 INFRASTRUCTURE = "infrastructure"
@@ -17,12 +19,16 @@ INFRASTRUCTURE = "infrastructure"
 
 def build_platform(config: HomelabConfig) -> None:
     assert config.cluster is not None  # guaranteed by validation for role platform
+    platform_plan = plan_platform(config.cluster, config.nodes)
     metal = TalosCluster(
         config.cluster.name,
         TalosClusterArgs(cluster=config.cluster, nodes=config.nodes, versions=config.versions,
                          protect=pulumi.get_stack() == "prod"),
     )
-    cluster_provider(INFRASTRUCTURE, config.cluster.name, metal.kubeconfig)
+    provider = cluster_provider(INFRASTRUCTURE, config.cluster.name, metal.kubeconfig)
+    platform = Platform(f"{config.cluster.name}-platform", platform_plan,
+                        opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
+    pulumi.export("capacity", platform.capacity)
     pulumi.export("infrastructureClusterName", config.cluster.name)
     pulumi.export("kubernetesEndpoint", metal.endpoint)
     pulumi.export("kubeconfig", metal.kubeconfig)
@@ -44,9 +50,9 @@ BUILDERS = {"platform": build_platform, "lab": build_lab}
 
 
 def main() -> None:
-    """The program `pulumi up` runs: validate the whole config first, then build the stack's role."""
+    """The program `pulumi up` runs: validate config and capacity first, then build the stack's role."""
     try:
         config = load_config()
-    except ConfigError as error:
+        BUILDERS[config.role](config)
+    except (ConfigError, CapacityError) as error:
         raise pulumi.RunError(str(error)) from error
-    BUILDERS[config.role](config)

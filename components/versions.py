@@ -19,3 +19,7 @@ SUPPORTED_TALOS_MINORS: Final = ("1.12",)
 
 # Kubernetes minors each supported Talos minor can run (Talos support matrix).
 KUBERNETES_MINORS_BY_TALOS: Final = {"1.12": ("1.30", "1.31", "1.32", "1.33", "1.34", "1.35")}
+
+# Charts and release manifests of the infrastructure cluster's platform.
+# renovate: datasource=helm registryUrl=https://helm.cilium.io/ depName=cilium
+CILIUM: Final = "1.20.1"

@@ -2,6 +2,7 @@
 
 - ``resources.json``: every registered resource, secrets as ``"[secret]"``.
 - ``outputs.json``: the stack's exports, secrets redacted.
+- ``capacity.json``: the capacity budget the program computed from the values it registered.
 - ``manifests/<cluster>/<namespace or _cluster>/<kind>-<name>.yaml``: each Kubernetes object the program
   declares itself, as it would reach the API server.
 - ``helm/<cluster>/<release>.values.yaml``: the values of each chart install (charts are not rendered).
@@ -102,6 +103,7 @@ def rendered_files(result: SynthResult) -> list[RenderedFile]:
     files = [
         RenderedFile("resources.json", dumps([r.as_json() for r in result.registrations])),
         RenderedFile("outputs.json", dumps(result.outputs)),
+        *([RenderedFile("capacity.json", dumps(result.outputs["capacity"]))] if "capacity" in result.outputs else []),
         *_manifest_files(result),
         *_helm_files(result),
         *_talos_files(result),

@@ -1,6 +1,7 @@
 """The terminal summary of a synth: resources per layer and type, secrets redacted, placeholders used."""
 
 from collections import Counter
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -49,4 +50,23 @@ def print_summary(result: SynthResult, out_dir: str, files: int, console: Consol
     redacted = sum(count_secrets(r.inputs) for r in result.registrations) + count_secrets(result.outputs)
     console.print(f"secrets redacted: {redacted}")
     console.print(f"placeholders used: {', '.join(result.placeholders) or 'none'}")
+    if "capacity" in result.outputs:
+        console.print(budget_table(result.outputs["capacity"]))
     console.print(f"wrote {files} files to {out_dir}")
+
+
+def budget_table(capacity: dict[str, Any]) -> Table:
+    """The capacity budget per node and in total, as the program computed it."""
+    table = Table(title="capacity budget (requests)")
+    for column in ("", "CPU (m)", "memory (Mi)", "memory %"):
+        table.add_column(column, justify="right" if column else "left")
+    def row(label: str, amount: dict[str, int], of: dict[str, int]) -> None:
+        share = f"{100 * amount['memory_mib'] / max(of['memory_mib'], 1):.0f}%"
+        table.add_row(label, str(amount["cpu_m"]), str(amount["memory_mib"]), share)
+
+    for node in capacity["nodes"]:
+        row(f"{node['name']} allocatable", node["allocatable"], node["allocatable"])
+        row(f"{node['name']} per-node agents", node["perNodeRequests"], node["allocatable"])
+    for key in ("allocatable", "platform", "production", "experimentQuota", "free"):
+        row(f"total {key}", capacity["total"][key], capacity["total"]["allocatable"])
+    return table

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from components.capacity import CapacityError
 from components.config import ConfigError
 from labctl.engine import ProgramError, Registration
 from labctl.synth import SynthResult, config_error, synthesize
@@ -31,6 +32,28 @@ def _reject(stack: str = "prod", overrides: Mapping[str, Any] | None = None,
     error = config_error(caught.value)
     assert error is not None, f"expected a config error, got {caught.value.__cause__!r}"
     return RejectedConfig(error, caught.value.monitor.registrations)
+
+
+@dataclass(frozen=True)
+class RejectedPlan:
+    message: str
+    registered: list[Registration]
+
+
+def _reject_capacity(overrides: Mapping[str, Any]) -> RejectedPlan:
+    with pytest.raises(ProgramError) as caught:
+        _build("prod", overrides)
+    cause = caught.value.__cause__
+    while cause is not None and not isinstance(cause, CapacityError):
+        cause = cause.__cause__
+    assert isinstance(cause, CapacityError), f"expected a capacity error, got {caught.value.__cause__!r}"
+    return RejectedPlan(str(cause), caught.value.monitor.registrations)
+
+
+@pytest.fixture
+def reject_capacity() -> Callable[..., RejectedPlan]:
+    """``reject_capacity(overrides)`` → the CapacityError's message and what was registered before it."""
+    return _reject_capacity
 
 
 @pytest.fixture

@@ -101,8 +101,13 @@ def validate_talos_document(document: dict[str, Any], talos_version: str) -> lis
 
 
 def helm_values_schema(chart: str, version: str) -> dict[str, Any]:
-    path = SCHEMAS / "helm" / chart / version.lstrip("v") / "values.schema.json"
-    if not path.is_file():
+    """The chart's values schema for ``version``, else the newest one of the same minor (patches keep keys)."""
+    folder = SCHEMAS / "helm" / chart
+    exact = folder / version.lstrip("v") / "values.schema.json"
+    minor = ".".join(version.lstrip("v").split(".")[:2])
+    same_minor = sorted([*folder.glob(f"{minor}.*/values.schema.json"), *folder.glob(f"v{minor}.*/values.schema.json")])
+    path = exact if exact.is_file() else (same_minor[-1] if same_minor else None)
+    if path is None:
         raise NoSchemaError(f"Helm chart {chart} {version}")
     return dict(json.loads(path.read_text()))
 

@@ -1,0 +1,67 @@
+"""One pinned Helm chart install, and where its workloads' resources sit in its values.
+
+Every chart the platform installs is a ``ChartSpec``: repository, chart, pinned version, namespace, and the
+``Workload`` paths the capacity budget reads from the very values dict that is registered.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.capacity import Demand, Workload, chart_demands
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    release: str
+    chart: str
+    repo: str
+    version: str
+    namespace: str
+    workloads: tuple[Workload, ...]
+
+    def demands(self, values: Mapping[str, Any], node_count: int) -> list[Demand]:
+        return chart_demands("platform", self.release, values, self.workloads, node_count)
+
+
+def install(spec: ChartSpec, values: Mapping[str, Any], parent: pulumi.Resource,
+            depends_on: Sequence[pulumi.Resource] = ()) -> k8s.helm.v3.Release:
+    """A Helm release of ``spec`` with ``values``; waits for its workloads to become ready."""
+    return k8s.helm.v3.Release(
+        spec.release,
+        k8s.helm.v3.ReleaseArgs(
+            name=spec.release,
+            chart=spec.chart,
+            version=spec.version,
+            namespace=spec.namespace,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=spec.repo),
+            values=dict(values),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=900,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+    )
+
+
+def resources(cpu: str, memory: str, cpu_limit: str | None = None, memory_limit: str | None = None) -> dict[str, Any]:
+    """A container ``resources`` block sized for a Raspberry Pi; memory limit defaults to the request."""
+    limits = {"memory": memory_limit or memory}
+    if cpu_limit:
+        limits["cpu"] = cpu_limit
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": limits}
+
+
+def namespace(name: str, parent: pulumi.Resource, privileged: bool = False) -> k8s.core.v1.Namespace:
+    """A namespace the platform owns; ``privileged`` for host-level agents (Talos enforces baseline)."""
+    labels = {"app.kubernetes.io/part-of": "homelab-platform"}
+    if privileged:
+        labels["pod-security.kubernetes.io/enforce"] = "privileged"
+    return k8s.core.v1.Namespace(
+        f"ns-{name}",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

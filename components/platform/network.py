@@ -1,0 +1,89 @@
+"""Cluster networking: Cilium as CNI and kube-proxy replacement, LoadBalancer IPs on the LAN, Hubble.
+
+Talos boots with no CNI and no kube-proxy (see components/metal/patches.py); Cilium takes both roles with
+the values Talos requires (Talos docs "Deploying Cilium CNI"). LB IPAM hands out addresses from the
+config's LoadBalancer range and L2 announcements answer ARP for them, so guest control planes and Pi-hole
+get LAN addresses without BGP. Envoy is off: no L7 policy or ingress runs here, and it would cost a pod
+per Pi.
+"""
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.capacity import Workload
+from components.config import ClusterSettings
+from components.metal.patches import KUBEPRISM_PORT
+from components.platform.chart import ChartSpec, resources
+from components.versions import CILIUM
+
+CILIUM_CHART = ChartSpec(
+    release="cilium", chart="cilium", repo="https://helm.cilium.io/", version=CILIUM, namespace="kube-system",
+    workloads=(
+        Workload("agent", ("resources",), per_node=True),
+        Workload("operator", ("operator", "resources"), replicas=("operator", "replicas")),
+        Workload("hubble-relay", ("hubble", "relay", "resources")),
+        Workload("hubble-ui-backend", ("hubble", "ui", "backend", "resources")),
+        Workload("hubble-ui-frontend", ("hubble", "ui", "frontend", "resources")),
+    ),
+)
+
+# The agent's default capabilities minus SYS_MODULE: Talos does not let pods load kernel modules.
+_AGENT_CAPABILITIES = ["CHOWN", "KILL", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "SYS_ADMIN", "SYS_RESOURCE",
+                       "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]
+_CLEAN_STATE_CAPABILITIES = ["NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE"]
+
+
+def cilium_values(lan_links: list[str]) -> dict[str, Any]:
+    return {
+        "ipam": {"mode": "kubernetes"},
+        "kubeProxyReplacement": True,
+        # KubePrism: a local API-server endpoint on every node, so Cilium never depends on the VIP.
+        "k8sServiceHost": "localhost",
+        "k8sServicePort": KUBEPRISM_PORT,
+        "cgroup": {"autoMount": {"enabled": False}, "hostRoot": "/sys/fs/cgroup"},
+        "securityContext": {"capabilities": {"ciliumAgent": _AGENT_CAPABILITIES,
+                                             "cleanCiliumState": _CLEAN_STATE_CAPABILITIES}},
+        # Talos forwards kube-dns to the host; Cilium >= 1.16.5 needs legacy host routing for it (cilium #36852).
+        "bpf": {"hostLegacyRouting": True},
+        "l2announcements": {"enabled": True},
+        "externalIPs": {"enabled": True},
+        "devices": sorted(set(lan_links)),
+        # L2 announcements hold one lease per service: give the agents API headroom for them.
+        "k8sClientRateLimit": {"qps": 20, "burst": 40},
+        "rollOutCiliumPods": True,
+        "envoy": {"enabled": False},
+        "resources": resources("100m", "384Mi", memory_limit="512Mi"),
+        "operator": {"replicas": 1, "rollOutPods": True, "resources": resources("25m", "96Mi", memory_limit="128Mi")},
+        "hubble": {
+            "enabled": True,
+            "relay": {"enabled": True, "resources": resources("25m", "64Mi", memory_limit="96Mi")},
+            "ui": {
+                "enabled": True,
+                "backend": {"resources": resources("10m", "48Mi", memory_limit="64Mi")},
+                "frontend": {"resources": resources("10m", "24Mi", memory_limit="32Mi")},
+            },
+        },
+    }
+
+
+def load_balancer_objects(cluster: ClusterSettings, lan_links: list[str], parent: pulumi.Resource,
+                          depends_on: list[pulumi.Resource]) -> list[k8s.apiextensions.CustomResource]:
+    """The LAN address pool for LoadBalancer Services and the policy that announces it over ARP."""
+    opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
+    lb_range = cluster.load_balancer_range
+    pool = k8s.apiextensions.CustomResource(
+        "lan-pool", api_version="cilium.io/v2", kind="CiliumLoadBalancerIPPool",
+        metadata={"name": "lan"},
+        spec={"blocks": [{"start": str(lb_range.start), "stop": str(lb_range.stop)}]},
+        opts=opts,
+    )
+    policy = k8s.apiextensions.CustomResource(
+        "lan-l2", api_version="cilium.io/v2alpha1", kind="CiliumL2AnnouncementPolicy",
+        metadata={"name": "lan"},
+        spec={"loadBalancerIPs": True, "externalIPs": False,
+              "interfaces": [f"^{link}$" for link in sorted(set(lan_links))]},
+        opts=opts,
+    )
+    return [pool, policy]
