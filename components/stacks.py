@@ -11,7 +11,7 @@ from components.cluster_provider import cluster_provider
 from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
 from components.outputs import as_secret
-from components.platform import Platform, plan_platform
+from components.platform import Platform, PlatformArgs, plan_platform
 
 # The Kubernetes provider of the infrastructure cluster has this name in every stack.
 INFRASTRUCTURE = "infrastructure"
@@ -26,7 +26,7 @@ def build_platform(config: HomelabConfig) -> None:
                          protect=pulumi.get_stack() == "prod"),
     )
     provider = cluster_provider(INFRASTRUCTURE, config.cluster.name, metal.kubeconfig)
-    platform = Platform(f"{config.cluster.name}-platform", platform_plan,
+    platform = Platform(f"{config.cluster.name}-platform", PlatformArgs(plan=platform_plan),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     pulumi.export("capacity", platform.capacity)
     pulumi.export("infrastructureClusterName", config.cluster.name)

@@ -23,3 +23,5 @@ KUBERNETES_MINORS_BY_TALOS: Final = {"1.12": ("1.30", "1.31", "1.32", "1.33", "1
 # Charts and release manifests of the infrastructure cluster's platform.
 # renovate: datasource=helm registryUrl=https://helm.cilium.io/ depName=cilium
 CILIUM: Final = "1.20.1"
+# renovate: datasource=helm registryUrl=https://charts.jetstack.io depName=cert-manager
+CERT_MANAGER: Final = "v1.21.1"

@@ -6,24 +6,47 @@ pods can start before the CNI, so every chart and custom resource depends on it.
 budget.
 """
 
-import pulumi
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from components.platform.chart import install
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.platform.certificates import Dns01, issuers
+from components.platform.chart import install, namespace
 from components.platform.network import load_balancer_objects
 from components.platform.plan import PlatformPlan, plan_platform
 from components.platform.priority import priority_classes
 
-__all__ = ["Platform", "PlatformPlan", "plan_platform"]
+__all__ = ["Dns01", "Platform", "PlatformArgs", "PlatformPlan", "plan_platform"]
+
+
+@dataclass(frozen=True)
+class PlatformArgs:
+    plan: PlatformPlan
+    dns01: Dns01 | None = None
 
 
 class Platform(pulumi.ComponentResource):
     """Every platform service of the infrastructure cluster."""
 
-    def __init__(self, name: str, platform_plan: PlatformPlan, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:platform:Platform", name, None, opts)
-        cilium_plan = platform_plan.charts["cilium"]
-        cilium = install(cilium_plan.spec, cilium_plan.values, parent=self)
-        priority_classes(self, depends_on=[cilium])
-        load_balancer_objects(platform_plan.cluster, platform_plan.lan_links, self, depends_on=[cilium])
-        self.capacity = platform_plan.budget.as_json()
+        self._plan = args.plan
+        self._namespaces: dict[str, k8s.core.v1.Namespace] = {}
+        self.cni = install(args.plan.charts["cilium"].spec, args.plan.charts["cilium"].values, parent=self)
+        priority_classes(self, depends_on=[self.cni])
+        load_balancer_objects(args.plan.cluster, args.plan.lan_links, self, depends_on=[self.cni])
+        cert_manager = self._chart("cert-manager")
+        issuers(self, cert_manager, args.dns01)
+        self.capacity = args.plan.budget.as_json()
         self.register_outputs({"capacity": self.capacity})
+
+    def _chart(self, release: str, depends_on: Sequence[pulumi.Resource] = ()) -> k8s.helm.v3.Release:
+        """Install a planned chart into its own namespace, after the CNI."""
+        chart = self._plan.charts[release]
+        namespace_name = chart.spec.namespace
+        if namespace_name not in self._namespaces:
+            self._namespaces[namespace_name] = namespace(namespace_name, self, chart.spec.privileged, [self.cni])
+        return install(chart.spec, chart.values, parent=self,
+                       depends_on=[self.cni, self._namespaces[namespace_name], *depends_on])

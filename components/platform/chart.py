@@ -22,6 +22,8 @@ class ChartSpec:
     version: str
     namespace: str
     workloads: tuple[Workload, ...]
+    # Host-level agents (hostPath, host network) need a namespace exempt from Talos' baseline policy.
+    privileged: bool = False
 
     def demands(self, values: Mapping[str, Any], node_count: int) -> list[Demand]:
         return chart_demands("platform", self.release, values, self.workloads, node_count)
@@ -55,7 +57,8 @@ def resources(cpu: str, memory: str, cpu_limit: str | None = None, memory_limit:
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": limits}
 
 
-def namespace(name: str, parent: pulumi.Resource, privileged: bool = False) -> k8s.core.v1.Namespace:
+def namespace(name: str, parent: pulumi.Resource, privileged: bool = False,
+              depends_on: Sequence[pulumi.Resource] = ()) -> k8s.core.v1.Namespace:
     """A namespace the platform owns; ``privileged`` for host-level agents (Talos enforces baseline)."""
     labels = {"app.kubernetes.io/part-of": "homelab-platform"}
     if privileged:
@@ -63,5 +66,5 @@ def namespace(name: str, parent: pulumi.Resource, privileged: bool = False) -> k
     return k8s.core.v1.Namespace(
         f"ns-{name}",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
     )

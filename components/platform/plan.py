@@ -9,8 +9,12 @@ from typing import Any
 
 from components.capacity import Budget, CapacityError, plan
 from components.config import ClusterSettings, Node
+from components.platform.certificates import CERT_MANAGER_CHART, cert_manager_values
 from components.platform.chart import ChartSpec
 from components.platform.network import CILIUM_CHART, cilium_values
+
+
+PLATFORM_CHARTS: dict[str, ChartSpec] = {spec.release: spec for spec in (CILIUM_CHART, CERT_MANAGER_CHART)}
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...]) -> Platform
     lan_links = sorted({node.lan_link for node in nodes})
     charts = {chart.spec.release: chart for chart in (
         ChartPlan(CILIUM_CHART, cilium_values(lan_links)),
+        ChartPlan(CERT_MANAGER_CHART, cert_manager_values()),
     )}
     demands = [demand for chart in charts.values() for demand in chart.spec.demands(chart.values, len(nodes))]
     budget = plan(nodes, cluster, demands)

@@ -1,7 +1,7 @@
 """The budget the program exports is the one its registered values add up to, and it refuses to overcommit."""
 
 from components.capacity import chart_demands, total
-from components.platform.network import CILIUM_CHART
+from components.platform.plan import PLATFORM_CHARTS
 from tests.conftest import prod_nodes
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -9,8 +9,14 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 
 def test_exported_budget_matches_the_registered_chart_values(prod):
     capacity = prod.outputs["capacity"]
-    cilium = prod.one(RELEASE, "cilium").inputs["values"]
-    recomputed = total(d.amount for d in chart_demands("platform", "cilium", cilium, CILIUM_CHART.workloads, 4))
+    releases = prod.by_type(RELEASE)
+    assert {r.name for r in releases} == set(PLATFORM_CHARTS)
+    recomputed = total(
+        demand.amount
+        for release in releases
+        for demand in chart_demands("platform", release.name, release.inputs["values"],
+                                    PLATFORM_CHARTS[release.name].workloads, len(prod_nodes()))
+    )
     assert capacity["total"]["platform"] == {"cpu_m": recomputed.cpu_m, "memory_mib": recomputed.memory_mib}
     assert capacity["problems"] == []
 

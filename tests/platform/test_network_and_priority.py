@@ -44,13 +44,38 @@ def test_production_preempts_experiments_and_experiments_preempt_nothing(prod):
     assert not any(t.get("globalDefault") for t in tiers.values())
 
 
-def test_everything_on_the_cluster_waits_for_the_cni(prod):
+def _depends_on(result: SynthResult, urn: str) -> set[str]:
+    """Every resource ``urn`` waits for, directly or through others."""
+    by_urn = {r.urn: r for r in result.registrations}
+    seen: set[str] = set()
+    pending = list(by_urn[urn].dependencies)
+    while pending:
+        current = pending.pop()
+        if current not in seen:
+            seen.add(current)
+            pending.extend(by_urn[current].dependencies if current in by_urn else ())
+    return seen
+
+
+def test_every_chart_waits_for_the_cni_and_everything_else_transitively(prod):
     cilium = prod.one(RELEASE, "cilium")
     platform = prod.one("homelab:platform:Platform", "homelab-platform")
     children = [r for r in prod.registrations if r.parent == platform.urn and r.urn != cilium.urn]
-    assert children, "the platform registers objects besides Cilium"
+    assert len(children) > 3
     for child in children:
-        assert cilium.urn in child.dependencies, child.name
+        if child.type == RELEASE:
+            assert cilium.urn in child.dependencies, child.name
+        assert cilium.urn in _depends_on(prod, child.urn), child.name
+
+
+def test_custom_resources_wait_for_the_chart_that_brings_their_crd(prod):
+    cert_manager = prod.one(RELEASE, "cert-manager")
+    for issuer in prod.by_type("kubernetes:cert-manager.io/v1:ClusterIssuer"):
+        assert cert_manager.urn in issuer.dependencies
+    cilium = prod.one(RELEASE, "cilium")
+    for kind in ("cilium.io/v2:CiliumLoadBalancerIPPool", "cilium.io/v2alpha1:CiliumL2AnnouncementPolicy"):
+        for resource in prod.by_type(f"kubernetes:{kind}"):
+            assert cilium.urn in resource.dependencies
 
 
 def test_platform_objects_target_the_infrastructure_cluster(prod):
