@@ -19,7 +19,7 @@ NAMESPACE = "cert-manager"
 SELF_SIGNED_ISSUER = "homelab-selfsigned"
 ACME_ISSUER = "letsencrypt-dns01"
 _ACME_SERVER = "https://acme-v02.api.letsencrypt.org/directory"
-_TOKEN_SECRET = "cloudflare-dns01-token"  # noqa: S105 — a Secret's name, not its value
+_TOKEN_SECRET = "cloudflare-dns01-token"
 
 CERT_MANAGER_CHART = ChartSpec(
     release="cert-manager", chart="cert-manager", repo="https://charts.jetstack.io", version=CERT_MANAGER,

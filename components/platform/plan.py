@@ -13,7 +13,6 @@ from components.platform.certificates import CERT_MANAGER_CHART, cert_manager_va
 from components.platform.chart import ChartSpec
 from components.platform.network import CILIUM_CHART, cilium_values
 
-
 PLATFORM_CHARTS: dict[str, ChartSpec] = {spec.release: spec for spec in (CILIUM_CHART, CERT_MANAGER_CHART)}
 
 
