@@ -317,6 +317,10 @@ def _check_nodes(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:
                                   f"{label} {value} is already used by homelab:nodes[{first_use[value]}]",
                                   f"give every node its own {label}")
             first_use.setdefault(value, index)
+    if not any(BOARDS[node.board].kvm for node in config.nodes):
+        kvm_boards = ", ".join(sorted(board.id for board in BOARDS.values() if board.kvm))
+        yield ConfigIssue(f"{NAMESPACE}:nodes", "no node can host KubeVirt VMs, so no guest cluster can run",
+                          f"add a node whose board runs KVM under Talos: {kvm_boards}")
     control_planes = len(config.control_planes)
     if control_planes % 2 == 0:
         yield ConfigIssue(f"{NAMESPACE}:nodes", f"{control_planes} control-plane nodes: etcd needs an odd number",

@@ -25,3 +25,7 @@ KUBERNETES_MINORS_BY_TALOS: Final = {"1.12": ("1.30", "1.31", "1.32", "1.33", "1
 CILIUM: Final = "1.20.1"
 # renovate: datasource=helm registryUrl=https://charts.jetstack.io depName=cert-manager
 CERT_MANAGER: Final = "v1.21.1"
+# renovate: datasource=github-releases depName=kubevirt/kubevirt
+KUBEVIRT: Final = "v1.6.2"
+# renovate: datasource=github-releases depName=kubevirt/containerized-data-importer
+CDI: Final = "v1.63.1"

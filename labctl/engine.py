@@ -113,7 +113,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type != "pulumi:pulumi:Stack":
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, custom=bool(request.custom),
-                parent=request.parent, provider=request.provider, dependencies=tuple(request.dependencies),
+                parent=request.parent, provider=request.provider, dependencies=tuple(sorted(request.dependencies)),
                 protect=bool(request.protect), inputs=plain(_struct(request.object)),
             ))
         return response
@@ -122,7 +122,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
         self.registrations.append(Registration(
             urn=response.urn, type=request.type, name=request.name, custom=True, parent=request.parent,
-            provider=request.provider, dependencies=tuple(request.dependencies), protect=False,
+            provider=request.provider, dependencies=tuple(sorted(request.dependencies)), protect=False,
             inputs=plain(_struct(request.properties)), read=True,
         ))
         return response

@@ -9,11 +9,14 @@ SSD holds the storage layer's data.
 
 from typing import Any
 
+from components.boards import BOARDS
 from components.config import ClusterSettings, Node
 
 KUBEPRISM_PORT = 7445
 ZONE_LABEL = "topology.kubernetes.io/zone"
 BOARD_LABEL = "homelab.dev/board"
+# Set on boards that can run KubeVirt VMs; VM workloads are placed by it.
+KVM_LABEL = "homelab.dev/kvm"
 
 
 def _document(kind: str, **fields: Any) -> dict[str, Any]:
@@ -26,7 +29,8 @@ def machine_patch(node: Node, cluster: ClusterSettings, installer_image: str) ->
     patch: dict[str, Any] = {
         "machine": {
             "install": {"disk": node.install_disk, "image": installer_image, "wipe": False},
-            "nodeLabels": {ZONE_LABEL: node.zone, BOARD_LABEL: node.board},
+            "nodeLabels": {ZONE_LABEL: node.zone, BOARD_LABEL: node.board,
+                           KVM_LABEL: str(BOARDS[node.board].kvm).lower()},
             "features": {"kubePrism": {"enabled": True, "port": KUBEPRISM_PORT}},
             "kubelet": {
                 "extraConfig": {

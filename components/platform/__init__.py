@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.platform import virtualization
 from components.platform.certificates import Dns01, issuers
 from components.platform.chart import install, namespace
 from components.platform.network import load_balancer_objects
@@ -39,14 +40,19 @@ class Platform(pulumi.ComponentResource):
         load_balancer_objects(args.plan.cluster, args.plan.lan_links, self, depends_on=[self.cni])
         cert_manager = self._chart("cert-manager")
         issuers(self, cert_manager, args.dns01)
+        # The operator manifests bring their own (privileged) namespaces.
+        virtualization.install(self, args.plan.kubevirt, args.plan.cdi, depends_on=[self.cni])
         self.capacity = args.plan.budget.as_json()
         self.register_outputs({"capacity": self.capacity})
 
     def _chart(self, release: str, depends_on: Sequence[pulumi.Resource] = ()) -> k8s.helm.v3.Release:
         """Install a planned chart into its own namespace, after the CNI."""
         chart = self._plan.charts[release]
-        namespace_name = chart.spec.namespace
-        if namespace_name not in self._namespaces:
-            self._namespaces[namespace_name] = namespace(namespace_name, self, chart.spec.privileged, [self.cni])
         return install(chart.spec, chart.values, parent=self,
-                       depends_on=[self.cni, self._namespaces[namespace_name], *depends_on])
+                       depends_on=[self.cni, self._namespace(chart.spec.namespace, chart.spec.privileged),
+                                   *depends_on])
+
+    def _namespace(self, name: str, privileged: bool = False) -> k8s.core.v1.Namespace:
+        if name not in self._namespaces:
+            self._namespaces[name] = namespace(name, self, privileged, [self.cni])
+        return self._namespaces[name]

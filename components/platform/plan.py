@@ -9,6 +9,7 @@ from typing import Any
 
 from components.capacity import Budget, CapacityError, plan
 from components.config import ClusterSettings, Node
+from components.platform import virtualization
 from components.platform.certificates import CERT_MANAGER_CHART, cert_manager_values
 from components.platform.chart import ChartSpec
 from components.platform.network import CILIUM_CHART, cilium_values
@@ -27,6 +28,8 @@ class PlatformPlan:
     cluster: ClusterSettings
     nodes: tuple[Node, ...]
     charts: dict[str, ChartPlan]
+    kubevirt: dict[str, Any]
+    cdi: dict[str, Any]
     budget: Budget
 
     @property
@@ -41,8 +44,12 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...]) -> Platform
         ChartPlan(CILIUM_CHART, cilium_values(lan_links)),
         ChartPlan(CERT_MANAGER_CHART, cert_manager_values()),
     )}
+    kubevirt, cdi = virtualization.kubevirt_spec(nodes), virtualization.cdi_spec()
     demands = [demand for chart in charts.values() for demand in chart.spec.demands(chart.values, len(nodes))]
+    demands += virtualization.demands(kubevirt["customizeComponents"]["patches"],
+                                      len(virtualization.vm_hosts(nodes)), kubevirt["infra"]["replicas"])
+    demands += virtualization.demands(cdi["customizeComponents"]["patches"], len(nodes), replicas=1)
     budget = plan(nodes, cluster, demands)
     if budget.problems():
         raise CapacityError(budget)
-    return PlatformPlan(cluster, nodes, charts, budget)
+    return PlatformPlan(cluster, nodes, charts, kubevirt, cdi, budget)

@@ -1,6 +1,7 @@
 """The budget the program exports is the one its registered values add up to, and it refuses to overcommit."""
 
 from components.capacity import chart_demands, total
+from components.platform import virtualization
 from components.platform.plan import PLATFORM_CHARTS
 from tests.conftest import prod_nodes
 
@@ -11,12 +12,16 @@ def test_exported_budget_matches_the_registered_chart_values(prod):
     capacity = prod.outputs["capacity"]
     releases = prod.by_type(RELEASE)
     assert {r.name for r in releases} == set(PLATFORM_CHARTS)
-    recomputed = total(
-        demand.amount
-        for release in releases
-        for demand in chart_demands("platform", release.name, release.inputs["values"],
-                                    PLATFORM_CHARTS[release.name].workloads, len(prod_nodes()))
-    )
+    nodes = len(prod_nodes())
+    charts = [demand for release in releases
+              for demand in chart_demands("platform", release.name, release.inputs["values"],
+                                          PLATFORM_CHARTS[release.name].workloads, nodes)]
+    kubevirt = prod.one("kubernetes:kubevirt.io/v1:KubeVirt", "kubevirt").inputs["spec"]
+    cdi = prod.one("kubernetes:cdi.kubevirt.io/v1beta1:CDI", "cdi").inputs["spec"]
+    operators = [*virtualization.demands(kubevirt["customizeComponents"]["patches"], nodes,
+                                         kubevirt["infra"]["replicas"]),
+                 *virtualization.demands(cdi["customizeComponents"]["patches"], nodes, 1)]
+    recomputed = total(demand.amount for demand in [*charts, *operators])
     assert capacity["total"]["platform"] == {"cpu_m": recomputed.cpu_m, "memory_mib": recomputed.memory_mib}
     assert capacity["problems"] == []
 
