@@ -29,3 +29,17 @@ CERT_MANAGER: Final = "v1.21.1"
 KUBEVIRT: Final = "v1.6.2"
 # renovate: datasource=github-releases depName=kubevirt/containerized-data-importer
 CDI: Final = "v1.63.1"
+# Cluster API: one v1beta1 contract family (core 1.10, Talos providers supporting Talos <= 1.12).
+# renovate: datasource=helm depName=cluster-api-operator
+#   registryUrl=https://kubernetes-sigs.github.io/cluster-api-operator
+CAPI_OPERATOR: Final = "0.17.0"
+# renovate: datasource=github-releases depName=kubernetes-sigs/cluster-api
+CAPI: Final = "v1.10.4"
+# renovate: datasource=github-releases depName=kubernetes-sigs/cluster-api-provider-kubevirt
+CAPK: Final = "v0.10.0"
+# renovate: datasource=github-releases depName=siderolabs/cluster-api-bootstrap-provider-talos
+CABPT: Final = "v0.6.12"
+# renovate: datasource=github-releases depName=siderolabs/cluster-api-control-plane-provider-talos
+CACPPT: Final = "v0.5.12"
+# renovate: datasource=github-releases depName=kubernetes-sigs/cluster-api-addon-provider-helm
+CAAPH: Final = "v0.3.0"

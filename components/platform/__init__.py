@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.platform import virtualization
+from components.platform import cluster_api, virtualization
 from components.platform.certificates import Dns01, issuers
 from components.platform.chart import install, namespace
 from components.platform.network import load_balancer_objects
@@ -42,6 +42,7 @@ class Platform(pulumi.ComponentResource):
         issuers(self, cert_manager, args.dns01)
         # The operator manifests bring their own (privileged) namespaces.
         virtualization.install(self, args.plan.kubevirt, args.plan.cdi, depends_on=[self.cni])
+        cluster_api.install(self, self._chart("capi-operator", depends_on=[cert_manager]))
         self.capacity = args.plan.budget.as_json()
         self.register_outputs({"capacity": self.capacity})
 

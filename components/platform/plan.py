@@ -4,17 +4,20 @@ Deciding first means a plan that does not fit the boards is refused with the who
 first resource exists, and the budget is computed from the very values dicts that are then registered.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.capacity import Budget, CapacityError, plan
+from components.capacity import Budget, CapacityError, Demand, plan, pod_template_demand
 from components.config import ClusterSettings, Node
-from components.platform import virtualization
+from components.platform import cluster_api, virtualization
 from components.platform.certificates import CERT_MANAGER_CHART, cert_manager_values
 from components.platform.chart import ChartSpec
 from components.platform.network import CILIUM_CHART, cilium_values
 
-PLATFORM_CHARTS: dict[str, ChartSpec] = {spec.release: spec for spec in (CILIUM_CHART, CERT_MANAGER_CHART)}
+PLATFORM_CHARTS: dict[str, ChartSpec] = {
+    spec.release: spec for spec in (CILIUM_CHART, CERT_MANAGER_CHART, cluster_api.OPERATOR_CHART)
+}
 
 
 @dataclass(frozen=True)
@@ -37,18 +40,45 @@ class PlatformPlan:
         return sorted({node.lan_link for node in self.nodes})
 
 
+def object_demands(kind: str, body: Mapping[str, Any], node_count: int, vm_host_count: int) -> list[Demand]:
+    """What one registered object asks of the nodes: chart values, operator CR patches, provider deployments.
+
+    The plan calls this on the bodies it is about to register, and synth and tests on what was registered,
+    so the budget has one source.
+    """
+    if kind == "Release":
+        return PLATFORM_CHARTS[body["name"]].demands(body["values"], node_count)
+    if kind == "KubeVirt":
+        spec = body["spec"]
+        return virtualization.demands(spec["customizeComponents"]["patches"], vm_host_count, spec["infra"]["replicas"])
+    if kind == "CDI":
+        return virtualization.demands(body["spec"]["customizeComponents"]["patches"], node_count, replicas=1)
+    if kind in cluster_api.PROVIDER_KINDS:
+        deployment = body["spec"]["deployment"]
+        name = body["metadata"]["name"]
+        return [pod_template_demand("platform", f"{kind}/{name}", {"containers": deployment["containers"]},
+                                    pods=int(deployment["replicas"]))]
+    return []
+
+
 def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...]) -> PlatformPlan:
     """Every chart's values for this inventory, and the budget they add up to; raises CapacityError."""
     lan_links = sorted({node.lan_link for node in nodes})
     charts = {chart.spec.release: chart for chart in (
         ChartPlan(CILIUM_CHART, cilium_values(lan_links)),
         ChartPlan(CERT_MANAGER_CHART, cert_manager_values()),
+        ChartPlan(cluster_api.OPERATOR_CHART, cluster_api.operator_values()),
     )}
     kubevirt, cdi = virtualization.kubevirt_spec(nodes), virtualization.cdi_spec()
-    demands = [demand for chart in charts.values() for demand in chart.spec.demands(chart.values, len(nodes))]
-    demands += virtualization.demands(kubevirt["customizeComponents"]["patches"],
-                                      len(virtualization.vm_hosts(nodes)), kubevirt["infra"]["replicas"])
-    demands += virtualization.demands(cdi["customizeComponents"]["patches"], len(nodes), replicas=1)
+    planned: list[tuple[str, dict[str, Any]]] = [
+        *(("Release", {"name": release, "values": chart.values}) for release, chart in charts.items()),
+        ("KubeVirt", {"spec": kubevirt}),
+        ("CDI", {"spec": cdi}),
+        *((p.kind, {"metadata": {"name": p.name}, "spec": cluster_api.provider_spec(p)})
+          for p in cluster_api.PROVIDERS),
+    ]
+    vm_hosts = len(virtualization.vm_hosts(nodes))
+    demands = [d for kind, body in planned for d in object_demands(kind, body, len(nodes), vm_hosts)]
     budget = plan(nodes, cluster, demands)
     if budget.problems():
         raise CapacityError(budget)

@@ -1,27 +1,24 @@
 """The budget the program exports is the one its registered values add up to, and it refuses to overcommit."""
 
-from components.capacity import chart_demands, total
-from components.platform import virtualization
-from components.platform.plan import PLATFORM_CHARTS
+from components.capacity import total
+from components.platform.plan import object_demands
 from tests.conftest import prod_nodes
 
-RELEASE = "kubernetes:helm.sh/v3:Release"
 
-
-def test_exported_budget_matches_the_registered_chart_values(prod):
+def test_exported_budget_is_what_the_registered_objects_ask_for(prod):
     capacity = prod.outputs["capacity"]
-    releases = prod.by_type(RELEASE)
-    assert {r.name for r in releases} == set(PLATFORM_CHARTS)
     nodes = len(prod_nodes())
-    charts = [demand for release in releases
-              for demand in chart_demands("platform", release.name, release.inputs["values"],
-                                          PLATFORM_CHARTS[release.name].workloads, nodes)]
-    kubevirt = prod.one("kubernetes:kubevirt.io/v1:KubeVirt", "kubevirt").inputs["spec"]
-    cdi = prod.one("kubernetes:cdi.kubevirt.io/v1beta1:CDI", "cdi").inputs["spec"]
-    operators = [*virtualization.demands(kubevirt["customizeComponents"]["patches"], nodes,
-                                         kubevirt["infra"]["replicas"]),
-                 *virtualization.demands(cdi["customizeComponents"]["patches"], nodes, 1)]
-    recomputed = total(demand.amount for demand in [*charts, *operators])
+    demands = [
+        demand
+        for registration in prod.registrations
+        if registration.type.startswith("kubernetes:")
+        for demand in object_demands(registration.type.rsplit(":", 1)[-1], registration.inputs, nodes,
+                                     vm_host_count=nodes)
+    ]
+    owners = {demand.owner for demand in demands}
+    assert {"cilium", "cert-manager", "capi-operator", "virt-handler", "cdi-apiserver",
+            "CoreProvider/cluster-api"} <= owners
+    recomputed = total(demand.amount for demand in demands)
     assert capacity["total"]["platform"] == {"cpu_m": recomputed.cpu_m, "memory_mib": recomputed.memory_mib}
     assert capacity["problems"] == []
 
