@@ -178,6 +178,20 @@ class ClusterSettings(StrictModel):
         return f"https://{self.vip}:6443"
 
 
+class GitOpsSettings(StrictModel):
+    """The Git repository Argo CD's root app-of-apps follows."""
+
+    repo_url: str = Field(pattern=r"^(https://|ssh://|git@)\S+$")
+    revision: str = "main"
+    path: str = Field(default="clusters", pattern=r"^[\w./-]+$")
+
+
+class PlatformSettings(StrictModel):
+    """Settings of the infrastructure cluster's services (components/platform)."""
+
+    gitops: GitOpsSettings
+
+
 class Versions(StrictModel):
     """Pinned versions; defaults come from ``components.versions``."""
 
@@ -210,6 +224,7 @@ class HomelabConfig(StrictModel):
     cluster: ClusterSettings | None = None
     nodes: tuple[Node, ...] = ()
     versions: Versions = Versions()
+    platform: PlatformSettings | None = None
     prod_stack: str = Field(default="organization/homelab/prod", pattern=r"^[\w.-]+/[\w.-]+/[\w.-]+$")
     secrets: Secrets = Secrets()
 
@@ -295,10 +310,14 @@ def _issue_from_pydantic(error: Any, stack: str) -> ConfigIssue:
 
 def _check_nodes(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:
     if config.role != "platform":
-        if config.nodes or config.cluster:
+        if config.nodes or config.cluster or config.platform:
             yield ConfigIssue(f"{NAMESPACE}:nodes", "only the platform (prod) stack owns bare metal",
-                              f"remove `homelab:nodes` and `homelab:cluster` from Pulumi.{stack}.yaml")
+                              f"remove `homelab:nodes`, `homelab:cluster` and `homelab:platform` "
+                              f"from Pulumi.{stack}.yaml")
         return
+    if config.platform is None:
+        yield ConfigIssue(f"{NAMESPACE}:platform", "required key is missing for role platform",
+                          f"add `homelab:platform` (at least gitops.repoUrl) to Pulumi.{stack}.yaml")
     if config.cluster is None:
         yield ConfigIssue(f"{NAMESPACE}:cluster", "required key is missing for role platform",
                           f"add `homelab:cluster` (subnet, vip, loadBalancerRange) to Pulumi.{stack}.yaml")

@@ -18,7 +18,7 @@ INFRASTRUCTURE = "infrastructure"
 
 
 def build_platform(config: HomelabConfig) -> None:
-    assert config.cluster is not None  # guaranteed by validation for role platform
+    assert config.cluster is not None and config.platform is not None  # validated for role platform
     platform_plan = plan_platform(config.cluster, config.nodes)
     metal = TalosCluster(
         config.cluster.name,
@@ -26,7 +26,7 @@ def build_platform(config: HomelabConfig) -> None:
                          protect=pulumi.get_stack() == "prod"),
     )
     provider = cluster_provider(INFRASTRUCTURE, config.cluster.name, metal.kubeconfig)
-    platform = Platform(f"{config.cluster.name}-platform", PlatformArgs(plan=platform_plan),
+    platform = Platform(f"{config.cluster.name}-platform", PlatformArgs(plan=platform_plan, settings=config.platform),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     pulumi.export("capacity", platform.capacity)
     pulumi.export("infrastructureClusterName", config.cluster.name)

@@ -43,3 +43,5 @@ CABPT: Final = "v0.6.12"
 CACPPT: Final = "v0.5.12"
 # renovate: datasource=github-releases depName=kubernetes-sigs/cluster-api-addon-provider-helm
 CAAPH: Final = "v0.3.0"
+# renovate: datasource=helm registryUrl=https://argoproj.github.io/argo-helm depName=argo-cd
+ARGO_CD: Final = "10.9.0"

@@ -62,6 +62,9 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("unknown role", {"homelab:role": "production"}, [], "homelab:role"),
     ("prod with lab role", {"homelab:role": "lab"}, [], "homelab:role"),
     ("missing cluster", {}, ["homelab:cluster"], "homelab:cluster"),
+    ("missing platform settings", {}, ["homelab:platform"], "homelab:platform"),
+    ("gitops repo not a url", {"homelab:platform": {"gitops": {"repoUrl": "homelab-gitops"}}}, [],
+     "homelab:platform.gitops.repoUrl"),
 ]
 
 

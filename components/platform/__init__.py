@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.platform import cluster_api, virtualization
+from components.config import PlatformSettings
+from components.platform import cluster_api, gitops, virtualization
 from components.platform.certificates import Dns01, issuers
 from components.platform.chart import install, namespace
 from components.platform.network import load_balancer_objects
@@ -25,6 +26,7 @@ __all__ = ["Dns01", "Platform", "PlatformArgs", "PlatformPlan", "plan_platform"]
 @dataclass(frozen=True)
 class PlatformArgs:
     plan: PlatformPlan
+    settings: PlatformSettings
     dns01: Dns01 | None = None
 
 
@@ -43,6 +45,7 @@ class Platform(pulumi.ComponentResource):
         # The operator manifests bring their own (privileged) namespaces.
         virtualization.install(self, args.plan.kubevirt, args.plan.cdi, depends_on=[self.cni])
         cluster_api.install(self, self._chart("capi-operator", depends_on=[cert_manager]))
+        gitops.projects(args.settings.gitops, self, self._chart("argocd"))
         self.capacity = args.plan.budget.as_json()
         self.register_outputs({"capacity": self.capacity})
 
