@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import pulumi
@@ -23,6 +24,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
@@ -91,6 +93,8 @@ Version = Annotated[str, AfterValidator(_semver)]
 CpuQuantity = Annotated[str, AfterValidator(_cpu)]
 MemoryQuantity = Annotated[str, AfterValidator(_memory)]
 DiskSize = Annotated[str, Field(pattern=r"^[0-9]+(MiB|GiB|TiB|MB|GB|TB)$")]
+# S3 bucket naming rules: 3-63 lowercase letters, digits, dots and hyphens, starting and ending alphanumeric.
+BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
 
 
 class StrictModel(BaseModel):
@@ -186,6 +190,66 @@ class GitOpsSettings(StrictModel):
     path: str = Field(default="clusters", pattern=r"^[\w./-]+$")
 
 
+class OffsiteBackupSettings(StrictModel):
+    """The off-site S3 buckets on AWS: Velero's backups and the storage layer's copy."""
+
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    velero_bucket: BucketName
+    storage_bucket: BucketName
+    noncurrent_version_days: int = Field(default=30, ge=1)
+    # Move current objects to a colder class after this many days (None: stay in STANDARD).
+    transition_days: int | None = Field(default=None, ge=1)
+    transition_storage_class: Literal["STANDARD_IA", "ONEZONE_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] = (
+        "GLACIER_IR")
+    kms_key_arn: str | None = Field(default=None, pattern=r"^arn:aws[\w-]*:kms:[\w-]+:\d{12}:key/[\w-]+$")
+    # Days of GOVERNANCE-mode Object Lock retention on every new object version (None: no Object Lock).
+    object_lock_days: int | None = Field(default=None, ge=1)
+
+
+class DnsRecord(StrictModel):
+    name: str = Field(pattern=r"^(@|[a-z0-9*]([a-z0-9.-]{0,61}[a-z0-9])?)$")
+    type: Literal["A", "AAAA", "CNAME", "TXT"]
+    target: str
+    proxied: bool = False
+
+    @model_validator(mode="after")
+    def _target_matches_type(self) -> "DnsRecord":
+        if self.type in ("A", "AAAA"):
+            try:
+                address = ipaddress.ip_address(self.target)
+            except ValueError:
+                raise _fixable(f"{self.target!r} is not an IP address for a {self.type} record",
+                               "put an address in `target`, or use type CNAME for a host name") from None
+            if self.proxied and address.is_private:
+                raise _fixable(f"{self.target} is a private address and cannot be proxied by Cloudflare",
+                               "set `proxied: false` (private and tailnet addresses are served as DNS only)")
+        return self
+
+
+class DnsSettings(StrictModel):
+    """The Cloudflare zone and the records the homelab publishes in it."""
+
+    zone: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+    records: tuple[DnsRecord, ...] = ()
+    # Make a Cloudflare API token for cert-manager's DNS-01 challenges (edit DNS in this zone only).
+    cert_manager_token: bool = False
+    acme_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+
+
+class TailnetSettings(StrictModel):
+    """Tailscale objects: the operator's tags, one OAuth client per cluster that runs it, the policy file."""
+
+    operator_clusters: tuple[DnsLabel, ...] = ("infrastructure", "production")
+    # The tailnet policy file (plain JSON) in this repository; the operator's tag owners are merged into it.
+    acl_file: str | None = Field(default=None, pattern=r"^[\w./-]+\.json$")
+
+
+class CloudSettings(StrictModel):
+    backup: OffsiteBackupSettings
+    dns: DnsSettings
+    tailnet: TailnetSettings = TailnetSettings()
+
+
 class PlatformSettings(StrictModel):
     """Settings of the infrastructure cluster's services (components/platform)."""
 
@@ -225,6 +289,7 @@ class HomelabConfig(StrictModel):
     nodes: tuple[Node, ...] = ()
     versions: Versions = Versions()
     platform: PlatformSettings | None = None
+    cloud: CloudSettings | None = None
     prod_stack: str = Field(default="organization/homelab/prod", pattern=r"^[\w.-]+/[\w.-]+/[\w.-]+$")
     secrets: Secrets = Secrets()
 
@@ -310,14 +375,17 @@ def _issue_from_pydantic(error: Any, stack: str) -> ConfigIssue:
 
 def _check_nodes(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:
     if config.role != "platform":
-        if config.nodes or config.cluster or config.platform:
-            yield ConfigIssue(f"{NAMESPACE}:nodes", "only the platform (prod) stack owns bare metal",
-                              f"remove `homelab:nodes`, `homelab:cluster` and `homelab:platform` "
-                              f"from Pulumi.{stack}.yaml")
+        if config.nodes or config.cluster or config.platform or config.cloud:
+            yield ConfigIssue(f"{NAMESPACE}:nodes", "only the platform (prod) stack owns bare metal and cloud",
+                              f"remove `homelab:nodes`, `homelab:cluster`, `homelab:platform` and `homelab:cloud` "
+                              f"from Pulumi.{stack}.yaml; lab stacks read them from prod")
         return
     if config.platform is None:
         yield ConfigIssue(f"{NAMESPACE}:platform", "required key is missing for role platform",
                           f"add `homelab:platform` (at least gitops.repoUrl) to Pulumi.{stack}.yaml")
+    if config.cloud is None:
+        yield ConfigIssue(f"{NAMESPACE}:cloud", "required key is missing for role platform",
+                          f"add `homelab:cloud` (backup buckets and region, DNS zone) to Pulumi.{stack}.yaml")
     if config.cluster is None:
         yield ConfigIssue(f"{NAMESPACE}:cluster", "required key is missing for role platform",
                           f"add `homelab:cluster` (subnet, vip, loadBalancerRange) to Pulumi.{stack}.yaml")
@@ -387,6 +455,25 @@ def _check_cluster(config: HomelabConfig) -> Iterable[ConfigIssue]:
                           "move the VIP or the range so they do not overlap")
 
 
+def _check_cloud(config: HomelabConfig) -> Iterable[ConfigIssue]:
+    if config.cloud is None:
+        return
+    backup, dns = config.cloud.backup, config.cloud.dns
+    if backup.velero_bucket == backup.storage_bucket:
+        yield ConfigIssue(f"{NAMESPACE}:cloud.backup.storageBucket", "the storage copy shares Velero's bucket",
+                          "give each its own bucket: their credentials are scoped to one bucket each")
+    acl_file = config.cloud.tailnet.acl_file
+    if acl_file is not None:
+        try:
+            json.loads(Path(acl_file).read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            yield ConfigIssue(f"{NAMESPACE}:cloud.tailnet.aclFile", f"cannot read {acl_file} as JSON: {error}",
+                              "point it at a JSON policy file in the project, or remove it for the default policy")
+    if dns.cert_manager_token and dns.acme_email is None:
+        yield ConfigIssue(f"{NAMESPACE}:cloud.dns.acmeEmail", "DNS-01 certificates need an ACME contact address",
+                          "set `acmeEmail`, or `certManagerToken: false`")
+
+
 def _check_versions(config: HomelabConfig) -> Iterable[ConfigIssue]:
     if config.versions.talos_minor not in versions.SUPPORTED_TALOS_MINORS:
         yield ConfigIssue(f"{NAMESPACE}:versions.talos",
@@ -436,6 +523,7 @@ def parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Iterable[str] 
     issues = list(_check_role(config, stack)) or [
         *_check_nodes(config, stack),
         *_check_cluster(config),
+        *_check_cloud(config),
         *_check_versions(config),
         *_check_secrets(config, stack, set(secret_keys)),
     ]

@@ -7,26 +7,58 @@ stack): only what runs on prod's infrastructure cluster, reached through a Stack
 import pulumi
 
 from components.capacity import CapacityError
+from components.cloud import (
+    DnsRecords,
+    DnsRecordsArgs,
+    OffsiteBackup,
+    OffsiteBackupArgs,
+    Tailnet,
+    TailnetArgs,
+    read_prod,
+)
 from components.cluster_provider import cluster_provider
 from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
 from components.outputs import as_secret
-from components.platform import Platform, PlatformArgs, plan_platform
+from components.platform import Dns01, Platform, PlatformArgs, plan_platform
 
 # The Kubernetes provider of the infrastructure cluster has this name in every stack.
 INFRASTRUCTURE = "infrastructure"
 
 
+def build_cloud(config: HomelabConfig, protect: bool) -> tuple[OffsiteBackup, DnsRecords, Tailnet]:
+    assert config.cloud is not None  # validated for role platform
+    backup = OffsiteBackup("offsite", OffsiteBackupArgs(settings=config.cloud.backup, protect=protect))
+    dns = DnsRecords("dns", DnsRecordsArgs(settings=config.cloud.dns, stack=pulumi.get_stack()))
+    tailnet = Tailnet("tailnet", TailnetArgs(settings=config.cloud.tailnet))
+    pulumi.export("backup", {"region": backup.region, "endpoint": backup.endpoint,
+                             "veleroBucket": backup.bucket_names["velero"],
+                             "storageBucket": backup.bucket_names["storage"]})
+    pulumi.export("veleroCredentials", backup.credentials["velero"])
+    pulumi.export("storageReplicationCredentials", backup.credentials["storage-replication"])
+    pulumi.export("restoreDrillCredentials", backup.credentials["restore-drill"])
+    pulumi.export("dnsZone", config.cloud.dns.zone)
+    pulumi.export("dnsZoneId", dns.zone_id)
+    pulumi.export("tailnetTags", tailnet.tags)
+    pulumi.export("tailscaleOperatorCredentials", tailnet.operator_credentials)
+    return backup, dns, tailnet
+
+
 def build_platform(config: HomelabConfig) -> None:
-    assert config.cluster is not None and config.platform is not None  # validated for role platform
+    assert config.cluster is not None and config.platform is not None and config.cloud is not None
     platform_plan = plan_platform(config.cluster, config.nodes)
+    protect = pulumi.get_stack() == "prod"
+    _, dns, _ = build_cloud(config, protect)
     metal = TalosCluster(
         config.cluster.name,
-        TalosClusterArgs(cluster=config.cluster, nodes=config.nodes, versions=config.versions,
-                         protect=pulumi.get_stack() == "prod"),
+        TalosClusterArgs(cluster=config.cluster, nodes=config.nodes, versions=config.versions, protect=protect),
     )
     provider = cluster_provider(INFRASTRUCTURE, config.cluster.name, metal.kubeconfig)
-    platform = Platform(f"{config.cluster.name}-platform", PlatformArgs(plan=platform_plan, settings=config.platform),
+    dns01 = None
+    if dns.cert_manager_token is not None and config.cloud.dns.acme_email:
+        dns01 = Dns01(email=config.cloud.dns.acme_email, cloudflare_token=dns.cert_manager_token)
+    platform = Platform(f"{config.cluster.name}-platform",
+                        PlatformArgs(plan=platform_plan, settings=config.platform, dns01=dns01),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     pulumi.export("capacity", platform.capacity)
     pulumi.export("infrastructureClusterName", config.cluster.name)
@@ -39,10 +71,9 @@ def build_platform(config: HomelabConfig) -> None:
 
 
 def build_lab(config: HomelabConfig) -> None:
-    prod = pulumi.StackReference(config.prod_stack)
-    cluster_name = prod.require_output("infrastructureClusterName")
-    kubeconfig = as_secret(prod.require_output("kubeconfig"))
-    cluster_provider(INFRASTRUCTURE, cluster_name, kubeconfig)
+    prod = read_prod(config.prod_stack)
+    cluster_name = prod.get("infrastructureClusterName")
+    cluster_provider(INFRASTRUCTURE, cluster_name, as_secret(prod.get("kubeconfig")))
     pulumi.export("infrastructureClusterName", cluster_name)
 
 

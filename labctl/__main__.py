@@ -44,7 +44,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.run(args, Console()))
+    return int(args.run(args, Console(emoji=False)))
 
 
 if __name__ == "__main__":

@@ -33,16 +33,27 @@ _SIGNATURES = {
 }
 
 
+def redact(value: Any) -> Any:
+    """A secret's shape without its content: keys stay (schemas can still check them), every leaf goes."""
+    if isinstance(value, dict):
+        if _SIGNATURES.get(value.get(_SIG, "")) == "secret":
+            return redact(value.get("value"))
+        return {key: redact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return SECRET
+
+
 def plain(value: Any) -> Any:
     """Wire values → readable JSON: secrets redacted, unknowns marked, whole floats back to ints."""
     if isinstance(value, dict):
         kind = _SIGNATURES.get(value.get(_SIG, ""))
         if kind == "secret":
-            return SECRET
+            return redact(value.get("value"))
         if kind == "resource":
             return {"resource": value.get("urn")}
         if kind == "output":
-            return SECRET if value.get("secret") else plain(value.get("value", UNKNOWN))
+            return redact(value.get("value")) if value.get("secret") else plain(value.get("value", UNKNOWN))
         if kind in ("asset", "archive"):
             return {kind: value.get("path") or value.get("uri") or "[inline]"}
         return {key: plain(item) for key, item in value.items()}

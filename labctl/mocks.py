@@ -73,6 +73,22 @@ class HomelabMocks(Mocks):
                 "caCertificate": canary(f"{args.name}.ca"), "clientCertificate": canary(f"{args.name}.cert"),
                 "clientKey": canary(f"{args.name}.key"), "host": "https://kubernetes:6443",
             }
+        elif args.typ == "aws:s3/bucket:Bucket":
+            bucket = str(state.get("bucket", args.name))
+            resource_id = bucket
+            state.update({"arn": f"arn:aws:s3:::{bucket}", "bucketRegionalDomainName":
+                          f"{bucket}.s3.{state.get('region', 'us-east-1')}.amazonaws.com"})
+        elif args.typ in ("aws:iam/user:User", "aws:iam/policy:Policy"):
+            kind = args.typ.rsplit(":", 1)[-1].lower()
+            state["arn"] = f"arn:aws:iam::123456789012:{kind}{state.get('path', '/')}{state.get('name', args.name)}"
+        elif args.typ == "aws:iam/accessKey:AccessKey":
+            resource_id = f"AKIA{hashlib.sha256(args.name.encode()).hexdigest()[:16].upper()}"
+            state["secret"] = canary(f"{args.name}.secret")
+        elif args.typ == "tailscale:index/oauthClient:OauthClient":
+            resource_id = f"k{hashlib.sha256(args.name.encode()).hexdigest()[:12]}"
+            state["key"] = canary(f"{args.name}.key")
+        elif args.typ == "cloudflare:index/apiToken:ApiToken":
+            state["value"] = canary(f"{args.name}.value")
         elif args.typ == "talos:imageFactory/schematic:Schematic":
             resource_id = hashlib.sha256(str(state.get("schematic", "")).encode()).hexdigest()
             state["id"] = resource_id
@@ -84,6 +100,10 @@ class HomelabMocks(Mocks):
             return {**args.args, "machineConfiguration": canary(f"machineConfiguration.{machine_type}")}
         if args.token == "talos:client/getConfiguration:getConfiguration":
             return {**args.args, "talosConfig": canary(f"talosConfig.{args.args.get('clusterName')}")}
+        if args.token == "cloudflare:index/getZone:getZone":
+            name = str((args.args.get("filter") or {}).get("name", ""))
+            zone_id = hashlib.sha256(name.encode()).hexdigest()[:32]
+            return {"id": zone_id, "zoneId": zone_id, "name": name, "status": "active"}
         if args.token == "talos:imageFactory/getUrls:getUrls":
             return {**args.args, "urls": self._image_urls(args.args)}
         return dict(args.args)

@@ -39,7 +39,7 @@ def count_secrets(value: object) -> int:
 
 
 def print_summary(result: SynthResult, out_dir: str, files: int, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or Console(emoji=False)
     table = Table(title=f"stack {result.stack}: {len(result.registrations)} resources")
     table.add_column("layer")
     table.add_column("type")

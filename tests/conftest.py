@@ -86,3 +86,12 @@ def prod_nodes() -> list[dict[str, Any]]:
     from labctl.synth import read_stack_file
 
     return [dict(node) for node in read_stack_file("prod")[PROD_NODES_KEY]]
+
+
+def redacted(value: Any) -> bool:
+    """True when every leaf of ``value`` was redacted as a secret (and there is at least one)."""
+    if isinstance(value, dict):
+        return bool(value) and all(redacted(item) for item in value.values())
+    if isinstance(value, list):
+        return bool(value) and all(redacted(item) for item in value)
+    return value == "[secret]"

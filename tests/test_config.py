@@ -30,6 +30,12 @@ def _fifth_node(**fields: Any) -> list[dict[str, Any]]:
     return [*prod_nodes(), node]
 
 
+def _cloud(section: str, **changes: Any) -> dict[str, Any]:
+    cloud = dict(read_stack_file("prod")["homelab:cloud"])
+    cloud[section] = {**cloud[section], **changes}
+    return {"homelab:cloud": cloud}
+
+
 MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
     # (case, overrides, omitted keys, the key the error must name)
     ("duplicate node name", {"homelab:nodes": _nodes(**{"1": {"name": "pi-1"}})}, [], "homelab:nodes[1].name"),
@@ -63,6 +69,23 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("prod with lab role", {"homelab:role": "lab"}, [], "homelab:role"),
     ("missing cluster", {}, ["homelab:cluster"], "homelab:cluster"),
     ("missing platform settings", {}, ["homelab:platform"], "homelab:platform"),
+    ("missing cloud settings", {}, ["homelab:cloud"], "homelab:cloud"),
+    ("invalid bucket name", _cloud("backup", veleroBucket="Homelab_Velero"), [], "homelab:cloud.backup.veleroBucket"),
+    ("one bucket for both", _cloud("backup", storageBucket="example-homelab-velero"), [],
+     "homelab:cloud.backup.storageBucket"),
+    ("lifecycle days below one", _cloud("backup", noncurrentVersionDays=0), [],
+     "homelab:cloud.backup.noncurrentVersionDays"),
+    ("bad region", _cloud("backup", region="europe"), [], "homelab:cloud.backup.region"),
+    ("unknown record type", _cloud("dns", records=[{"name": "x", "type": "MX", "target": "mail"}]), [],
+     "homelab:cloud.dns.records[0].type"),
+    ("proxied private address", _cloud("dns", records=[{"name": "x", "type": "A", "target": "192.168.10.5",
+                                                        "proxied": True}]), [], "homelab:cloud.dns.records[0]"),
+    ("a record without an address", _cloud("dns", records=[{"name": "x", "type": "A", "target": "pi-1"}]), [],
+     "homelab:cloud.dns.records[0]"),
+    ("dns01 without contact", _cloud("dns", acmeEmail=None), [], "homelab:cloud.dns.acmeEmail"),
+    ("missing tailnet policy file", _cloud("tailnet", aclFile="tailnet/nope.json"), [],
+     "homelab:cloud.tailnet.aclFile"),
+    ("unknown cloud key", _cloud("dns", zones=["example.net"]), [], "homelab:cloud.dns.zones"),
     ("gitops repo not a url", {"homelab:platform": {"gitops": {"repoUrl": "homelab-gitops"}}}, [],
      "homelab:platform.gitops.repoUrl"),
 ]

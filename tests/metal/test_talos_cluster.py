@@ -6,7 +6,7 @@ from typing import Any
 import yaml
 
 from labctl.synth import SynthResult
-from tests.conftest import prod_nodes
+from tests.conftest import prod_nodes, redacted
 
 APPLY = "talos:machine/configurationApply:ConfigurationApply"
 BOOTSTRAP = "talos:machine/bootstrap:Bootstrap"
@@ -91,7 +91,7 @@ def test_machine_secrets_are_protected_in_prod(prod):
 
 def test_credentials_reach_the_engine_only_as_secrets(prod):
     for apply in prod.by_type(APPLY):
-        assert apply.inputs["clientConfiguration"] == "[secret]"
+        assert redacted(apply.inputs["clientConfiguration"])
         assert apply.inputs["machineConfigurationInput"] == "[secret]"
     assert prod.outputs["kubeconfig"] == "[secret]"
     assert prod.outputs["talosconfig"] == "[secret]"

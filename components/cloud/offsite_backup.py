@@ -1,0 +1,170 @@
+"""``OffsiteBackup``: the off-site S3 buckets on AWS and one least-privilege IAM user per consumer.
+
+Two buckets: Velero's backups, and the storage layer's off-site copy (the Pis' disks are not a backup of
+themselves). Each is versioned, encrypted (SSE-S3, or SSE-KMS with a configured key), closed to the
+public, TLS-only, lifecycle-managed, optionally Object-Locked, and protected in prod. Each consumer gets
+its own user and access key, scoped to its own bucket: ``velero`` and ``storage-replication`` read and
+write, ``restore-drill`` only reads Velero's bucket. Exports the bucket names, the region's endpoint and
+each consumer's credentials (secret from birth).
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import OffsiteBackupSettings
+from components.outputs import as_secret
+
+# Reading a bucket: list it and find its region; reading objects: get them (and their old versions).
+BUCKET_READ = ["s3:ListBucket", "s3:GetBucketLocation"]
+OBJECT_READ = ["s3:GetObject", "s3:GetObjectVersion"]
+# Writing: multipart uploads (Velero and rclone upload large files in parts) and deletes (retention).
+BUCKET_WRITE = ["s3:ListBucketMultipartUploads"]
+OBJECT_WRITE = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    name: str
+    bucket: str  # "velero" or "storage"
+    writes: bool
+
+
+CONSUMERS = (
+    Consumer("velero", "velero", writes=True),
+    Consumer("storage-replication", "storage", writes=True),
+    Consumer("restore-drill", "velero", writes=False),
+)
+
+
+def consumer_policy(bucket_arn: str, writes: bool) -> dict[str, Any]:
+    """Exactly what one consumer needs on one bucket, nothing on any other."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Bucket", "Effect": "Allow", "Action": BUCKET_READ + (BUCKET_WRITE if writes else []),
+             "Resource": bucket_arn},
+            {"Sid": "Objects", "Effect": "Allow", "Action": OBJECT_READ + (OBJECT_WRITE if writes else []),
+             "Resource": f"{bucket_arn}/*"},
+        ],
+    }
+
+
+def tls_only_policy(bucket_arn: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }],
+    }
+
+
+def lifecycle_rules(settings: OffsiteBackupSettings) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    """Old versions expire, abandoned uploads are cleaned up, and (optionally) objects move to a colder class."""
+    transitions = None
+    if settings.transition_days is not None:
+        transitions = [aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+            days=settings.transition_days, storage_class=settings.transition_storage_class)]
+    return [aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id="homelab-retention",
+        status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+            noncurrent_days=settings.noncurrent_version_days),
+        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+            days_after_initiation=7),
+        transitions=transitions,
+    )]
+
+
+def encryption_rule(settings: OffsiteBackupSettings) -> aws.s3.BucketServerSideEncryptionConfigurationRuleArgs:
+    """SSE-S3 by default; SSE-KMS (with S3 bucket keys to cut KMS calls) when a key is configured."""
+    kms = settings.kms_key_arn
+    return aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+        apply_server_side_encryption_by_default=(
+            aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="aws:kms" if kms else "AES256", kms_master_key_id=kms)),
+        bucket_key_enabled=kms is not None,
+    )
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class OffsiteBackupArgs:
+    settings: OffsiteBackupSettings
+    protect: bool
+
+
+class OffsiteBackup(pulumi.ComponentResource):
+    """Hardened off-site buckets and per-consumer credentials."""
+
+    bucket_names: dict[str, pulumi.Output[str]]
+    credentials: dict[str, pulumi.Output[dict[str, str]]]
+
+    def __init__(self, name: str, args: OffsiteBackupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:cloud:OffsiteBackup", name, None, opts)
+        settings = args.settings
+        self.region = settings.region
+        self.endpoint = f"https://s3.{settings.region}.amazonaws.com"
+        buckets = {
+            "velero": self._bucket("velero", settings.velero_bucket, args),
+            "storage": self._bucket("storage", settings.storage_bucket, args),
+        }
+        self.bucket_names = {key: bucket.bucket for key, bucket in buckets.items()}
+        self.credentials = {consumer.name: self._consumer(consumer, buckets[consumer.bucket])
+                            for consumer in CONSUMERS}
+        self.register_outputs({"region": self.region, "endpoint": self.endpoint, "buckets": self.bucket_names,
+                               "credentials": self.credentials})
+
+    def _bucket(self, key: str, bucket_name: str, args: OffsiteBackupArgs) -> aws.s3.Bucket:
+        settings, region = args.settings, args.settings.region
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = aws.s3.Bucket(
+            f"{key}-bucket", bucket=bucket_name, region=region,
+            object_lock_enabled=settings.object_lock_days is not None, force_destroy=False,
+            tags={"homelab": "offsite-backup", "managed-by": "pulumi"},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        aws.s3.BucketVersioning(f"{key}-versioning", bucket=bucket.id, region=region,
+                                versioning_configuration={"status": "Enabled"}, opts=child)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{key}-encryption", bucket=bucket.id, region=region, rules=[encryption_rule(settings)], opts=child)
+        public_block = aws.s3.BucketPublicAccessBlock(
+            f"{key}-public-access-block", bucket=bucket.id, region=region, block_public_acls=True,
+            block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True, opts=child,
+        )
+        aws.s3.BucketPolicy(f"{key}-tls-only", bucket=bucket.id, region=region,
+                            policy=bucket.arn.apply(lambda arn: _json(tls_only_policy(arn))),
+                            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]))
+        aws.s3.BucketLifecycleConfiguration(f"{key}-lifecycle", bucket=bucket.id, region=region,
+                                            rules=lifecycle_rules(settings), opts=child)
+        if settings.object_lock_days is not None:
+            aws.s3.BucketObjectLockConfiguration(
+                f"{key}-object-lock", bucket=bucket.id, region=region,
+                rule={"default_retention": {"mode": "GOVERNANCE", "days": settings.object_lock_days}}, opts=child,
+            )
+        return bucket
+
+    def _consumer(self, consumer: Consumer, bucket: aws.s3.Bucket) -> pulumi.Output[dict[str, str]]:
+        child = pulumi.ResourceOptions(parent=self)
+        user = aws.iam.User(consumer.name, name=f"homelab-{consumer.name}", path="/homelab/",
+                            tags={"homelab": consumer.name}, opts=child)
+        policy = aws.iam.Policy(
+            f"{consumer.name}-policy", name=f"homelab-{consumer.name}", path="/homelab/",
+            description=f"homelab {consumer.name}: {'read/write' if consumer.writes else 'read-only'} "
+                        f"on its bucket only",
+            policy=bucket.arn.apply(lambda arn: _json(consumer_policy(arn, consumer.writes))), opts=child,
+        )
+        aws.iam.UserPolicyAttachment(f"{consumer.name}-policy", user=user.name, policy_arn=policy.arn, opts=child)
+        key = aws.iam.AccessKey(f"{consumer.name}-key", user=user.name,
+                                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["secret"]))
+        return as_secret(pulumi.Output.all(key.id, key.secret).apply(
+            lambda pair: {"accessKeyId": pair[0], "secretAccessKey": pair[1]}))
