@@ -27,6 +27,9 @@ def test_the_mocks_really_produce_canaries_and_placeholders(prod):
     """Guards the test above against passing vacuously: secrets did flow through the program."""
     sent = str([invocation.args for invocation in prod.invocations])
     assert f"{CANARY}:homelab-secrets.bootstrapToken" in sent
+    exported = str(prod.raw_outputs)  # wire form, secret markers and values inside
+    for canary in ("velero-key.secret", "restore-drill-key.secret", "operator-production.key", "homelab-kubeconfig"):
+        assert f"{CANARY}:{canary}" in exported
     assert prod.placeholders == [f"{PLACEHOLDER}:homelab:grafanaAdminPassword",
                                  f"{PLACEHOLDER}:homelab:storageRootPassword"]
 
