@@ -250,10 +250,18 @@ class CloudSettings(StrictModel):
     tailnet: TailnetSettings = TailnetSettings()
 
 
+class BackupSettings(StrictModel):
+    """When Velero backs up the infrastructure cluster, and how long backups are kept."""
+
+    schedule: str = Field(default="0 3 * * *", pattern=r"^(\S+\s+){4}\S+$")
+    retention_days: int = Field(default=14, ge=1, le=365)
+
+
 class PlatformSettings(StrictModel):
     """Settings of the infrastructure cluster's services (components/platform)."""
 
     gitops: GitOpsSettings
+    backups: BackupSettings = BackupSettings()
 
 
 class Versions(StrictModel):
@@ -462,6 +470,10 @@ def _check_cloud(config: HomelabConfig) -> Iterable[ConfigIssue]:
     if backup.velero_bucket == backup.storage_bucket:
         yield ConfigIssue(f"{NAMESPACE}:cloud.backup.storageBucket", "the storage copy shares Velero's bucket",
                           "give each its own bucket: their credentials are scoped to one bucket each")
+    if "infrastructure" not in config.cloud.tailnet.operator_clusters:
+        yield ConfigIssue(f"{NAMESPACE}:cloud.tailnet.operatorClusters",
+                          "the infrastructure cluster runs the Tailscale operator and needs its OAuth client",
+                          "add `infrastructure` to the list")
     acl_file = config.cloud.tailnet.acl_file
     if acl_file is not None:
         try:

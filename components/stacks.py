@@ -20,7 +20,7 @@ from components.cluster_provider import cluster_provider
 from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
 from components.outputs import as_secret
-from components.platform import Dns01, Platform, PlatformArgs, plan_platform
+from components.platform import CloudSeams, Dns01, Platform, PlatformArgs, plan_platform
 
 # The Kubernetes provider of the infrastructure cluster has this name in every stack.
 INFRASTRUCTURE = "infrastructure"
@@ -48,7 +48,7 @@ def build_platform(config: HomelabConfig) -> None:
     assert config.cluster is not None and config.platform is not None and config.cloud is not None
     platform_plan = plan_platform(config.cluster, config.nodes)
     protect = pulumi.get_stack() == "prod"
-    _, dns, _ = build_cloud(config, protect)
+    backup, dns, tailnet = build_cloud(config, protect)
     metal = TalosCluster(
         config.cluster.name,
         TalosClusterArgs(cluster=config.cluster, nodes=config.nodes, versions=config.versions, protect=protect),
@@ -57,8 +57,12 @@ def build_platform(config: HomelabConfig) -> None:
     dns01 = None
     if dns.cert_manager_token is not None and config.cloud.dns.acme_email:
         dns01 = Dns01(email=config.cloud.dns.acme_email, cloudflare_token=dns.cert_manager_token)
+    seams = CloudSeams(velero_bucket=backup.bucket_names["velero"], region=backup.region,
+                       velero_credentials=backup.credentials["velero"],
+                       operator_credentials=tailnet.operator_credentials.apply(lambda c: c[INFRASTRUCTURE]),
+                       dns01=dns01)
     platform = Platform(f"{config.cluster.name}-platform",
-                        PlatformArgs(plan=platform_plan, settings=config.platform, dns01=dns01),
+                        PlatformArgs(plan=platform_plan, settings=config.platform, cloud=seams),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     pulumi.export("capacity", platform.capacity)
     pulumi.export("infrastructureClusterName", config.cluster.name)

@@ -45,3 +45,11 @@ CACPPT: Final = "v0.5.12"
 CAAPH: Final = "v0.3.0"
 # renovate: datasource=helm registryUrl=https://argoproj.github.io/argo-helm depName=argo-cd
 ARGO_CD: Final = "10.9.0"
+# renovate: datasource=helm registryUrl=https://vmware-tanzu.github.io/helm-charts depName=velero
+VELERO: Final = "12.1.0"
+# renovate: datasource=docker depName=velero/velero-plugin-for-aws
+VELERO_AWS_PLUGIN: Final = "v1.13.1"
+# renovate: datasource=docker depName=quay.io/kubevirt/kubevirt-velero-plugin
+KUBEVIRT_VELERO_PLUGIN: Final = "v0.9.1"
+# renovate: datasource=helm registryUrl=https://pkgs.tailscale.com/helmcharts depName=tailscale-operator
+TAILSCALE_OPERATOR: Final = "1.98.2"

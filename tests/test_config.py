@@ -86,6 +86,11 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("missing tailnet policy file", _cloud("tailnet", aclFile="tailnet/nope.json"), [],
      "homelab:cloud.tailnet.aclFile"),
     ("unknown cloud key", _cloud("dns", zones=["example.net"]), [], "homelab:cloud.dns.zones"),
+    ("no operator client for infrastructure", _cloud("tailnet", operatorClusters=["production"]), [],
+     "homelab:cloud.tailnet.operatorClusters"),
+    ("backup retention zero", {"homelab:platform": {"gitops": {"repoUrl": "https://x.example/r.git"},
+                                                    "backups": {"retentionDays": 0}}}, [],
+     "homelab:platform.backups.retentionDays"),
     ("gitops repo not a url", {"homelab:platform": {"gitops": {"repoUrl": "homelab-gitops"}}}, [],
      "homelab:platform.gitops.repoUrl"),
 ]

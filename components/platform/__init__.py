@@ -13,21 +13,32 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import PlatformSettings
-from components.platform import cluster_api, gitops, virtualization
+from components.platform import backups, cluster_api, exposure, gitops, virtualization
 from components.platform.certificates import Dns01, issuers
 from components.platform.chart import install, namespace
 from components.platform.network import load_balancer_objects
 from components.platform.plan import PlatformPlan, plan_platform
 from components.platform.priority import priority_classes
 
-__all__ = ["Dns01", "Platform", "PlatformArgs", "PlatformPlan", "plan_platform"]
+__all__ = ["CloudSeams", "Dns01", "Platform", "PlatformArgs", "PlatformPlan", "plan_platform"]
+
+
+@dataclass(frozen=True)
+class CloudSeams:
+    """What the platform takes from the cloud layer."""
+
+    velero_bucket: pulumi.Output[str]
+    region: str
+    velero_credentials: pulumi.Output[dict[str, str]]
+    operator_credentials: pulumi.Output[dict[str, str]]
+    dns01: Dns01 | None = None
 
 
 @dataclass(frozen=True)
 class PlatformArgs:
     plan: PlatformPlan
     settings: PlatformSettings
-    dns01: Dns01 | None = None
+    cloud: CloudSeams
 
 
 class Platform(pulumi.ComponentResource):
@@ -41,13 +52,26 @@ class Platform(pulumi.ComponentResource):
         priority_classes(self, depends_on=[self.cni])
         load_balancer_objects(args.plan.cluster, args.plan.lan_links, self, depends_on=[self.cni])
         cert_manager = self._chart("cert-manager")
-        issuers(self, cert_manager, args.dns01)
+        issuers(self, cert_manager, args.cloud.dns01)
         # The operator manifests bring their own (privileged) namespaces.
         virtualization.install(self, args.plan.kubevirt, args.plan.cdi, depends_on=[self.cni])
         cluster_api.install(self, self._chart("capi-operator", depends_on=[cert_manager]))
         gitops.projects(args.settings.gitops, self, self._chart("argocd"))
+        tailscale_secret = exposure.oauth_secret(self, self._namespace(exposure.NAMESPACE),
+                                                 args.cloud.operator_credentials)
+        self._chart("tailscale-operator", depends_on=[tailscale_secret])
+        self._backups(args)
         self.capacity = args.plan.budget.as_json()
         self.register_outputs({"capacity": self.capacity})
+
+    def _backups(self, args: PlatformArgs) -> None:
+        namespace = self._namespace(backups.NAMESPACE, privileged=True)
+        secret = backups.credentials_secret(self, namespace, args.cloud.velero_credentials)
+        velero = self._chart("velero", depends_on=[secret])
+        platform_namespaces = sorted({*self._namespaces, virtualization.KUBEVIRT_NAMESPACE,
+                                      virtualization.CDI_NAMESPACE, *(p.namespace for p in cluster_api.PROVIDERS)})
+        backups.location_and_schedules(self, velero, args.settings.backups, args.plan.cluster.name,
+                                       args.cloud.velero_bucket, args.cloud.region, platform_namespaces)
 
     def _chart(self, release: str, depends_on: Sequence[pulumi.Resource] = ()) -> k8s.helm.v3.Release:
         """Install a planned chart into its own namespace, after the CNI."""

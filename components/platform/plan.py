@@ -10,14 +10,14 @@ from typing import Any
 
 from components.capacity import Budget, CapacityError, Demand, plan, pod_template_demand
 from components.config import ClusterSettings, Node
-from components.platform import cluster_api, gitops, virtualization
+from components.platform import backups, cluster_api, exposure, gitops, virtualization
 from components.platform.certificates import CERT_MANAGER_CHART, cert_manager_values
 from components.platform.chart import ChartSpec
 from components.platform.network import CILIUM_CHART, cilium_values
 
 PLATFORM_CHARTS: dict[str, ChartSpec] = {
     spec.release: spec for spec in (CILIUM_CHART, CERT_MANAGER_CHART, cluster_api.OPERATOR_CHART,
-                                    gitops.ARGO_CD_CHART)
+                                    gitops.ARGO_CD_CHART, backups.VELERO_CHART, exposure.TAILSCALE_CHART)
 }
 
 
@@ -70,6 +70,8 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...]) -> Platform
         ChartPlan(CERT_MANAGER_CHART, cert_manager_values()),
         ChartPlan(cluster_api.OPERATOR_CHART, cluster_api.operator_values()),
         ChartPlan(gitops.ARGO_CD_CHART, gitops.argocd_values()),
+        ChartPlan(backups.VELERO_CHART, backups.velero_values()),
+        ChartPlan(exposure.TAILSCALE_CHART, exposure.tailscale_values(cluster.name)),
     )}
     kubevirt, cdi = virtualization.kubevirt_spec(nodes), virtualization.cdi_spec()
     planned: list[tuple[str, dict[str, Any]]] = [
