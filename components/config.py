@@ -257,11 +257,31 @@ class BackupSettings(StrictModel):
     retention_days: int = Field(default=14, ge=1, le=365)
 
 
+class ObjectStoreSettings(StrictModel):
+    """The object store's server image and its per-node size (one server per node)."""
+
+    # Servers (one per node, one drive each). Fixed once data exists: MinIO grows by new server pools, never
+    # by resizing a pool, so adding a node to the inventory does not change it.
+    servers: int = Field(default=4, ge=1)
+    image: str = Field(default=versions.MINIO_IMAGE, pattern=r"^[\w.-]+(/[\w.-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+    cpu: CpuQuantity = "100m"
+    memory: MemoryQuantity = "512Mi"
+    memory_limit: MemoryQuantity = "1Gi"
+
+    @field_validator("image")
+    @classmethod
+    def _pinned(cls, image: str) -> str:
+        if image.endswith(":latest") or (":" not in image.rsplit("/", 1)[-1] and "@" not in image):
+            raise _fixable(f"{image!r} is not pinned", "name an exact release tag or a digest")
+        return image
+
+
 class PlatformSettings(StrictModel):
     """Settings of the infrastructure cluster's services (components/platform)."""
 
     gitops: GitOpsSettings
     backups: BackupSettings = BackupSettings()
+    object_store: ObjectStoreSettings = ObjectStoreSettings()
 
 
 class Versions(StrictModel):
@@ -412,6 +432,11 @@ def _check_nodes(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:
                                   f"{label} {value} is already used by homelab:nodes[{first_use[value]}]",
                                   f"give every node its own {label}")
             first_use.setdefault(value, index)
+    servers = config.platform.object_store.servers if config.platform else 1
+    if servers > len(config.nodes) or servers in (2, 3):
+        yield ConfigIssue(f"{NAMESPACE}:platform.objectStore.servers",
+                          f"{servers} object-store servers on {len(config.nodes)} node(s)",
+                          "use 1 (no redundancy) or 4 or more, and no more than there are nodes")
     if not any(BOARDS[node.board].kvm for node in config.nodes):
         kvm_boards = ", ".join(sorted(board.id for board in BOARDS.values() if board.kvm))
         yield ConfigIssue(f"{NAMESPACE}:nodes", "no node can host KubeVirt VMs, so no guest cluster can run",

@@ -46,7 +46,7 @@ def build_cloud(config: HomelabConfig, protect: bool) -> tuple[OffsiteBackup, Dn
 
 def build_platform(config: HomelabConfig) -> None:
     assert config.cluster is not None and config.platform is not None and config.cloud is not None
-    platform_plan = plan_platform(config.cluster, config.nodes)
+    platform_plan = plan_platform(config.cluster, config.nodes, config.platform)
     protect = pulumi.get_stack() == "prod"
     backup, dns, tailnet = build_cloud(config, protect)
     metal = TalosCluster(
@@ -57,12 +57,15 @@ def build_platform(config: HomelabConfig) -> None:
     dns01 = None
     if dns.cert_manager_token is not None and config.cloud.dns.acme_email:
         dns01 = Dns01(email=config.cloud.dns.acme_email, cloudflare_token=dns.cert_manager_token)
+    root_password = config.secrets.storage_root_password
+    assert root_password is not None  # a required secret of role platform
     seams = CloudSeams(velero_bucket=backup.bucket_names["velero"], region=backup.region,
                        velero_credentials=backup.credentials["velero"],
                        operator_credentials=tailnet.operator_credentials.apply(lambda c: c[INFRASTRUCTURE]),
                        dns01=dns01)
     platform = Platform(f"{config.cluster.name}-platform",
-                        PlatformArgs(plan=platform_plan, settings=config.platform, cloud=seams),
+                        PlatformArgs(plan=platform_plan, settings=config.platform, cloud=seams,
+                                     storage_root_password=root_password.output()),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     pulumi.export("capacity", platform.capacity)
     pulumi.export("infrastructureClusterName", config.cluster.name)

@@ -53,3 +53,6 @@ VELERO_AWS_PLUGIN: Final = "v1.13.1"
 KUBEVIRT_VELERO_PLUGIN: Final = "v0.9.1"
 # renovate: datasource=helm registryUrl=https://pkgs.tailscale.com/helmcharts depName=tailscale-operator
 TAILSCALE_OPERATOR: Final = "1.98.2"
+# MinIO's last community release, from a registry that still serves it (its Docker Hub images are gone).
+# renovate: datasource=docker depName=quay.io/minio/minio versioning=loose
+MINIO_IMAGE: Final = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import PlatformSettings
-from components.platform import backups, cluster_api, exposure, gitops, virtualization
+from components.platform import backups, cluster_api, exposure, gitops, storage, virtualization
 from components.platform.certificates import Dns01, issuers
 from components.platform.chart import install, namespace
 from components.platform.network import load_balancer_objects
@@ -39,6 +39,7 @@ class PlatformArgs:
     plan: PlatformPlan
     settings: PlatformSettings
     cloud: CloudSeams
+    storage_root_password: pulumi.Output[str]
 
 
 class Platform(pulumi.ComponentResource):
@@ -51,6 +52,8 @@ class Platform(pulumi.ComponentResource):
         self.cni = install(args.plan.charts["cilium"].spec, args.plan.charts["cilium"].values, parent=self)
         priority_classes(self, depends_on=[self.cni])
         load_balancer_objects(args.plan.cluster, args.plan.lan_links, self, depends_on=[self.cni])
+        storage.install(self, self._namespace(storage.NAMESPACE, privileged=True), args.plan.object_store,
+                        args.storage_root_password)
         cert_manager = self._chart("cert-manager")
         issuers(self, cert_manager, args.cloud.dns01)
         # The operator manifests bring their own (privileged) namespaces.

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.capacity import Budget, CapacityError, Demand, plan, pod_template_demand
-from components.config import ClusterSettings, Node
-from components.platform import backups, cluster_api, exposure, gitops, virtualization
+from components.config import ClusterSettings, Node, PlatformSettings
+from components.metal.patches import storage_mount_path
+from components.platform import backups, cluster_api, exposure, gitops, storage, virtualization
 from components.platform.certificates import CERT_MANAGER_CHART, cert_manager_values
 from components.platform.chart import ChartSpec
 from components.platform.network import CILIUM_CHART, cilium_values
@@ -34,6 +35,7 @@ class PlatformPlan:
     charts: dict[str, ChartPlan]
     kubevirt: dict[str, Any]
     cdi: dict[str, Any]
+    object_store: dict[str, Any]
     budget: Budget
 
     @property
@@ -54,6 +56,10 @@ def object_demands(kind: str, body: Mapping[str, Any], node_count: int, vm_host_
         return virtualization.demands(spec["customizeComponents"]["patches"], vm_host_count, spec["infra"]["replicas"])
     if kind == "CDI":
         return virtualization.demands(body["spec"]["customizeComponents"]["patches"], node_count, replicas=1)
+    if kind in ("StatefulSet", "Deployment"):
+        spec = body["spec"]
+        return [pod_template_demand("platform", body["metadata"]["name"], spec["template"]["spec"],
+                                    pods=int(spec.get("replicas", 1)))]
     if kind in cluster_api.PROVIDER_KINDS:
         deployment = body["spec"]["deployment"]
         name = body["metadata"]["name"]
@@ -62,7 +68,7 @@ def object_demands(kind: str, body: Mapping[str, Any], node_count: int, vm_host_
     return []
 
 
-def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...]) -> PlatformPlan:
+def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: PlatformSettings) -> PlatformPlan:
     """Every chart's values for this inventory, and the budget they add up to; raises CapacityError."""
     lan_links = sorted({node.lan_link for node in nodes})
     charts = {chart.spec.release: chart for chart in (
@@ -74,10 +80,12 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...]) -> Platform
         ChartPlan(exposure.TAILSCALE_CHART, exposure.tailscale_values(cluster.name)),
     )}
     kubevirt, cdi = virtualization.kubevirt_spec(nodes), virtualization.cdi_spec()
+    object_store = storage.minio_statefulset_spec(settings.object_store, storage_mount_path(cluster))
     planned: list[tuple[str, dict[str, Any]]] = [
         *(("Release", {"name": release, "values": chart.values}) for release, chart in charts.items()),
         ("KubeVirt", {"spec": kubevirt}),
         ("CDI", {"spec": cdi}),
+        ("StatefulSet", {"metadata": {"name": storage.MINIO}, "spec": object_store}),
         *((p.kind, {"metadata": {"name": p.name}, "spec": cluster_api.provider_spec(p)})
           for p in cluster_api.PROVIDERS),
     ]
@@ -86,4 +94,4 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...]) -> Platform
     budget = plan(nodes, cluster, demands)
     if budget.problems():
         raise CapacityError(budget)
-    return PlatformPlan(cluster, nodes, charts, kubevirt, cdi, budget)
+    return PlatformPlan(cluster, nodes, charts, kubevirt, cdi, object_store, budget)

@@ -1,0 +1,110 @@
+"""Storage: the object store every other storage service builds on.
+
+The object store sits behind one interface (``ObjectStore``: where it listens, which Secret holds its
+root credentials) so another S3-compatible server can replace MinIO. MinIO runs distributed across every
+node, one drive each on the Talos user volume, so its erasure coding survives a dead node. MinIO archived
+its community server in April 2026 and its Docker Hub images are gone (FIELD-NOTES): the image is pinned
+to its last release from a registry that still serves it, and is configurable
+(``homelab:platform.objectStore.image``).
+"""
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config import ObjectStoreSettings
+from components.platform.chart import resources
+from components.platform.priority import PLATFORM
+
+NAMESPACE = "storage"
+ROOT_SECRET = "object-store-root"
+MINIO = "minio"
+API_PORT, CONSOLE_PORT = 9000, 9001
+DATA_DIR = "minio"
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    """What a consumer needs to reach the object store: the in-cluster endpoint and the root credentials."""
+
+    endpoint: str
+    root_secret: str
+
+
+def object_store_endpoint() -> ObjectStore:
+    return ObjectStore(f"http://{MINIO}.{NAMESPACE}.svc.cluster.local:{API_PORT}", ROOT_SECRET)
+
+
+def minio_statefulset_spec(settings: ObjectStoreSettings, mount_path: str) -> dict[str, Any]:
+    """One MinIO server per node on its user volume; distributed (erasure-coded) when there are several."""
+    replicas = settings.servers
+    volume = "/data"
+    if replicas > 1:
+        volume = f"http://{MINIO}-{{0...{replicas - 1}}}.{MINIO}-hl.{NAMESPACE}.svc.cluster.local{volume}"
+    labels = {"app.kubernetes.io/name": MINIO}
+    secret_env = [
+        {"name": env, "valueFrom": {"secretKeyRef": {"name": ROOT_SECRET, "key": key}}}
+        for env, key in (("MINIO_ROOT_USER", "user"), ("MINIO_ROOT_PASSWORD", "password"))
+    ]
+    probe = {"httpGet": {"path": "/minio/health/live", "port": API_PORT}, "periodSeconds": 20}
+    return {
+        "serviceName": f"{MINIO}-hl",
+        "replicas": replicas,
+        "podManagementPolicy": "Parallel",
+        "selector": {"matchLabels": labels},
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "priorityClassName": PLATFORM.name,
+                "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                    {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]}},
+                "containers": [{
+                    "name": MINIO,
+                    "image": settings.image,
+                    "args": ["server", volume, "--console-address", f":{CONSOLE_PORT}"],
+                    "env": secret_env,
+                    "ports": [{"name": "api", "containerPort": API_PORT},
+                              {"name": "console", "containerPort": CONSOLE_PORT}],
+                    "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                    "livenessProbe": probe,
+                    "readinessProbe": {"httpGet": {"path": "/minio/health/ready", "port": API_PORT},
+                                       "periodSeconds": 15},
+                    "resources": resources(settings.cpu, settings.memory, memory_limit=settings.memory_limit),
+                }],
+                "volumes": [{"name": "data", "hostPath": {"path": f"{mount_path}/{DATA_DIR}",
+                                                           "type": "DirectoryOrCreate"}}],
+            },
+        },
+    }
+
+
+def install(parent: pulumi.Resource, namespace: pulumi.Resource, spec: dict[str, Any],
+            root_password: pulumi.Output[str]) -> list[pulumi.Resource]:
+    opts = pulumi.ResourceOptions(parent=parent, depends_on=[namespace])
+    secret = k8s.core.v1.Secret(
+        ROOT_SECRET, metadata=k8s.meta.v1.ObjectMetaArgs(name=ROOT_SECRET, namespace=NAMESPACE), type="Opaque",
+        string_data={"user": "homelab-root", "password": root_password}, opts=opts,
+    )
+    labels = spec["selector"]["matchLabels"]
+    headless = k8s.core.v1.Service(
+        f"{MINIO}-hl", metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{MINIO}-hl", namespace=NAMESPACE),
+        spec=k8s.core.v1.ServiceSpecArgs(cluster_ip="None", publish_not_ready_addresses=True, selector=labels,
+                                         ports=[k8s.core.v1.ServicePortArgs(name="api", port=API_PORT)]),
+        opts=opts,
+    )
+    service = k8s.core.v1.Service(
+        MINIO, metadata=k8s.meta.v1.ObjectMetaArgs(name=MINIO, namespace=NAMESPACE),
+        spec=k8s.core.v1.ServiceSpecArgs(selector=labels, ports=[
+            k8s.core.v1.ServicePortArgs(name="api", port=API_PORT),
+            k8s.core.v1.ServicePortArgs(name="console", port=CONSOLE_PORT)]),
+        opts=opts,
+    )
+    servers = k8s.apps.v1.StatefulSet(
+        MINIO, metadata=k8s.meta.v1.ObjectMetaArgs(name=MINIO, namespace=NAMESPACE),
+        # The spec is plain data so the plan can read its resources before anything is registered.
+        spec=cast(k8s.apps.v1.StatefulSetSpecArgsDict, spec),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, secret, headless]),
+    )
+    return [secret, headless, service, servers]
