@@ -299,12 +299,11 @@ class Secrets(StrictModel):
     """Secret config values, each its own top-level key set with ``pulumi config set --secret``."""
 
     storage_root_password: Secret | None = None
-    grafana_admin_password: Secret | None = None
 
 
 # Secrets each role cannot run without.
 REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
-    "platform": ("storage_root_password", "grafana_admin_password"),
+    "platform": ("storage_root_password",),
     "lab": (),
 }
 

@@ -63,7 +63,7 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
      "homelab:versions.kubernetes"),
     ("bad memory quantity", {"homelab:cluster": _cluster(reserved={"system": {"cpu": "250m", "memory": "lots"}})},
      [], "homelab:cluster.reserved.system.memory"),
-    ("missing required secret", {}, ["homelab:grafanaAdminPassword"], "homelab:grafanaAdminPassword"),
+    ("missing required secret", {}, ["homelab:storageRootPassword"], "homelab:storageRootPassword"),
     ("secret in plain text", {"homelab:storageRootPassword": "hunter2"}, [], "homelab:storageRootPassword"),
     ("unknown role", {"homelab:role": "production"}, [], "homelab:role"),
     ("prod with lab role", {"homelab:role": "lab"}, [], "homelab:role"),
@@ -129,11 +129,11 @@ def test_missing_secret_says_how_to_set_it(reject):
 
 def _valid_raw() -> dict[str, Any]:
     raw = {key.split(":", 1)[1]: value for key, value in read_stack_file("prod").items()}
-    return {**raw, "storageRootPassword": "s3cret-value", "grafanaAdminPassword": "another-one"}
+    return {**raw, "storageRootPassword": "s3cret-value"}
 
 
 def test_reference_inventory_parses_to_the_expected_shape():
-    config = parse_config(_valid_raw(), "prod", ["homelab:storageRootPassword", "homelab:grafanaAdminPassword"])
+    config = parse_config(_valid_raw(), "prod", ["homelab:storageRootPassword"])
     assert isinstance(config, HomelabConfig)
     assert [node.name for node in config.nodes] == ["pi-1", "pi-2", "pi-3", "pi-4"]
     assert len(config.control_planes) == 3
@@ -141,7 +141,7 @@ def test_reference_inventory_parses_to_the_expected_shape():
 
 
 def test_secrets_never_print_and_only_leave_as_secret_outputs():
-    config = parse_config(_valid_raw(), "prod", ["homelab:storageRootPassword", "homelab:grafanaAdminPassword"])
+    config = parse_config(_valid_raw(), "prod", ["homelab:storageRootPassword"])
     secret = config.secrets.storage_root_password
     assert isinstance(secret, Secret)
     assert "s3cret-value" not in repr(config) and "s3cret-value" not in str(secret)
