@@ -65,7 +65,7 @@ def build_platform(config: HomelabConfig) -> None:
                        dns01=dns01)
     platform = Platform(f"{config.cluster.name}-platform",
                         PlatformArgs(plan=platform_plan, settings=config.platform, cloud=seams,
-                                     storage_root_password=root_password.output()),
+                                     storage_root_password=root_password.output(), protect=protect),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     pulumi.export("capacity", platform.capacity)
     pulumi.export("infrastructureClusterName", config.cluster.name)

@@ -56,3 +56,8 @@ TAILSCALE_OPERATOR: Final = "1.98.2"
 # MinIO's last community release, from a registry that still serves it (its Docker Hub images are gone).
 # renovate: datasource=docker depName=quay.io/minio/minio versioning=loose
 MINIO_IMAGE: Final = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"
+# The etcd release Talos 1.12.12 runs; the shared filesystem's metadata engine uses the same.
+# renovate: datasource=docker depName=quay.io/coreos/etcd
+ETCD_IMAGE: Final = "quay.io/coreos/etcd:v3.6.14"
+# renovate: datasource=helm registryUrl=https://juicedata.github.io/charts/ depName=juicefs-csi-driver
+JUICEFS_CSI: Final = "0.23.1"

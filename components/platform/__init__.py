@@ -13,7 +13,18 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import PlatformSettings
-from components.platform import backups, cluster_api, exposure, gitops, storage, virtualization
+from components.metal.patches import storage_mount_path
+from components.platform import (
+    backups,
+    cluster_api,
+    exposure,
+    gitops,
+    local_volumes,
+    metadata,
+    shared_fs,
+    storage,
+    virtualization,
+)
 from components.platform.certificates import Dns01, issuers
 from components.platform.chart import install, namespace
 from components.platform.network import load_balancer_objects
@@ -40,6 +51,8 @@ class PlatformArgs:
     settings: PlatformSettings
     cloud: CloudSeams
     storage_root_password: pulumi.Output[str]
+    # Local volumes survive a `pulumi destroy` in prod: they hold the only copy of the stores' data.
+    protect: bool
 
 
 class Platform(pulumi.ComponentResource):
@@ -52,8 +65,7 @@ class Platform(pulumi.ComponentResource):
         self.cni = install(args.plan.charts["cilium"].spec, args.plan.charts["cilium"].values, parent=self)
         priority_classes(self, depends_on=[self.cni])
         load_balancer_objects(args.plan.cluster, args.plan.lan_links, self, depends_on=[self.cni])
-        storage.install(self, self._namespace(storage.NAMESPACE, privileged=True), args.plan.object_store,
-                        args.storage_root_password)
+        self._storage(args)
         cert_manager = self._chart("cert-manager")
         issuers(self, cert_manager, args.cloud.dns01)
         # The operator manifests bring their own (privileged) namespaces.
@@ -66,6 +78,22 @@ class Platform(pulumi.ComponentResource):
         self._backups(args)
         self.capacity = args.plan.budget.as_json()
         self.register_outputs({"capacity": self.capacity})
+
+    def _storage(self, args: PlatformArgs) -> None:
+        """Local volumes → object store and metadata engine → JuiceFS and its storage classes."""
+        plan = args.plan
+        mount_path = storage_mount_path(plan.cluster)
+        namespace = self._namespace(storage.NAMESPACE, privileged=True)
+        local_class = local_volumes.storage_class(self, depends_on=[self.cni])
+        drives = local_volumes.volumes(self, storage.DRIVES, plan.nodes, mount_path, local_class, args.protect)
+        object_store = storage.install(self, namespace, list(drives), plan.object_store, args.storage_root_password)
+        members = local_volumes.volumes(self, metadata.DATA, plan.nodes, mount_path, local_class, args.protect)
+        engine = metadata.install(self, namespace, list(members), plan.metadata_engine)
+        fs_namespace = self._namespace(shared_fs.NAMESPACE, privileged=True)
+        secret = shared_fs.volume_secret(self, fs_namespace, storage.object_store_endpoint(), storage.ROOT_USER,
+                                         args.storage_root_password)
+        driver = self._chart(shared_fs.JUICEFS_CHART.release, depends_on=[secret])
+        shared_fs.storage_classes(self, driver, depends_on=[secret, engine, *object_store])
 
     def _backups(self, args: PlatformArgs) -> None:
         namespace = self._namespace(backups.NAMESPACE, privileged=True)

@@ -10,15 +10,24 @@ from typing import Any
 
 from components.capacity import Budget, CapacityError, Demand, plan, pod_template_demand
 from components.config import ClusterSettings, Node, PlatformSettings
-from components.metal.patches import storage_mount_path
-from components.platform import backups, cluster_api, exposure, gitops, storage, virtualization
+from components.platform import (
+    backups,
+    cluster_api,
+    exposure,
+    gitops,
+    metadata,
+    shared_fs,
+    storage,
+    virtualization,
+)
 from components.platform.certificates import CERT_MANAGER_CHART, cert_manager_values
 from components.platform.chart import ChartSpec
 from components.platform.network import CILIUM_CHART, cilium_values
 
 PLATFORM_CHARTS: dict[str, ChartSpec] = {
     spec.release: spec for spec in (CILIUM_CHART, CERT_MANAGER_CHART, cluster_api.OPERATOR_CHART,
-                                    gitops.ARGO_CD_CHART, backups.VELERO_CHART, exposure.TAILSCALE_CHART)
+                                    gitops.ARGO_CD_CHART, backups.VELERO_CHART, exposure.TAILSCALE_CHART,
+                                    shared_fs.JUICEFS_CHART)
 }
 
 
@@ -36,6 +45,7 @@ class PlatformPlan:
     kubevirt: dict[str, Any]
     cdi: dict[str, Any]
     object_store: dict[str, Any]
+    metadata_engine: dict[str, Any]
     budget: Budget
 
     @property
@@ -78,14 +88,17 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: P
         ChartPlan(gitops.ARGO_CD_CHART, gitops.argocd_values()),
         ChartPlan(backups.VELERO_CHART, backups.velero_values()),
         ChartPlan(exposure.TAILSCALE_CHART, exposure.tailscale_values(cluster.name)),
+        ChartPlan(shared_fs.JUICEFS_CHART, shared_fs.juicefs_values()),
     )}
     kubevirt, cdi = virtualization.kubevirt_spec(nodes), virtualization.cdi_spec()
-    object_store = storage.minio_statefulset_spec(settings.object_store, storage_mount_path(cluster))
+    object_store = storage.minio_statefulset_spec(settings.object_store)
+    metadata_engine = metadata.etcd_statefulset_spec()
     planned: list[tuple[str, dict[str, Any]]] = [
         *(("Release", {"name": release, "values": chart.values}) for release, chart in charts.items()),
         ("KubeVirt", {"spec": kubevirt}),
         ("CDI", {"spec": cdi}),
         ("StatefulSet", {"metadata": {"name": storage.MINIO}, "spec": object_store}),
+        ("StatefulSet", {"metadata": {"name": metadata.ETCD}, "spec": metadata_engine}),
         *((p.kind, {"metadata": {"name": p.name}, "spec": cluster_api.provider_spec(p)})
           for p in cluster_api.PROVIDERS),
     ]
@@ -94,4 +107,4 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: P
     budget = plan(nodes, cluster, demands)
     if budget.problems():
         raise CapacityError(budget)
-    return PlatformPlan(cluster, nodes, charts, kubevirt, cdi, object_store, budget)
+    return PlatformPlan(cluster, nodes, charts, kubevirt, cdi, object_store, metadata_engine, budget)

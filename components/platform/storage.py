@@ -1,8 +1,9 @@
 """Storage: the object store every other storage service builds on.
 
 The object store sits behind one interface (``ObjectStore``: where it listens, which Secret holds its
-root credentials) so another S3-compatible server can replace MinIO. MinIO runs distributed across every
-node, one drive each on the Talos user volume, so its erasure coding survives a dead node. MinIO archived
+root credentials) so another S3-compatible server can replace MinIO. MinIO runs distributed, one server and
+one drive per node on a node-pinned local volume (components/platform/local_volumes.py) on the Talos user
+volume, so its erasure coding survives a dead node. MinIO archived
 its community server in April 2026 and its Docker Hub images are gone (FIELD-NOTES): the image is pinned
 to its last release from a registry that still serves it, and is configurable
 (``homelab:platform.objectStore.image``).
@@ -16,13 +17,15 @@ import pulumi_kubernetes as k8s
 
 from components.config import ObjectStoreSettings
 from components.platform.chart import resources
+from components.platform.local_volumes import LocalVolumeClaim
 from components.platform.priority import PLATFORM
 
 NAMESPACE = "storage"
 ROOT_SECRET = "object-store-root"
+ROOT_USER = "homelab-root"
 MINIO = "minio"
 API_PORT, CONSOLE_PORT = 9000, 9001
-DATA_DIR = "minio"
+DRIVES = LocalVolumeClaim(consumer=MINIO, size="100Gi")
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ def object_store_endpoint() -> ObjectStore:
     return ObjectStore(f"http://{MINIO}.{NAMESPACE}.svc.cluster.local:{API_PORT}", ROOT_SECRET)
 
 
-def minio_statefulset_spec(settings: ObjectStoreSettings, mount_path: str) -> dict[str, Any]:
+def minio_statefulset_spec(settings: ObjectStoreSettings) -> dict[str, Any]:
     """One MinIO server per node on its user volume; distributed (erasure-coded) when there are several."""
     replicas = settings.servers
     volume = "/data"
@@ -67,25 +70,24 @@ def minio_statefulset_spec(settings: ObjectStoreSettings, mount_path: str) -> di
                     "env": secret_env,
                     "ports": [{"name": "api", "containerPort": API_PORT},
                               {"name": "console", "containerPort": CONSOLE_PORT}],
-                    "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                    "volumeMounts": [{"name": "data", "mountPath": "/data", "subPath": MINIO}],
                     "livenessProbe": probe,
                     "readinessProbe": {"httpGet": {"path": "/minio/health/ready", "port": API_PORT},
                                        "periodSeconds": 15},
                     "resources": resources(settings.cpu, settings.memory, memory_limit=settings.memory_limit),
                 }],
-                "volumes": [{"name": "data", "hostPath": {"path": f"{mount_path}/{DATA_DIR}",
-                                                           "type": "DirectoryOrCreate"}}],
             },
         },
+        "volumeClaimTemplates": [DRIVES.claim_template()],
     }
 
 
-def install(parent: pulumi.Resource, namespace: pulumi.Resource, spec: dict[str, Any],
-            root_password: pulumi.Output[str]) -> list[pulumi.Resource]:
+def install(parent: pulumi.Resource, namespace: pulumi.Resource, drives: list[pulumi.Resource],
+            spec: dict[str, Any], root_password: pulumi.Output[str]) -> list[pulumi.Resource]:
     opts = pulumi.ResourceOptions(parent=parent, depends_on=[namespace])
     secret = k8s.core.v1.Secret(
         ROOT_SECRET, metadata=k8s.meta.v1.ObjectMetaArgs(name=ROOT_SECRET, namespace=NAMESPACE), type="Opaque",
-        string_data={"user": "homelab-root", "password": root_password}, opts=opts,
+        string_data={"user": ROOT_USER, "password": root_password}, opts=opts,
     )
     labels = spec["selector"]["matchLabels"]
     headless = k8s.core.v1.Service(
@@ -105,6 +107,6 @@ def install(parent: pulumi.Resource, namespace: pulumi.Resource, spec: dict[str,
         MINIO, metadata=k8s.meta.v1.ObjectMetaArgs(name=MINIO, namespace=NAMESPACE),
         # The spec is plain data so the plan can read its resources before anything is registered.
         spec=cast(k8s.apps.v1.StatefulSetSpecArgsDict, spec),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, secret, headless]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, secret, headless, *drives]),
     )
     return [secret, headless, service, servers]

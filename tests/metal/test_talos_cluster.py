@@ -130,14 +130,15 @@ def test_one_schematic_per_board_model_with_the_pi_overlay(prod, build):
     assert "/metal-installer/" in _machine(mixed, "nuc-1")["machine"]["install"]["image"]
 
 
-def test_adding_a_node_adds_exactly_one_resource_and_changes_nothing_else(prod, build):
+def test_adding_a_node_adds_one_machine_and_its_local_volumes_and_changes_nothing_else(prod, build):
     nodes = [*prod_nodes(), {"name": "pi-5", "ip": "192.168.10.15", "role": "worker", "board": "rpi4b-8gb",
                              "arch": "arm64", "installDisk": "/dev/sda", "zone": "zone-b"}]
     grown = build("prod", {"homelab:nodes": nodes})
     before = {r.urn: r for r in prod.registrations}
     after = {r.urn: r for r in grown.registrations}
     added = set(after) - set(before)
-    assert [after[urn].name for urn in added] == ["homelab-pi-5"]
+    # One Talos machine, and the new node's user volume offered to the replicated stores.
+    assert sorted(after[urn].name for urn in added) == ["homelab-pi-5", "local-juicefs-meta-pi-5", "local-minio-pi-5"]
     assert set(before) <= set(after)
     changed = [urn for urn in before if before[urn].inputs != after[urn].inputs]
     assert changed == []

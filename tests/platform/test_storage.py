@@ -19,11 +19,59 @@ def test_minio_runs_one_server_per_node_distributed_over_four_drives(prod):
     assert rule["topologyKey"] == "kubernetes.io/hostname"
 
 
-def test_minio_data_lives_on_the_talos_user_volume(prod):
-    (volume,) = _minio(prod)["spec"]["template"]["spec"]["volumes"]
-    assert volume["hostPath"] == {"path": "/var/mnt/storage/minio", "type": "DirectoryOrCreate"}
+def test_each_store_keeps_its_data_on_node_pinned_local_volumes_of_the_user_volume(prod):
+    for consumer, statefulset, members in (("minio", "minio", 4), ("juicefs-meta", "juicefs-meta", 3)):
+        volumes = [r for r in prod.by_type("kubernetes:core/v1:PersistentVolume")
+                   if r.inputs["metadata"]["labels"]["homelab.dev/local-volume-for"] == consumer]
+        names = sorted(v.inputs["metadata"]["name"] for v in volumes)
+        assert names == [f"local-{consumer}-pi-{i}" for i in range(1, 5)]
+        for volume in volumes:
+            spec = volume.inputs["spec"]
+            assert spec["local"] == {"path": "/var/mnt/storage"}
+            (term,) = spec["nodeAffinity"]["required"]["nodeSelectorTerms"]
+            node = volume.inputs["metadata"]["name"].removeprefix(f"local-{consumer}-")
+            assert term["matchExpressions"][0]["values"] == [node]
+            assert spec["persistentVolumeReclaimPolicy"] == "Retain" and volume.protect is True
+        spec = prod.one(STATEFULSET, statefulset).inputs["spec"]
+        assert spec["replicas"] == members
+        (claim,) = spec["volumeClaimTemplates"]
+        assert claim["spec"]["storageClassName"] == "local-ssd"
+        assert claim["spec"]["selector"] == {"matchLabels": {"homelab.dev/local-volume-for": consumer}}
+        (container,) = spec["template"]["spec"]["containers"]
+        assert container["volumeMounts"][0]["subPath"] == consumer
     namespace = prod.one("kubernetes:core/v1:Namespace", "ns-storage").inputs["metadata"]["labels"]
     assert namespace["pod-security.kubernetes.io/enforce"] == "privileged"
+
+
+def test_juicefs_metadata_is_a_three_member_etcd_one_per_node(prod):
+    spec = prod.one(STATEFULSET, "juicefs-meta").inputs["spec"]
+    (container,) = spec["template"]["spec"]["containers"]
+    cluster = next(a for a in container["args"] if a.startswith("--initial-cluster="))
+    assert cluster.count("=http://") == 3
+    assert container["image"] == versions.ETCD_IMAGE
+    (rule,) = spec["template"]["spec"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert rule["topologyKey"] == "kubernetes.io/hostname"
+
+
+def test_juicefs_runs_immutable_on_talos_with_its_volume_secret(prod):
+    driver = prod.one("kubernetes:helm.sh/v3:Release", "juicefs-csi-driver").inputs
+    assert driver["values"]["immutable"] is True
+    assert driver["version"] == versions.JUICEFS_CSI
+    secret = prod.one("kubernetes:core/v1:Secret", "juicefs-volume").inputs["stringData"]
+    assert redacted(secret)  # it carries the object store's root password, so all of it is secret
+    assert set(secret) == {"name", "metaurl", "storage", "bucket", "access-key", "secret-key"}
+
+
+def test_storage_classes_default_and_shared_on_juicefs_and_local_ssd(prod):
+    classes = {r.inputs["metadata"]["name"]: r for r in prod.by_type("kubernetes:storage.k8s.io/v1:StorageClass")}
+    assert set(classes) == {"juicefs", "juicefs-shared", "local-ssd"}
+    default = classes["juicefs"].inputs
+    assert default["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
+    assert default["provisioner"] == "csi.juicefs.com"
+    assert default["parameters"]["csi.storage.k8s.io/node-publish-secret-name"] == "juicefs-volume"
+    assert classes["juicefs-shared"].inputs["reclaimPolicy"] == "Retain"
+    assert prod.one("kubernetes:helm.sh/v3:Release", "juicefs-csi-driver").urn in classes["juicefs"].dependencies
+    assert classes["local-ssd"].inputs["provisioner"] == "kubernetes.io/no-provisioner"
 
 
 def test_minio_image_is_pinned_and_configurable(prod, build):

@@ -1,0 +1,95 @@
+"""The shared filesystem's metadata engine: a three-member etcd, one member per node on local volumes.
+
+JuiceFS does not replicate data itself: its durability is a replicated metadata engine plus a durable
+object store (FIELD-NOTES). etcd is the smallest replicated engine JuiceFS supports (Raft; three members
+survive the loss of one), runs on arm64, and suits a homelab's file counts. It is separate from the
+control plane's etcd so a busy filesystem can never slow the Kubernetes API. The image is the etcd
+release Talos 1.12 itself runs.
+"""
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.platform.chart import resources
+from components.platform.local_volumes import LocalVolumeClaim
+from components.platform.priority import PLATFORM
+from components.platform.storage import NAMESPACE
+from components.versions import ETCD_IMAGE
+
+ETCD = "juicefs-meta"
+MEMBERS = 3
+CLIENT_PORT, PEER_PORT = 2379, 2380
+DATA = LocalVolumeClaim(consumer=ETCD, size="10Gi")
+
+
+def _peer(index: int) -> str:
+    return f"{ETCD}-{index}.{ETCD}.{NAMESPACE}.svc.cluster.local"
+
+
+def metadata_url(volume: str) -> str:
+    """JuiceFS's ``metaurl`` for a filesystem named ``volume`` on this etcd."""
+    return f"etcd://{','.join(f'{_peer(i)}:{CLIENT_PORT}' for i in range(MEMBERS))}/{volume}"
+
+
+def etcd_statefulset_spec() -> dict[str, Any]:
+    labels = {"app.kubernetes.io/name": ETCD}
+    cluster = ",".join(f"{ETCD}-{i}=http://{_peer(i)}:{PEER_PORT}" for i in range(MEMBERS))
+    return {
+        "serviceName": ETCD,
+        "replicas": MEMBERS,
+        "podManagementPolicy": "Parallel",
+        "selector": {"matchLabels": labels},
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "priorityClassName": PLATFORM.name,
+                "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                    {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]}},
+                "containers": [{
+                    "name": "etcd",
+                    "image": ETCD_IMAGE,
+                    "command": ["/usr/local/bin/etcd"],
+                    "args": [
+                        "--name=$(POD_NAME)",
+                        "--data-dir=/var/lib/etcd",
+                        f"--listen-client-urls=http://0.0.0.0:{CLIENT_PORT}",
+                        f"--advertise-client-urls=http://$(POD_NAME).{ETCD}.{NAMESPACE}.svc.cluster.local:{CLIENT_PORT}",
+                        f"--listen-peer-urls=http://0.0.0.0:{PEER_PORT}",
+                        f"--initial-advertise-peer-urls=http://$(POD_NAME).{ETCD}.{NAMESPACE}.svc.cluster.local:"
+                        f"{PEER_PORT}",
+                        f"--initial-cluster={cluster}",
+                        "--initial-cluster-state=new",
+                        f"--initial-cluster-token={ETCD}",
+                        "--auto-compaction-retention=1h",
+                        "--quota-backend-bytes=2147483648",
+                    ],
+                    "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+                    "ports": [{"name": "client", "containerPort": CLIENT_PORT},
+                              {"name": "peer", "containerPort": PEER_PORT}],
+                    "volumeMounts": [{"name": "data", "mountPath": "/var/lib/etcd", "subPath": ETCD}],
+                    "readinessProbe": {"httpGet": {"path": "/readyz", "port": CLIENT_PORT}, "periodSeconds": 10},
+                    "resources": resources("50m", "128Mi", memory_limit="384Mi"),
+                }],
+            },
+        },
+        "volumeClaimTemplates": [DATA.claim_template()],
+    }
+
+
+def install(parent: pulumi.Resource, namespace: pulumi.Resource, data: list[pulumi.Resource],
+            spec: dict[str, Any]) -> k8s.apps.v1.StatefulSet:
+    service = k8s.core.v1.Service(
+        ETCD, metadata=k8s.meta.v1.ObjectMetaArgs(name=ETCD, namespace=NAMESPACE),
+        spec=k8s.core.v1.ServiceSpecArgs(
+            cluster_ip="None", publish_not_ready_addresses=True, selector=spec["selector"]["matchLabels"],
+            ports=[k8s.core.v1.ServicePortArgs(name="client", port=CLIENT_PORT),
+                   k8s.core.v1.ServicePortArgs(name="peer", port=PEER_PORT)]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
+    )
+    return k8s.apps.v1.StatefulSet(
+        ETCD, metadata=k8s.meta.v1.ObjectMetaArgs(name=ETCD, namespace=NAMESPACE),
+        spec=pulumi.Output.from_input(spec),  # type: ignore[arg-type]
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, service, *data]),
+    )

@@ -1,0 +1,87 @@
+"""The shared filesystem: JuiceFS CSI on the object store and the etcd metadata engine, and its classes.
+
+Every PersistentVolume the homelab's apps use lives here: data chunks in the erasure-coded object store,
+metadata in the three-member etcd, so a volume outlives any one node and can be mounted read-write by
+many pods at once. Talos' root filesystem is read-only, so the driver runs in immutable mode
+(juicefs-csi-driver #1444). Two classes: ``juicefs`` (the default, reclaimed with its claim) and
+``juicefs-shared`` (for ReadWriteMany data meant to outlive its claim). JuiceFS has no block mode: VM disks
+use Filesystem-mode claims (KubeVirt stores a disk image on them).
+"""
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.capacity import Workload
+from components.platform.chart import ChartSpec, resources
+from components.platform.metadata import metadata_url
+from components.platform.storage import ObjectStore
+from components.versions import JUICEFS_CSI
+
+NAMESPACE = "juicefs"
+PROVISIONER = "csi.juicefs.com"
+VOLUME_SECRET = "juicefs-volume"
+FILESYSTEM = "homelab"
+BUCKET = "juicefs"
+DEFAULT_CLASS, SHARED_CLASS = "juicefs", "juicefs-shared"
+# Each mounted volume runs a mount pod on its node: small, but counted per mount, not per node.
+MOUNT_POD = resources("50m", "256Mi", memory_limit="1Gi")
+
+JUICEFS_CHART = ChartSpec(
+    release="juicefs-csi-driver", chart="juicefs-csi-driver", repo="https://juicedata.github.io/charts/",
+    version=JUICEFS_CSI, namespace=NAMESPACE, privileged=True,
+    workloads=(
+        Workload("controller", ("controller", "resources"), replicas=("controller", "replicas")),
+        Workload("node", ("node", "resources"), per_node=True),
+    ),
+)
+
+
+def juicefs_values() -> dict[str, Any]:
+    return {
+        "immutable": True,
+        "kubeletDir": "/var/lib/kubelet",
+        "controller": {"replicas": 1, "resources": resources("20m", "96Mi", memory_limit="256Mi")},
+        "node": {"resources": resources("20m", "96Mi", memory_limit="256Mi")},
+        "dashboard": {"enabled": False},
+        # The classes are declared by the program (below), not by the chart.
+        "storageClasses": [],
+    }
+
+
+def volume_secret(parent: pulumi.Resource, namespace: pulumi.Resource, store: ObjectStore,
+                  root_user: str, root_password: pulumi.Output[str]) -> k8s.core.v1.Secret:
+    """What ``juicefs format`` and every mount need: the metadata URL and the object store's bucket."""
+    return k8s.core.v1.Secret(
+        VOLUME_SECRET, metadata=k8s.meta.v1.ObjectMetaArgs(name=VOLUME_SECRET, namespace=NAMESPACE),
+        type="Opaque",
+        string_data={"name": FILESYSTEM, "metaurl": metadata_url(FILESYSTEM), "storage": "minio",
+                     "bucket": f"{store.endpoint}/{BUCKET}", "access-key": root_user, "secret-key": root_password},
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
+    )
+
+
+def _parameters() -> dict[str, str]:
+    secret = {f"csi.storage.k8s.io/{stage}-secret-{field}": value
+              for stage in ("provisioner", "node-publish")
+              for field, value in (("name", VOLUME_SECRET), ("namespace", NAMESPACE))}
+    mount = {"juicefs/mount-cpu-request": MOUNT_POD["requests"]["cpu"],
+             "juicefs/mount-memory-request": MOUNT_POD["requests"]["memory"],
+             "juicefs/mount-memory-limit": MOUNT_POD["limits"]["memory"]}
+    return {**secret, **mount}
+
+
+def storage_classes(parent: pulumi.Resource, driver: pulumi.Resource,
+                    depends_on: list[pulumi.Resource]) -> list[k8s.storage.v1.StorageClass]:
+    classes = {DEFAULT_CLASS: ("Delete", {"storageclass.kubernetes.io/is-default-class": "true"}),
+               SHARED_CLASS: ("Retain", {})}
+    return [
+        k8s.storage.v1.StorageClass(
+            name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name, annotations=annotations),
+            provisioner=PROVISIONER, parameters=_parameters(), reclaim_policy=reclaim,
+            allow_volume_expansion=True, volume_binding_mode="Immediate",
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[driver, *depends_on]),
+        )
+        for name, (reclaim, annotations) in classes.items()
+    ]
