@@ -61,6 +61,8 @@ def build_platform(config: HomelabConfig) -> None:
     assert root_password is not None  # a required secret of role platform
     seams = CloudSeams(velero_bucket=backup.bucket_names["velero"], region=backup.region,
                        velero_credentials=backup.credentials["velero"],
+                       storage_bucket=backup.bucket_names["storage"],
+                       replication_credentials=backup.credentials["storage-replication"],
                        operator_credentials=tailnet.operator_credentials.apply(lambda c: c[INFRASTRUCTURE]),
                        dns01=dns01)
     platform = Platform(f"{config.cluster.name}-platform",

@@ -61,3 +61,5 @@ MINIO_IMAGE: Final = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"
 ETCD_IMAGE: Final = "quay.io/coreos/etcd:v3.6.14"
 # renovate: datasource=helm registryUrl=https://juicedata.github.io/charts/ depName=juicefs-csi-driver
 JUICEFS_CSI: Final = "0.23.1"
+# renovate: datasource=docker depName=rclone/rclone
+RCLONE_IMAGE: Final = "rclone/rclone:1.69.1"

@@ -21,6 +21,7 @@ from components.platform import (
     gitops,
     local_volumes,
     metadata,
+    replication,
     shared_fs,
     storage,
     virtualization,
@@ -41,6 +42,8 @@ class CloudSeams:
     velero_bucket: pulumi.Output[str]
     region: str
     velero_credentials: pulumi.Output[dict[str, str]]
+    storage_bucket: pulumi.Output[str]
+    replication_credentials: pulumi.Output[dict[str, str]]
     operator_credentials: pulumi.Output[dict[str, str]]
     dns01: Dns01 | None = None
 
@@ -94,6 +97,8 @@ class Platform(pulumi.ComponentResource):
                                          args.storage_root_password)
         driver = self._chart(shared_fs.JUICEFS_CHART.release, depends_on=[secret])
         shared_fs.storage_classes(self, driver, depends_on=[secret, engine, *object_store])
+        replication.install(self, namespace, object_store, storage.object_store_endpoint(),
+                            args.cloud.storage_bucket, args.cloud.region, args.cloud.replication_credentials)
 
     def _backups(self, args: PlatformArgs) -> None:
         namespace = self._namespace(backups.NAMESPACE, privileged=True)

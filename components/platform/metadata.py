@@ -7,7 +7,7 @@ control plane's etcd so a busy filesystem can never slow the Kubernetes API. The
 release Talos 1.12 itself runs.
 """
 
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -90,6 +90,6 @@ def install(parent: pulumi.Resource, namespace: pulumi.Resource, data: list[pulu
     )
     return k8s.apps.v1.StatefulSet(
         ETCD, metadata=k8s.meta.v1.ObjectMetaArgs(name=ETCD, namespace=NAMESPACE),
-        spec=pulumi.Output.from_input(spec),  # type: ignore[arg-type]
+        spec=cast(k8s.apps.v1.StatefulSetSpecArgsDict, spec),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, service, *data]),
     )
