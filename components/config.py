@@ -265,7 +265,7 @@ class ObjectStoreSettings(StrictModel):
     servers: int = Field(default=4, ge=1)
     image: str = Field(default=versions.MINIO_IMAGE, pattern=r"^[\w.-]+(/[\w.-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
     cpu: CpuQuantity = "100m"
-    memory: MemoryQuantity = "512Mi"
+    memory: MemoryQuantity = "384Mi"
     memory_limit: MemoryQuantity = "1Gi"
 
     @field_validator("image")
@@ -299,11 +299,19 @@ class Secrets(StrictModel):
     """Secret config values, each its own top-level key set with ``pulumi config set --secret``."""
 
     storage_root_password: Secret | None = None
+    grafana_admin_password: Secret | None = None
+
+    def required(self, name: str) -> Secret:
+        """A secret its role requires; validation has already refused a config without it."""
+        secret = getattr(self, name)
+        if not isinstance(secret, Secret):
+            raise ValueError(f"secret {name} is required here and validation should have caught its absence")
+        return secret
 
 
 # Secrets each role cannot run without.
 REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
-    "platform": ("storage_root_password",),
+    "platform": ("storage_root_password", "grafana_admin_password"),
     "lab": (),
 }
 

@@ -57,8 +57,6 @@ def build_platform(config: HomelabConfig) -> None:
     dns01 = None
     if dns.cert_manager_token is not None and config.cloud.dns.acme_email:
         dns01 = Dns01(email=config.cloud.dns.acme_email, cloudflare_token=dns.cert_manager_token)
-    root_password = config.secrets.storage_root_password
-    assert root_password is not None  # a required secret of role platform
     seams = CloudSeams(velero_bucket=backup.bucket_names["velero"], region=backup.region,
                        velero_credentials=backup.credentials["velero"],
                        storage_bucket=backup.bucket_names["storage"],
@@ -67,7 +65,9 @@ def build_platform(config: HomelabConfig) -> None:
                        dns01=dns01)
     platform = Platform(f"{config.cluster.name}-platform",
                         PlatformArgs(plan=platform_plan, settings=config.platform, cloud=seams,
-                                     storage_root_password=root_password.output(), protect=protect),
+                                     storage_root_password=config.secrets.required("storage_root_password").output(),
+                                     grafana_admin_password=config.secrets.required("grafana_admin_password").output(),
+                                     protect=protect),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     pulumi.export("capacity", platform.capacity)
     pulumi.export("infrastructureClusterName", config.cluster.name)

@@ -63,3 +63,17 @@ ETCD_IMAGE: Final = "quay.io/coreos/etcd:v3.6.14"
 JUICEFS_CSI: Final = "0.23.1"
 # renovate: datasource=docker depName=rclone/rclone
 RCLONE_IMAGE: Final = "rclone/rclone:1.69.1"
+
+# Monitoring: OpenTelemetry collectors (agent + gateway) into Loki, Tempo and Mimir, shown by Grafana.
+# renovate: datasource=helm registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
+#   depName=opentelemetry-collector
+OTEL_COLLECTOR: Final = "0.170.0"
+# Grafana's Loki, Tempo and Grafana charts moved to the grafana-community repository in 2026 (FIELD-NOTES).
+# renovate: datasource=helm registryUrl=https://grafana-community.github.io/helm-charts depName=loki
+LOKI: Final = "12.0.1"
+# renovate: datasource=helm registryUrl=https://grafana-community.github.io/helm-charts depName=tempo
+TEMPO: Final = "1.26.2"
+# renovate: datasource=helm registryUrl=https://grafana-community.github.io/helm-charts depName=grafana
+GRAFANA: Final = "11.1.7"
+# renovate: datasource=docker depName=grafana/mimir
+MIMIR_IMAGE: Final = "grafana/mimir:2.17.2"

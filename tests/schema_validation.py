@@ -100,20 +100,44 @@ def validate_talos_document(document: dict[str, Any], talos_version: str) -> lis
     return _messages(_PatchValidator({"$defs": definitions, "$ref": "#/$defs/v1alpha1.Config"}), document)
 
 
-def helm_values_schema(chart: str, version: str) -> dict[str, Any]:
-    """The chart's values schema for ``version``, else the newest one of the same minor (patches keep keys)."""
+def _chart_folder(chart: str, version: str) -> Path:
+    """The chart's files for ``version``, else the newest of the same minor (patches keep keys)."""
     folder = SCHEMAS / "helm" / chart
-    exact = folder / version.lstrip("v") / "values.schema.json"
+    exact = folder / version.lstrip("v")
     minor = ".".join(version.lstrip("v").split(".")[:2])
     same_minor = sorted([*folder.glob(f"{minor}.*/values.schema.json"), *folder.glob(f"v{minor}.*/values.schema.json")])
-    path = exact if exact.is_file() else (same_minor[-1] if same_minor else None)
-    if path is None:
-        raise NoSchemaError(f"Helm chart {chart} {version}")
-    return dict(json.loads(path.read_text()))
+    if (exact / "values.schema.json").is_file():
+        return exact
+    if same_minor:
+        return same_minor[-1].parent
+    raise NoSchemaError(f"Helm chart {chart} {version}")
+
+
+def helm_values_schema(chart: str, version: str) -> dict[str, Any]:
+    return dict(json.loads((_chart_folder(chart, version) / "values.schema.json").read_text()))
+
+
+def merge_values(defaults: Any, overrides: Any) -> Any:
+    """Helm's coalescing: maps merge key by key, anything else replaces, and ``null`` deletes a default."""
+    if not (isinstance(defaults, dict) and isinstance(overrides, dict)):
+        return overrides
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_values(defaults.get(key), value)
+    return merged
 
 
 def validate_helm_values(chart: str, version: str, values: dict[str, Any]) -> list[str]:
-    return _messages(jsonschema.Draft7Validator(helm_values_schema(chart, version)), values)
+    """Like ``helm install``: the chart's defaults coalesced with ``values``, checked against its schema."""
+    import yaml
+
+    folder = _chart_folder(chart, version)
+    defaults_file = folder / "values.yaml"
+    defaults = yaml.safe_load(defaults_file.read_text()) if defaults_file.is_file() else {}
+    return _messages(jsonschema.Draft7Validator(helm_values_schema(chart, version)), merge_values(defaults, values))
 
 
 def walk_yaml_documents(text: str) -> Iterator[dict[str, Any]]:

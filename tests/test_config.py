@@ -64,6 +64,7 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("bad memory quantity", {"homelab:cluster": _cluster(reserved={"system": {"cpu": "250m", "memory": "lots"}})},
      [], "homelab:cluster.reserved.system.memory"),
     ("missing required secret", {}, ["homelab:storageRootPassword"], "homelab:storageRootPassword"),
+    ("missing grafana secret", {}, ["homelab:grafanaAdminPassword"], "homelab:grafanaAdminPassword"),
     ("secret in plain text", {"homelab:storageRootPassword": "hunter2"}, [], "homelab:storageRootPassword"),
     ("unknown role", {"homelab:role": "production"}, [], "homelab:role"),
     ("prod with lab role", {"homelab:role": "lab"}, [], "homelab:role"),
@@ -129,11 +130,14 @@ def test_missing_secret_says_how_to_set_it(reject):
 
 def _valid_raw() -> dict[str, Any]:
     raw = {key.split(":", 1)[1]: value for key, value in read_stack_file("prod").items()}
-    return {**raw, "storageRootPassword": "s3cret-value"}
+    return {**raw, "storageRootPassword": "s3cret-value", "grafanaAdminPassword": "gr4fana-value"}
+
+
+SECRET_KEYS = ["homelab:storageRootPassword", "homelab:grafanaAdminPassword"]
 
 
 def test_reference_inventory_parses_to_the_expected_shape():
-    config = parse_config(_valid_raw(), "prod", ["homelab:storageRootPassword"])
+    config = parse_config(_valid_raw(), "prod", SECRET_KEYS)
     assert isinstance(config, HomelabConfig)
     assert [node.name for node in config.nodes] == ["pi-1", "pi-2", "pi-3", "pi-4"]
     assert len(config.control_planes) == 3
@@ -141,7 +145,7 @@ def test_reference_inventory_parses_to_the_expected_shape():
 
 
 def test_secrets_never_print_and_only_leave_as_secret_outputs():
-    config = parse_config(_valid_raw(), "prod", ["homelab:storageRootPassword"])
+    config = parse_config(_valid_raw(), "prod", SECRET_KEYS)
     secret = config.secrets.storage_root_password
     assert isinstance(secret, Secret)
     assert "s3cret-value" not in repr(config) and "s3cret-value" not in str(secret)

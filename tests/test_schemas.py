@@ -103,3 +103,21 @@ def test_a_kind_without_schema_is_reported_not_failed():
     with pytest.raises(schemas.NoSchemaError, match=r"chaos-mesh\.org/v1alpha1/PodChaos"):
         schemas.validate_manifest({"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "PodChaos",
                                    "metadata": {"name": "x"}}, versions.KUBERNETES)
+
+
+@needs_shared
+def test_chart_values_are_checked_coalesced_with_the_charts_defaults_like_helm_does():
+    from components.platform.telemetry import agent_values
+
+    values = agent_values()
+    assert schemas.validate_helm_values("opentelemetry-collector", "0.170.0", values) == []
+    assert schemas.validate_helm_values("opentelemetry-collector", "0.170.0", {**values, "mode": "sidecar"}) != []
+    typo = {**values, "presets": {"logsCollection": {"enabld": True}}}
+    assert "'enabld' was unexpected" in str(schemas.validate_helm_values("opentelemetry-collector", "0.170.0", typo))
+    # Deleting a default the schema requires is an error only because the defaults were coalesced first.
+    assert schemas.validate_helm_values("opentelemetry-collector", "0.170.0", {"apiVersion": None}) != []
+
+
+def test_values_coalesce_like_helm():
+    defaults = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
+    assert schemas.merge_values(defaults, {"a": {"c": [3]}, "d": None, "e": 2}) == {"a": {"b": 1, "c": [3]}, "e": 2}

@@ -30,7 +30,8 @@ def test_the_mocks_really_produce_canaries_and_placeholders(prod):
     exported = str(prod.raw_outputs)  # wire form, secret markers and values inside
     for canary in ("velero-key.secret", "restore-drill-key.secret", "operator-production.key", "homelab-kubeconfig"):
         assert f"{CANARY}:{canary}" in exported
-    assert prod.placeholders == [f"{PLACEHOLDER}:homelab:storageRootPassword"]
+    assert sorted(prod.placeholders) == [f"{PLACEHOLDER}:homelab:{key}"
+                                         for key in ("grafanaAdminPassword", "storageRootPassword")]
 
 
 def test_the_leak_check_catches_a_secret_in_clear(prod):

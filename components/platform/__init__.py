@@ -16,14 +16,18 @@ from components.config import PlatformSettings
 from components.metal.patches import storage_mount_path
 from components.platform import (
     backups,
+    buckets,
     cluster_api,
     exposure,
     gitops,
     local_volumes,
     metadata,
+    metrics_store,
+    monitoring,
     replication,
     shared_fs,
     storage,
+    telemetry,
     virtualization,
 )
 from components.platform.certificates import Dns01, issuers
@@ -54,6 +58,7 @@ class PlatformArgs:
     settings: PlatformSettings
     cloud: CloudSeams
     storage_root_password: pulumi.Output[str]
+    grafana_admin_password: pulumi.Output[str]
     # Local volumes survive a `pulumi destroy` in prod: they hold the only copy of the stores' data.
     protect: bool
 
@@ -68,7 +73,8 @@ class Platform(pulumi.ComponentResource):
         self.cni = install(args.plan.charts["cilium"].spec, args.plan.charts["cilium"].values, parent=self)
         priority_classes(self, depends_on=[self.cni])
         load_balancer_objects(args.plan.cluster, args.plan.lan_links, self, depends_on=[self.cni])
-        self._storage(args)
+        object_store = self._storage(args)
+        self._monitoring(args, object_store)
         cert_manager = self._chart("cert-manager")
         issuers(self, cert_manager, args.cloud.dns01)
         # The operator manifests bring their own (privileged) namespaces.
@@ -82,7 +88,7 @@ class Platform(pulumi.ComponentResource):
         self.capacity = args.plan.budget.as_json()
         self.register_outputs({"capacity": self.capacity})
 
-    def _storage(self, args: PlatformArgs) -> None:
+    def _storage(self, args: PlatformArgs) -> list[pulumi.Resource]:
         """Local volumes → object store and metadata engine → JuiceFS and its storage classes."""
         plan = args.plan
         mount_path = storage_mount_path(plan.cluster)
@@ -99,6 +105,22 @@ class Platform(pulumi.ComponentResource):
         shared_fs.storage_classes(self, driver, depends_on=[secret, engine, *object_store])
         replication.install(self, namespace, object_store, storage.object_store_endpoint(),
                             args.cloud.storage_bucket, args.cloud.region, args.cloud.replication_credentials)
+        return object_store
+
+    def _monitoring(self, args: PlatformArgs, object_store: list[pulumi.Resource]) -> None:
+        """Buckets and credentials → the stores → the collectors that feed them, and Grafana."""
+        store = storage.object_store_endpoint()
+        bucket_job = buckets.install(self, store, monitoring.BUCKETS, depends_on=object_store)
+        namespace = self._namespace(telemetry.NAMESPACE, privileged=True)
+        secrets = monitoring.secrets(self, namespace, args.storage_root_password, args.grafana_admin_password)
+        ready = [bucket_job, *secrets]
+        stores = [metrics_store.install(self, telemetry.NAMESPACE, store, args.plan.metrics_store,
+                                        depends_on=[self.cni, namespace, *ready]),
+                  self._chart(monitoring.LOKI_CHART.release, depends_on=ready),
+                  self._chart(monitoring.TEMPO_CHART.release, depends_on=ready)]
+        gateway = self._chart(telemetry.GATEWAY, depends_on=stores)
+        self._chart(telemetry.AGENT, depends_on=[gateway])
+        self._chart(monitoring.GRAFANA_CHART.release, depends_on=[*secrets, *stores])
 
     def _backups(self, args: PlatformArgs) -> None:
         namespace = self._namespace(backups.NAMESPACE, privileged=True)

@@ -54,7 +54,7 @@ def cilium_values(lan_links: list[str]) -> dict[str, Any]:
         "k8sClientRateLimit": {"qps": 20, "burst": 40},
         "rollOutCiliumPods": True,
         "envoy": {"enabled": False},
-        "resources": resources("100m", "384Mi", memory_limit="512Mi"),
+        "resources": resources("100m", "256Mi", memory_limit="512Mi"),
         "operator": {"replicas": 1, "rollOutPods": True, "resources": resources("25m", "96Mi", memory_limit="128Mi")},
         "hubble": {
             "enabled": True,

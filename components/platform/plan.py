@@ -16,8 +16,11 @@ from components.platform import (
     exposure,
     gitops,
     metadata,
+    metrics_store,
+    monitoring,
     shared_fs,
     storage,
+    telemetry,
     virtualization,
 )
 from components.platform.certificates import CERT_MANAGER_CHART, cert_manager_values
@@ -27,7 +30,8 @@ from components.platform.network import CILIUM_CHART, cilium_values
 PLATFORM_CHARTS: dict[str, ChartSpec] = {
     spec.release: spec for spec in (CILIUM_CHART, CERT_MANAGER_CHART, cluster_api.OPERATOR_CHART,
                                     gitops.ARGO_CD_CHART, backups.VELERO_CHART, exposure.TAILSCALE_CHART,
-                                    shared_fs.JUICEFS_CHART)
+                                    shared_fs.JUICEFS_CHART, telemetry.AGENT_CHART, telemetry.GATEWAY_CHART,
+                                    monitoring.LOKI_CHART, monitoring.TEMPO_CHART, monitoring.GRAFANA_CHART)
 }
 
 
@@ -46,6 +50,7 @@ class PlatformPlan:
     cdi: dict[str, Any]
     object_store: dict[str, Any]
     metadata_engine: dict[str, Any]
+    metrics_store: dict[str, Any]
     budget: Budget
 
     @property
@@ -81,6 +86,7 @@ def object_demands(kind: str, body: Mapping[str, Any], node_count: int, vm_host_
 def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: PlatformSettings) -> PlatformPlan:
     """Every chart's values for this inventory, and the budget they add up to; raises CapacityError."""
     lan_links = sorted({node.lan_link for node in nodes})
+    store = storage.object_store_endpoint()
     charts = {chart.spec.release: chart for chart in (
         ChartPlan(CILIUM_CHART, cilium_values(lan_links)),
         ChartPlan(CERT_MANAGER_CHART, cert_manager_values()),
@@ -89,16 +95,24 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: P
         ChartPlan(backups.VELERO_CHART, backups.velero_values()),
         ChartPlan(exposure.TAILSCALE_CHART, exposure.tailscale_values(cluster.name)),
         ChartPlan(shared_fs.JUICEFS_CHART, shared_fs.juicefs_values()),
+        ChartPlan(telemetry.AGENT_CHART, telemetry.agent_values()),
+        ChartPlan(telemetry.GATEWAY_CHART, telemetry.gateway_values(
+            monitoring.loki_url(), monitoring.tempo_otlp(), metrics_store.endpoint(telemetry.NAMESPACE))),
+        ChartPlan(monitoring.LOKI_CHART, monitoring.loki_values(store)),
+        ChartPlan(monitoring.TEMPO_CHART, monitoring.tempo_values(store)),
+        ChartPlan(monitoring.GRAFANA_CHART, monitoring.grafana_values()),
     )}
     kubevirt, cdi = virtualization.kubevirt_spec(nodes), virtualization.cdi_spec()
     object_store = storage.minio_statefulset_spec(settings.object_store)
     metadata_engine = metadata.etcd_statefulset_spec()
+    metrics = metrics_store.statefulset_spec(store, monitoring.STORE_CREDENTIALS)
     planned: list[tuple[str, dict[str, Any]]] = [
         *(("Release", {"name": release, "values": chart.values}) for release, chart in charts.items()),
         ("KubeVirt", {"spec": kubevirt}),
         ("CDI", {"spec": cdi}),
         ("StatefulSet", {"metadata": {"name": storage.MINIO}, "spec": object_store}),
         ("StatefulSet", {"metadata": {"name": metadata.ETCD}, "spec": metadata_engine}),
+        ("StatefulSet", {"metadata": {"name": metrics_store.NAME}, "spec": metrics}),
         *((p.kind, {"metadata": {"name": p.name}, "spec": cluster_api.provider_spec(p)})
           for p in cluster_api.PROVIDERS),
     ]
@@ -107,4 +121,4 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: P
     budget = plan(nodes, cluster, demands)
     if budget.problems():
         raise CapacityError(budget)
-    return PlatformPlan(cluster, nodes, charts, kubevirt, cdi, object_store, metadata_engine, budget)
+    return PlatformPlan(cluster, nodes, charts, kubevirt, cdi, object_store, metadata_engine, metrics, budget)

@@ -10,43 +10,22 @@ from typing import cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.platform.chart import resources
+from components.platform import rclone
 from components.platform.priority import PLATFORM
 from components.platform.shared_fs import BUCKET
-from components.platform.storage import NAMESPACE, ROOT_SECRET, ObjectStore
-from components.versions import RCLONE_IMAGE
+from components.platform.storage import NAMESPACE, ObjectStore
 
 JOB = "offsite-replication"
 CREDENTIALS_SECRET = "offsite-replication-credentials"
 SCHEDULE = "17 * * * *"
 
 
-def _env(name: str, value: str) -> dict[str, object]:
-    return {"name": name, "value": value}
-
-
-def _secret_env(name: str, secret: str, key: str) -> dict[str, object]:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
-
-
 def cronjob_spec(store: ObjectStore, bucket: str, region: str) -> dict[str, object]:
-    container = {
-        "name": "rclone",
-        "image": RCLONE_IMAGE,
-        "args": ["sync", f"homelab:{BUCKET}", f"offsite:{bucket}/{BUCKET}", "--checksum", "--fast-list",
-                 "--transfers=4", "--s3-no-check-bucket"],
-        "env": [
-            _env("RCLONE_CONFIG_HOMELAB_TYPE", "s3"), _env("RCLONE_CONFIG_HOMELAB_PROVIDER", "Minio"),
-            _env("RCLONE_CONFIG_HOMELAB_ENDPOINT", store.endpoint),
-            _secret_env("RCLONE_CONFIG_HOMELAB_ACCESS_KEY_ID", ROOT_SECRET, "user"),
-            _secret_env("RCLONE_CONFIG_HOMELAB_SECRET_ACCESS_KEY", ROOT_SECRET, "password"),
-            _env("RCLONE_CONFIG_OFFSITE_TYPE", "s3"), _env("RCLONE_CONFIG_OFFSITE_PROVIDER", "AWS"),
-            _env("RCLONE_CONFIG_OFFSITE_REGION", region),
-            _secret_env("RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID", CREDENTIALS_SECRET, "accessKeyId"),
-            _secret_env("RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY", CREDENTIALS_SECRET, "secretAccessKey"),
-        ],
-        "resources": resources("100m", "128Mi", memory_limit="512Mi"),
-    }
+    env = [*rclone.object_store_remote(store),
+           *rclone.s3_remote("offsite", "AWS", CREDENTIALS_SECRET, "accessKeyId", "secretAccessKey", region=region)]
+    container = rclone.container(
+        "rclone", ["rclone", "sync", f"{rclone.LOCAL_REMOTE}:{BUCKET}", f"offsite:{bucket}/{BUCKET}", "--checksum",
+                   "--fast-list", "--transfers=4", "--s3-no-check-bucket"], env, memory_limit="512Mi")
     return {
         "schedule": SCHEDULE,
         "concurrencyPolicy": "Forbid",

@@ -103,7 +103,8 @@ def test_the_object_store_is_replicated_offsite_hourly_with_the_scoped_credentia
     job = prod.one("kubernetes:batch/v1:CronJob", "offsite-replication").inputs["spec"]
     assert job["concurrencyPolicy"] == "Forbid"
     (container,) = job["jobTemplate"]["spec"]["template"]["spec"]["containers"]
-    assert container["args"][:3] == ["sync", "homelab:juicefs", "offsite:example-homelab-storage-offsite/juicefs"]
+    assert container["command"][:4] == ["rclone", "sync", "homelab:juicefs",
+                                        "offsite:example-homelab-storage-offsite/juicefs"]
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e}
     assert refs["RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY"] == "offsite-replication-credentials"
     secret = prod.one("kubernetes:core/v1:Secret", "offsite-replication-credentials")

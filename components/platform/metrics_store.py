@@ -1,0 +1,109 @@
+"""The metrics store: Mimir in monolithic mode, one replica, its blocks in the object store.
+
+Mimir speaks PromQL to Grafana and accepts OTLP from the gateway collector, so the metrics path needs no
+Prometheus server. Monolithic mode (``-target=all``) with replication factor 1 is the smallest sane shape
+for four Pis: the blocks live in the erasure-coded object store, and only the ingester's write-ahead log
+sits on the pod's ``emptyDir`` — a restart loses at most the last two hours not yet shipped, the price of
+not pinning the pod to one node's disk.
+"""
+
+import hashlib
+from typing import Any, cast
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.platform.chart import resources
+from components.platform.priority import PLATFORM
+from components.platform.storage import ObjectStore
+from components.versions import MIMIR_IMAGE
+
+NAME = "mimir"
+BUCKET = "mimir"
+HTTP_PORT, GRPC_PORT = 8080, 9095
+CONFIG_PATH = "/etc/mimir/mimir.yaml"
+RETENTION = "30d"
+
+
+def config(store: ObjectStore) -> dict[str, Any]:
+    """Mimir's configuration: one tenant, one bucket with a prefix per store, credentials from the env."""
+    return {
+        "multitenancy_enabled": False,
+        "server": {"http_listen_port": HTTP_PORT, "grpc_listen_port": GRPC_PORT, "log_level": "warn"},
+        "common": {"storage": {"backend": "s3", "s3": {
+            "endpoint": store.endpoint.removeprefix("http://"), "insecure": True, "bucket_name": BUCKET,
+            "access_key_id": "${S3_ACCESS_KEY_ID}", "secret_access_key": "${S3_SECRET_ACCESS_KEY}"}}},
+        "blocks_storage": {"storage_prefix": "blocks", "tsdb": {"dir": "/data/tsdb"},
+                           "bucket_store": {"sync_dir": "/data/tsdb-sync"}},
+        "ruler_storage": {"storage_prefix": "ruler"},
+        "alertmanager_storage": {"storage_prefix": "alertmanager"},
+        "compactor": {"data_dir": "/data/compactor"},
+        "ingester": {"ring": {"replication_factor": 1}},
+        "store_gateway": {"sharding_ring": {"replication_factor": 1}},
+        "limits": {"compactor_blocks_retention_period": RETENTION},
+        "usage_stats": {"enabled": False},
+    }
+
+
+def config_text(store: ObjectStore) -> str:
+    return yaml.safe_dump(config(store), sort_keys=True)
+
+
+def statefulset_spec(store: ObjectStore, credentials_secret: str) -> dict[str, Any]:
+    """The pod restarts when its configuration changes: the config's digest is a pod annotation."""
+    digest = hashlib.sha256(config_text(store).encode()).hexdigest()
+    labels = {"app.kubernetes.io/name": NAME}
+    env = [{"name": name, "valueFrom": {"secretKeyRef": {"name": credentials_secret, "key": key}}}
+           for name, key in (("S3_ACCESS_KEY_ID", "user"), ("S3_SECRET_ACCESS_KEY", "password"))]
+    return {
+        "serviceName": NAME,
+        "replicas": 1,
+        "selector": {"matchLabels": labels},
+        "template": {
+            "metadata": {"labels": labels, "annotations": {"homelab.dev/config-sha256": digest}},
+            "spec": {
+                "priorityClassName": PLATFORM.name,
+                "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "fsGroup": 10001},
+                "containers": [{
+                    "name": NAME,
+                    "image": MIMIR_IMAGE,
+                    "args": ["-target=all", f"-config.file={CONFIG_PATH}", "-config.expand-env=true"],
+                    "env": env,
+                    "ports": [{"name": "http", "containerPort": HTTP_PORT},
+                              {"name": "grpc", "containerPort": GRPC_PORT}],
+                    "readinessProbe": {"httpGet": {"path": "/ready", "port": HTTP_PORT}, "periodSeconds": 15},
+                    "volumeMounts": [{"name": "config", "mountPath": "/etc/mimir"},
+                                     {"name": "data", "mountPath": "/data"}],
+                    "resources": resources("100m", "256Mi", memory_limit="1Gi"),
+                }],
+                "volumes": [{"name": "config", "configMap": {"name": f"{NAME}-config"}},
+                            {"name": "data", "emptyDir": {"sizeLimit": "10Gi"}}],
+            },
+        },
+    }
+
+
+def endpoint(namespace: str) -> str:
+    return f"http://{NAME}.{namespace}.svc.cluster.local:{HTTP_PORT}"
+
+
+def install(parent: pulumi.Resource, namespace: str, store: ObjectStore, spec: dict[str, Any],
+            depends_on: list[pulumi.Resource]) -> k8s.apps.v1.StatefulSet:
+    opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
+    config_map = k8s.core.v1.ConfigMap(
+        f"{NAME}-config", metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{NAME}-config", namespace=namespace),
+        data={"mimir.yaml": config_text(store)}, opts=opts,
+    )
+    service = k8s.core.v1.Service(
+        NAME, metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=namespace),
+        spec=k8s.core.v1.ServiceSpecArgs(selector=spec["selector"]["matchLabels"], ports=[
+            k8s.core.v1.ServicePortArgs(name="http", port=HTTP_PORT),
+            k8s.core.v1.ServicePortArgs(name="grpc", port=GRPC_PORT)]),
+        opts=opts,
+    )
+    return k8s.apps.v1.StatefulSet(
+        NAME, metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=namespace),
+        spec=cast(k8s.apps.v1.StatefulSetSpecArgsDict, spec),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[config_map, service, *depends_on]),
+    )
