@@ -136,8 +136,8 @@ class Budget:
 
     @property
     def reserved(self) -> Amount:
-        """Platform and production: what must always fit."""
-        return self.requested("platform") + self.requested("production")
+        """Kubernetes' own pods, the platform and production: what must always fit."""
+        return self.requested("kubernetes") + self.requested("platform") + self.requested("production")
 
     @property
     def free(self) -> Amount:
@@ -146,7 +146,7 @@ class Budget:
     def problems(self) -> list[str]:
         found = []
         if not self.reserved.fits_in(self.allocatable):
-            found.append("platform + production requests exceed the allocatable total")
+            found.append("kubernetes + platform + production requests exceed the allocatable total")
         elif not (self.reserved + self.experiment_quota).fits_in(self.allocatable):
             found.append("experiment quotas exceed what is left after platform and production")
         found += [f"node {node.name}: per-node (DaemonSet) requests exceed its allocatable"
@@ -164,6 +164,7 @@ class Budget:
             "total": {
                 "capacity": amount(self.capacity),
                 "allocatable": amount(self.allocatable),
+                "kubernetes": amount(self.requested("kubernetes")),
                 "platform": amount(self.requested("platform")),
                 "production": amount(self.requested("production")),
                 "experimentQuota": amount(self.experiment_quota),
@@ -181,6 +182,7 @@ class Budget:
         rows += [(f"node {n.name} allocatable", str(n.allocatable.cpu_m), str(n.allocatable.memory_mib))
                  for n in self.nodes]
         for label, value in (("allocatable total", self.allocatable),
+                             ("kubernetes requests", self.requested("kubernetes")),
                              ("platform requests", self.requested("platform")),
                              ("production requests", self.requested("production")),
                              ("experiment quota", self.experiment_quota), ("free", self.free)):

@@ -5,6 +5,7 @@ CPU becomes millicores and memory becomes MiB: the units the capacity budget add
 
 import re
 from decimal import Decimal
+from typing import Any
 
 _QUANTITY = re.compile(r"^(?P<number>[0-9]+(\.[0-9]+)?)(?P<suffix>m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
 _MEMORY_FACTORS = {
@@ -44,3 +45,11 @@ def memory_mib(text: str | int | float) -> int:
 def format_mib(mib: int) -> str:
     """512 → ``"512Mi"``; whole GiB as ``"2Gi"``."""
     return f"{mib // 1024}Gi" if mib % 1024 == 0 and mib else f"{mib}Mi"
+
+
+def resources(cpu: str, memory: str, cpu_limit: str | None = None, memory_limit: str | None = None) -> dict[str, Any]:
+    """A container ``resources`` block sized for a Raspberry Pi; memory limit defaults to the request."""
+    limits = {"memory": memory_limit or memory}
+    if cpu_limit:
+        limits["cpu"] = cpu_limit
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": limits}

@@ -67,6 +67,6 @@ def budget_table(capacity: dict[str, Any]) -> Table:
     for node in capacity["nodes"]:
         row(f"{node['name']} allocatable", node["allocatable"], node["allocatable"])
         row(f"{node['name']} per-node agents", node["perNodeRequests"], node["allocatable"])
-    for key in ("allocatable", "platform", "production", "experimentQuota", "free"):
+    for key in ("allocatable", "kubernetes", "platform", "production", "experimentQuota", "free"):
         row(f"total {key}", capacity["total"][key], capacity["total"]["allocatable"])
     return table

@@ -49,6 +49,6 @@ def test_a_plan_larger_than_the_boards_is_refused_with_the_table():
     nodes, cluster = _reference()
     values = {"resources": {"requests": {"cpu": "1", "memory": "30Gi"}}}
     budget = plan(nodes, cluster, chart_demands("platform", "huge", values, [Workload("huge", ("resources",))], 4))
-    assert budget.problems() == ["platform + production requests exceed the allocatable total"]
+    assert budget.problems() == ["kubernetes + platform + production requests exceed the allocatable total"]
     message = str(CapacityError(budget))
     assert "allocatable total" in message and "30720" in message

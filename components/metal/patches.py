@@ -11,6 +11,7 @@ from typing import Any
 
 from components.boards import BOARDS
 from components.config import ClusterSettings, Node
+from components.metal import control_plane
 
 KUBEPRISM_PORT = 7445
 ZONE_LABEL = "topology.kubernetes.io/zone"
@@ -44,6 +45,7 @@ def machine_patch(node: Node, cluster: ClusterSettings, installer_image: str) ->
     }
     if node.role == "controlplane":
         patch["cluster"]["allowSchedulingOnControlPlanes"] = cluster.allow_scheduling_on_control_planes
+        patch["cluster"] |= control_plane.cluster_patch()
     return patch
 
 

@@ -14,7 +14,8 @@ import pulumi_kubernetes as k8s
 
 from components.capacity import Workload
 from components.config import BackupSettings
-from components.platform.chart import ChartSpec, resources
+from components.platform.chart import ChartSpec
+from components.quantities import resources
 from components.versions import KUBEVIRT_VELERO_PLUGIN, VELERO, VELERO_AWS_PLUGIN
 
 NAMESPACE = "velero"

@@ -49,14 +49,6 @@ def install(spec: ChartSpec, values: Mapping[str, Any], parent: pulumi.Resource,
     )
 
 
-def resources(cpu: str, memory: str, cpu_limit: str | None = None, memory_limit: str | None = None) -> dict[str, Any]:
-    """A container ``resources`` block sized for a Raspberry Pi; memory limit defaults to the request."""
-    limits = {"memory": memory_limit or memory}
-    if cpu_limit:
-        limits["cpu"] = cpu_limit
-    return {"requests": {"cpu": cpu, "memory": memory}, "limits": limits}
-
-
 def namespace(name: str, parent: pulumi.Resource, privileged: bool = False,
               depends_on: Sequence[pulumi.Resource] = ()) -> k8s.core.v1.Namespace:
     """A namespace the platform owns; ``privileged`` for host-level agents (Talos enforces baseline)."""

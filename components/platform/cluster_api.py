@@ -14,7 +14,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.capacity import Workload
-from components.platform.chart import ChartSpec, resources
+from components.platform.chart import ChartSpec
+from components.quantities import resources
 from components.versions import CAAPH, CABPT, CACPPT, CAPI, CAPI_OPERATOR, CAPK
 
 OPERATOR_NAMESPACE = "capi-operator-system"

@@ -11,7 +11,8 @@ import pulumi_kubernetes as k8s
 
 from components.capacity import Workload
 from components.cloud.tailnet import OPERATOR_TAG, PROXY_TAG
-from components.platform.chart import ChartSpec, resources
+from components.platform.chart import ChartSpec
+from components.quantities import resources
 from components.versions import TAILSCALE_OPERATOR
 
 NAMESPACE = "tailscale"

@@ -13,7 +13,8 @@ import pulumi_kubernetes as k8s
 
 from components.capacity import Workload
 from components.config import GitOpsSettings
-from components.platform.chart import ChartSpec, resources
+from components.platform.chart import ChartSpec
+from components.quantities import resources
 from components.versions import ARGO_CD
 
 NAMESPACE = "argocd"

@@ -12,10 +12,10 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.platform.chart import resources
 from components.platform.local_volumes import LocalVolumeClaim
 from components.platform.priority import PLATFORM
 from components.platform.storage import NAMESPACE
+from components.quantities import resources
 from components.versions import ETCD_IMAGE
 
 ETCD = "juicefs-meta"

@@ -14,9 +14,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.platform.chart import resources
 from components.platform.priority import PLATFORM
 from components.platform.storage import ObjectStore
+from components.quantities import resources
 from components.versions import MIMIR_IMAGE
 
 NAME = "mimir"

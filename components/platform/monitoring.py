@@ -15,10 +15,11 @@ import pulumi_kubernetes as k8s
 
 from components.capacity import Workload
 from components.platform import metrics_store
-from components.platform.chart import ChartSpec, resources
+from components.platform.chart import ChartSpec
 from components.platform.priority import PLATFORM
 from components.platform.storage import ROOT_USER, ObjectStore
 from components.platform.telemetry import NAMESPACE
+from components.quantities import resources
 from components.versions import GRAFANA, LOKI, TEMPO
 
 REPO = "https://grafana-community.github.io/helm-charts"

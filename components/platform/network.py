@@ -15,7 +15,8 @@ import pulumi_kubernetes as k8s
 from components.capacity import Workload
 from components.config import ClusterSettings
 from components.metal.patches import KUBEPRISM_PORT
-from components.platform.chart import ChartSpec, resources
+from components.platform.chart import ChartSpec
+from components.quantities import resources
 from components.versions import CILIUM
 
 CILIUM_CHART = ChartSpec(

@@ -10,6 +10,7 @@ from typing import Any
 
 from components.capacity import Budget, CapacityError, Demand, plan, pod_template_demand
 from components.config import ClusterSettings, Node, PlatformSettings
+from components.metal import control_plane
 from components.platform import (
     backups,
     cluster_api,
@@ -117,7 +118,8 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: P
           for p in cluster_api.PROVIDERS),
     ]
     vm_hosts = len(virtualization.vm_hosts(nodes))
-    demands = [d for kind, body in planned for d in object_demands(kind, body, len(nodes), vm_hosts)]
+    demands = [*control_plane.demands(nodes),
+               *(d for kind, body in planned for d in object_demands(kind, body, len(nodes), vm_hosts))]
     budget = plan(nodes, cluster, demands)
     if budget.problems():
         raise CapacityError(budget)

@@ -6,8 +6,8 @@ configuration is its container's environment, with keys taken from Secrets and n
 
 from typing import Any
 
-from components.platform.chart import resources
 from components.platform.storage import ROOT_SECRET, ObjectStore
+from components.quantities import resources
 from components.versions import RCLONE_IMAGE
 
 # The object store inside the cluster, as rclone sees it.

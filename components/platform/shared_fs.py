@@ -14,9 +14,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.capacity import Workload
-from components.platform.chart import ChartSpec, resources
+from components.platform.chart import ChartSpec
 from components.platform.metadata import metadata_url
 from components.platform.storage import ObjectStore
+from components.quantities import resources
 from components.versions import JUICEFS_CSI
 
 NAMESPACE = "juicefs"

@@ -16,9 +16,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import ObjectStoreSettings
-from components.platform.chart import resources
 from components.platform.local_volumes import LocalVolumeClaim
 from components.platform.priority import PLATFORM
+from components.quantities import resources
 
 NAMESPACE = "storage"
 ROOT_SECRET = "object-store-root"

@@ -10,8 +10,9 @@ can later send to the same gateway without any of them learning where data is ke
 from typing import Any
 
 from components.capacity import Workload
-from components.platform.chart import ChartSpec, resources
+from components.platform.chart import ChartSpec
 from components.platform.priority import PLATFORM
+from components.quantities import resources
 from components.versions import OTEL_COLLECTOR
 
 NAMESPACE = "monitoring"

@@ -18,7 +18,7 @@ from components.boards import BOARDS
 from components.capacity import Demand, pod_template_demand
 from components.config import Node
 from components.metal.patches import KVM_LABEL
-from components.platform.chart import resources
+from components.quantities import resources
 from components.versions import CDI, KUBEVIRT
 
 KUBEVIRT_NAMESPACE = "kubevirt"

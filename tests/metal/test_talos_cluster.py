@@ -142,3 +142,22 @@ def test_adding_a_node_adds_one_machine_and_its_local_volumes_and_changes_nothin
     assert set(before) <= set(after)
     changed = [urn for urn in before if before[urn].inputs != after[urn].inputs]
     assert changed == []
+
+
+def test_control_plane_pods_are_sized_in_the_machine_config_and_counted_in_the_budget(prod):
+    from components.metal.control_plane import STATIC_PODS
+
+    patches = {}
+    for apply in prod.by_type(APPLY):
+        machine = yaml.safe_load(apply.inputs["configPatches"][0])
+        patches[apply.name] = machine.get("cluster", {})
+    sized = {name for name, cluster in patches.items() if cluster.get("apiServer")}
+    assert len(sized) == 3, "every control-plane node and no worker sizes the static pods"
+    for name in sized:
+        assert {key: patches[name][key]["resources"] for key in STATIC_PODS} == STATIC_PODS
+    workloads = {(w["layer"], w["workload"]): w for w in prod.outputs["capacity"]["workloads"]}
+    api = workloads[("kubernetes", "apiServer")]
+    assert api["pods"] == 3 and api["perPod"]["memory_mib"] == 384
+    assert workloads[("kubernetes", "coredns")]["pods"] == 2
+    total = prod.outputs["capacity"]["total"]
+    assert total["kubernetes"]["memory_mib"] == 3 * (384 + 128 + 64) + 2 * 70
