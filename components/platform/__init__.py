@@ -73,12 +73,13 @@ class Platform(pulumi.ComponentResource):
         self.cni = install(args.plan.charts["cilium"].spec, args.plan.charts["cilium"].values, parent=self)
         priority_classes(self, depends_on=[self.cni])
         load_balancer_objects(args.plan.cluster, args.plan.lan_links, self, depends_on=[self.cni])
-        object_store = self._storage(args)
+        object_store, storage_classes = self._storage(args)
         self._monitoring(args, object_store)
         cert_manager = self._chart("cert-manager")
         issuers(self, cert_manager, args.cloud.dns01)
         # The operator manifests bring their own (privileged) namespaces.
-        virtualization.install(self, args.plan.kubevirt, args.plan.cdi, depends_on=[self.cni])
+        kubevirt = virtualization.install(self, args.plan.kubevirt, args.plan.cdi, depends_on=[self.cni])
+        virtualization.vm_disk_profile(self, depends_on=[*kubevirt, *storage_classes])
         cluster_api.install(self, self._chart("capi-operator", depends_on=[cert_manager]))
         gitops.projects(args.settings.gitops, self, self._chart("argocd"))
         tailscale_secret = exposure.oauth_secret(self, self._namespace(exposure.NAMESPACE),
@@ -88,7 +89,7 @@ class Platform(pulumi.ComponentResource):
         self.capacity = args.plan.budget.as_json()
         self.register_outputs({"capacity": self.capacity})
 
-    def _storage(self, args: PlatformArgs) -> list[pulumi.Resource]:
+    def _storage(self, args: PlatformArgs) -> tuple[list[pulumi.Resource], list[k8s.storage.v1.StorageClass]]:
         """Local volumes → object store and metadata engine → JuiceFS and its storage classes."""
         plan = args.plan
         mount_path = storage_mount_path(plan.cluster)
@@ -102,10 +103,10 @@ class Platform(pulumi.ComponentResource):
         secret = shared_fs.volume_secret(self, fs_namespace, storage.object_store_endpoint(), storage.ROOT_USER,
                                          args.storage_root_password)
         driver = self._chart(shared_fs.JUICEFS_CHART.release, depends_on=[secret])
-        shared_fs.storage_classes(self, driver, depends_on=[secret, engine, *object_store])
+        classes = shared_fs.storage_classes(self, driver, depends_on=[secret, engine, *object_store])
         replication.install(self, namespace, object_store, storage.object_store_endpoint(),
                             args.cloud.storage_bucket, args.cloud.region, args.cloud.replication_credentials)
-        return object_store
+        return object_store, classes
 
     def _monitoring(self, args: PlatformArgs, object_store: list[pulumi.Resource]) -> None:
         """Buckets and credentials → the stores → the collectors that feed them, and Grafana."""

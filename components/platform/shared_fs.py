@@ -75,7 +75,9 @@ def _parameters() -> dict[str, str]:
 
 def storage_classes(parent: pulumi.Resource, driver: pulumi.Resource,
                     depends_on: list[pulumi.Resource]) -> list[k8s.storage.v1.StorageClass]:
-    classes = {DEFAULT_CLASS: ("Delete", {"storageclass.kubernetes.io/is-default-class": "true"}),
+    # The default class is also KubeVirt's and CDI's default for VM disks (see virtualization.vm_disk_profile).
+    classes = {DEFAULT_CLASS: ("Delete", {"storageclass.kubernetes.io/is-default-class": "true",
+                                          "storageclass.kubevirt.io/is-default-virt-class": "true"}),
                SHARED_CLASS: ("Retain", {})}
     return [
         k8s.storage.v1.StorageClass(

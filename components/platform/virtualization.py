@@ -18,6 +18,7 @@ from components.boards import BOARDS
 from components.capacity import Demand, pod_template_demand
 from components.config import Node
 from components.metal.patches import KVM_LABEL
+from components.platform.shared_fs import DEFAULT_CLASS
 from components.quantities import resources
 from components.versions import CDI, KUBEVIRT
 
@@ -126,3 +127,19 @@ def install(parent: pulumi.Resource, kubevirt: dict[str, Any], cdi: dict[str, An
             spec=cdi, opts=pulumi.ResourceOptions(parent=parent, depends_on=[cdi_operator]),
         ),
     ]
+
+
+def vm_disk_profile(parent: pulumi.Resource, depends_on: list[pulumi.Resource]) -> pulumi.Resource:
+    """How CDI makes VM disks on the shared filesystem: ReadWriteMany, Filesystem mode, copied when cloned.
+
+    CDI cannot guess these for a CSI driver it does not know, and a DataVolume without them never binds.
+    ReadWriteMany is what lets KubeVirt live-migrate a VM off a draining node. JuiceFS has no block mode,
+    so a disk is an image file on the volume (the profile says so rather than CDI trying Block).
+    """
+    return k8s.apiextensions.CustomResourcePatch(
+        f"storage-profile-{DEFAULT_CLASS}", api_version="cdi.kubevirt.io/v1beta1", kind="StorageProfile",
+        metadata={"name": DEFAULT_CLASS},
+        spec={"claimPropertySets": [{"accessModes": ["ReadWriteMany"], "volumeMode": "Filesystem"}],
+              "cloneStrategy": "copy"},
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
+    )

@@ -66,7 +66,8 @@ def test_storage_classes_default_and_shared_on_juicefs_and_local_ssd(prod):
     classes = {r.inputs["metadata"]["name"]: r for r in prod.by_type("kubernetes:storage.k8s.io/v1:StorageClass")}
     assert set(classes) == {"juicefs", "juicefs-shared", "local-ssd"}
     default = classes["juicefs"].inputs
-    assert default["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
+    assert default["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true",
+                                                  "storageclass.kubevirt.io/is-default-virt-class": "true"}
     assert default["provisioner"] == "csi.juicefs.com"
     assert default["parameters"]["csi.storage.k8s.io/node-publish-secret-name"] == "juicefs-volume"
     assert classes["juicefs-shared"].inputs["reclaimPolicy"] == "Retain"
@@ -109,3 +110,13 @@ def test_the_object_store_is_replicated_offsite_hourly_with_the_scoped_credentia
     assert refs["RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY"] == "offsite-replication-credentials"
     secret = prod.one("kubernetes:core/v1:Secret", "offsite-replication-credentials")
     assert redacted(secret.inputs["stringData"])
+
+
+def test_vm_disks_on_the_default_class_are_read_write_many_for_live_migration(prod):
+    profile = prod.one("kubernetes:cdi.kubevirt.io/v1beta1:StorageProfilePatch", "storage-profile-juicefs")
+    assert profile.inputs["metadata"]["name"] == "juicefs"
+    assert profile.inputs["spec"]["claimPropertySets"] == [
+        {"accessModes": ["ReadWriteMany"], "volumeMode": "Filesystem"}]
+    cdi = prod.one("kubernetes:cdi.kubevirt.io/v1beta1:CDI", "cdi")
+    juicefs = next(r for r in prod.by_type("kubernetes:storage.k8s.io/v1:StorageClass") if r.name == "juicefs")
+    assert {cdi.urn, juicefs.urn} <= set(profile.dependencies)
