@@ -13,8 +13,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.platform.local_volumes import LocalVolumeClaim
-from components.platform.priority import PLATFORM
 from components.platform.storage import NAMESPACE
+from components.platform.workloads import spread_statefulset
 from components.quantities import resources
 from components.versions import ETCD_IMAGE
 
@@ -36,46 +36,32 @@ def metadata_url(volume: str) -> str:
 def etcd_statefulset_spec() -> dict[str, Any]:
     labels = {"app.kubernetes.io/name": ETCD}
     cluster = ",".join(f"{ETCD}-{i}=http://{_peer(i)}:{PEER_PORT}" for i in range(MEMBERS))
-    return {
-        "serviceName": ETCD,
-        "replicas": MEMBERS,
-        "podManagementPolicy": "Parallel",
-        "selector": {"matchLabels": labels},
-        "template": {
-            "metadata": {"labels": labels},
-            "spec": {
-                "priorityClassName": PLATFORM.name,
-                "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-                    {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]}},
-                "containers": [{
-                    "name": "etcd",
-                    "image": ETCD_IMAGE,
-                    "command": ["/usr/local/bin/etcd"],
-                    "args": [
-                        "--name=$(POD_NAME)",
-                        "--data-dir=/var/lib/etcd",
-                        f"--listen-client-urls=http://0.0.0.0:{CLIENT_PORT}",
-                        f"--advertise-client-urls=http://$(POD_NAME).{ETCD}.{NAMESPACE}.svc.cluster.local:{CLIENT_PORT}",
-                        f"--listen-peer-urls=http://0.0.0.0:{PEER_PORT}",
-                        f"--initial-advertise-peer-urls=http://$(POD_NAME).{ETCD}.{NAMESPACE}.svc.cluster.local:"
-                        f"{PEER_PORT}",
-                        f"--initial-cluster={cluster}",
-                        "--initial-cluster-state=new",
-                        f"--initial-cluster-token={ETCD}",
-                        "--auto-compaction-retention=1h",
-                        "--quota-backend-bytes=2147483648",
-                    ],
-                    "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
-                    "ports": [{"name": "client", "containerPort": CLIENT_PORT},
-                              {"name": "peer", "containerPort": PEER_PORT}],
-                    "volumeMounts": [{"name": "data", "mountPath": "/var/lib/etcd", "subPath": ETCD}],
-                    "readinessProbe": {"httpGet": {"path": "/readyz", "port": CLIENT_PORT}, "periodSeconds": 10},
-                    "resources": resources("50m", "128Mi", memory_limit="384Mi"),
-                }],
-            },
-        },
-        "volumeClaimTemplates": [DATA.claim_template()],
+    container = {
+        "name": "etcd",
+        "image": ETCD_IMAGE,
+        "command": ["/usr/local/bin/etcd"],
+        "args": [
+            "--name=$(POD_NAME)",
+            "--data-dir=/var/lib/etcd",
+            f"--listen-client-urls=http://0.0.0.0:{CLIENT_PORT}",
+            f"--advertise-client-urls=http://$(POD_NAME).{ETCD}.{NAMESPACE}.svc.cluster.local:{CLIENT_PORT}",
+            f"--listen-peer-urls=http://0.0.0.0:{PEER_PORT}",
+            f"--initial-advertise-peer-urls=http://$(POD_NAME).{ETCD}.{NAMESPACE}.svc.cluster.local:"
+            f"{PEER_PORT}",
+            f"--initial-cluster={cluster}",
+            "--initial-cluster-state=new",
+            f"--initial-cluster-token={ETCD}",
+            "--auto-compaction-retention=1h",
+            "--quota-backend-bytes=2147483648",
+        ],
+        "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+        "ports": [{"name": "client", "containerPort": CLIENT_PORT},
+                  {"name": "peer", "containerPort": PEER_PORT}],
+        "volumeMounts": [{"name": "data", "mountPath": "/var/lib/etcd", "subPath": ETCD}],
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": CLIENT_PORT}, "periodSeconds": 10},
+        "resources": resources("50m", "128Mi", memory_limit="384Mi"),
     }
+    return spread_statefulset(ETCD, MEMBERS, labels, container, [DATA.claim_template()])
 
 
 def install(parent: pulumi.Resource, namespace: pulumi.Resource, data: list[pulumi.Resource],

@@ -16,6 +16,7 @@ import yaml
 
 from components.platform.priority import PLATFORM
 from components.platform.storage import ObjectStore
+from components.platform.workloads import object_store_keys_env
 from components.quantities import resources
 from components.versions import MIMIR_IMAGE
 
@@ -54,8 +55,6 @@ def statefulset_spec(store: ObjectStore, credentials_secret: str) -> dict[str, A
     """The pod restarts when its configuration changes: the config's digest is a pod annotation."""
     digest = hashlib.sha256(config_text(store).encode()).hexdigest()
     labels = {"app.kubernetes.io/name": NAME}
-    env = [{"name": name, "valueFrom": {"secretKeyRef": {"name": credentials_secret, "key": key}}}
-           for name, key in (("S3_ACCESS_KEY_ID", "user"), ("S3_SECRET_ACCESS_KEY", "password"))]
     return {
         "serviceName": NAME,
         "replicas": 1,
@@ -69,7 +68,7 @@ def statefulset_spec(store: ObjectStore, credentials_secret: str) -> dict[str, A
                     "name": NAME,
                     "image": MIMIR_IMAGE,
                     "args": ["-target=all", f"-config.file={CONFIG_PATH}", "-config.expand-env=true"],
-                    "env": env,
+                    "env": object_store_keys_env(credentials_secret),
                     "ports": [{"name": "http", "containerPort": HTTP_PORT},
                               {"name": "grpc", "containerPort": GRPC_PORT}],
                     "readinessProbe": {"httpGet": {"path": "/ready", "port": HTTP_PORT}, "periodSeconds": 15},

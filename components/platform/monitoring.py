@@ -19,6 +19,7 @@ from components.platform.chart import ChartSpec
 from components.platform.priority import PLATFORM
 from components.platform.storage import ROOT_USER, ObjectStore
 from components.platform.telemetry import NAMESPACE
+from components.platform.workloads import object_store_keys_env
 from components.quantities import resources
 from components.versions import GRAFANA, LOKI, TEMPO
 
@@ -60,12 +61,6 @@ def tempo_otlp() -> str:
     return _service("tempo", TEMPO_OTLP_PORT)
 
 
-def credentials_env() -> list[dict[str, Any]]:
-    """The object store's keys as the variables the stores' configurations expand."""
-    return [{"name": name, "valueFrom": {"secretKeyRef": {"name": STORE_CREDENTIALS, "key": key}}}
-            for name, key in (("S3_ACCESS_KEY_ID", "user"), ("S3_SECRET_ACCESS_KEY", "password"))]
-
-
 def loki_values(store: ObjectStore) -> dict[str, Any]:
     disabled = {"enabled": False}
     return {
@@ -88,7 +83,7 @@ def loki_values(store: ObjectStore) -> dict[str, Any]:
         "singleBinary": {
             "replicas": 1,
             "extraArgs": ["-config.expand-env=true"],
-            "extraEnv": credentials_env(),
+            "extraEnv": object_store_keys_env(STORE_CREDENTIALS),
             "persistence": disabled,
             "priorityClassName": PLATFORM.name,
             "resources": resources("100m", "256Mi", memory_limit="1Gi"),
@@ -115,7 +110,7 @@ def tempo_values(store: ObjectStore) -> dict[str, Any]:
             }},
             "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"0.0.0.0:{TEMPO_OTLP_PORT}"}}}},
             "extraArgs": {"config.expand-env": "true"},
-            "extraEnv": credentials_env(),
+            "extraEnv": object_store_keys_env(STORE_CREDENTIALS),
             "resources": resources("50m", "192Mi", memory_limit="768Mi"),
         },
         "persistence": {"enabled": False},

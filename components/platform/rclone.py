@@ -7,6 +7,7 @@ configuration is its container's environment, with keys taken from Secrets and n
 from typing import Any
 
 from components.platform.storage import ROOT_SECRET, ObjectStore
+from components.platform.workloads import secret_env
 from components.quantities import resources
 from components.versions import RCLONE_IMAGE
 
@@ -18,10 +19,6 @@ def _env(name: str, value: str) -> dict[str, Any]:
     return {"name": name, "value": value}
 
 
-def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
-
-
 def s3_remote(remote: str, provider: str, secret: str, key_id_key: str, secret_key_key: str,
               **settings: str) -> list[dict[str, Any]]:
     """The variables that define one S3 remote; ``settings`` become ``RCLONE_CONFIG_<REMOTE>_<KEY>``."""
@@ -29,8 +26,8 @@ def s3_remote(remote: str, provider: str, secret: str, key_id_key: str, secret_k
     return [
         _env(f"{prefix}TYPE", "s3"), _env(f"{prefix}PROVIDER", provider),
         *(_env(f"{prefix}{key.upper()}", value) for key, value in sorted(settings.items())),
-        _secret_env(f"{prefix}ACCESS_KEY_ID", secret, key_id_key),
-        _secret_env(f"{prefix}SECRET_ACCESS_KEY", secret, secret_key_key),
+        secret_env(f"{prefix}ACCESS_KEY_ID", secret, key_id_key),
+        secret_env(f"{prefix}SECRET_ACCESS_KEY", secret, secret_key_key),
     ]
 
 

@@ -17,7 +17,7 @@ import pulumi_kubernetes as k8s
 
 from components.config import ObjectStoreSettings
 from components.platform.local_volumes import LocalVolumeClaim
-from components.platform.priority import PLATFORM
+from components.platform.workloads import secret_env, spread_statefulset
 from components.quantities import resources
 
 NAMESPACE = "storage"
@@ -47,39 +47,19 @@ def minio_statefulset_spec(settings: ObjectStoreSettings) -> dict[str, Any]:
     if replicas > 1:
         volume = f"http://{MINIO}-{{0...{replicas - 1}}}.{MINIO}-hl.{NAMESPACE}.svc.cluster.local{volume}"
     labels = {"app.kubernetes.io/name": MINIO}
-    secret_env = [
-        {"name": env, "valueFrom": {"secretKeyRef": {"name": ROOT_SECRET, "key": key}}}
-        for env, key in (("MINIO_ROOT_USER", "user"), ("MINIO_ROOT_PASSWORD", "password"))
-    ]
-    probe = {"httpGet": {"path": "/minio/health/live", "port": API_PORT}, "periodSeconds": 20}
-    return {
-        "serviceName": f"{MINIO}-hl",
-        "replicas": replicas,
-        "podManagementPolicy": "Parallel",
-        "selector": {"matchLabels": labels},
-        "template": {
-            "metadata": {"labels": labels},
-            "spec": {
-                "priorityClassName": PLATFORM.name,
-                "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-                    {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]}},
-                "containers": [{
-                    "name": MINIO,
-                    "image": settings.image,
-                    "args": ["server", volume, "--console-address", f":{CONSOLE_PORT}"],
-                    "env": secret_env,
-                    "ports": [{"name": "api", "containerPort": API_PORT},
-                              {"name": "console", "containerPort": CONSOLE_PORT}],
-                    "volumeMounts": [{"name": "data", "mountPath": "/data", "subPath": MINIO}],
-                    "livenessProbe": probe,
-                    "readinessProbe": {"httpGet": {"path": "/minio/health/ready", "port": API_PORT},
-                                       "periodSeconds": 15},
-                    "resources": resources(settings.cpu, settings.memory, memory_limit=settings.memory_limit),
-                }],
-            },
-        },
-        "volumeClaimTemplates": [DRIVES.claim_template()],
+    container = {
+        "name": MINIO,
+        "image": settings.image,
+        "args": ["server", volume, "--console-address", f":{CONSOLE_PORT}"],
+        "env": [secret_env("MINIO_ROOT_USER", ROOT_SECRET, "user"),
+                secret_env("MINIO_ROOT_PASSWORD", ROOT_SECRET, "password")],
+        "ports": [{"name": "api", "containerPort": API_PORT}, {"name": "console", "containerPort": CONSOLE_PORT}],
+        "volumeMounts": [{"name": "data", "mountPath": "/data", "subPath": MINIO}],
+        "livenessProbe": {"httpGet": {"path": "/minio/health/live", "port": API_PORT}, "periodSeconds": 20},
+        "readinessProbe": {"httpGet": {"path": "/minio/health/ready", "port": API_PORT}, "periodSeconds": 15},
+        "resources": resources(settings.cpu, settings.memory, memory_limit=settings.memory_limit),
     }
+    return spread_statefulset(f"{MINIO}-hl", replicas, labels, container, [DRIVES.claim_template()])
 
 
 def install(parent: pulumi.Resource, namespace: pulumi.Resource, drives: list[pulumi.Resource],
