@@ -284,6 +284,42 @@ class PlatformSettings(StrictModel):
     object_store: ObjectStoreSettings = ObjectStoreSettings()
 
 
+class VmSize(StrictModel):
+    """One guest VM: whole virtual CPUs and guest memory."""
+
+    cpu: int = Field(default=1, ge=1, le=4)
+    memory: MemoryQuantity = "2Gi"
+
+
+class GuestClusterSettings(StrictModel):
+    """A Talos cluster of KubeVirt VMs on the infrastructure cluster (components/clusters)."""
+
+    control_planes: int = Field(default=1, ge=1, le=5)
+    workers: int = Field(default=1, ge=0, le=20)
+    size: VmSize = VmSize()
+    disk: DiskSize = "10GiB"
+    # Simulated zones: one MachineDeployment per zone, its nodes labelled with it; workers spread evenly.
+    zones: tuple[DnsLabel, ...] = Field(default=("zone-a",), min_length=1)
+
+    @field_validator("control_planes")
+    @classmethod
+    def _odd(cls, count: int) -> int:
+        if count % 2 == 0:
+            raise _fixable(f"{count} control planes cannot keep etcd quorum through a failure",
+                           "use an odd number (1, 3 or 5)")
+        return count
+
+
+class ExperimentSettings(GuestClusterSettings):
+    """One experimental cluster of the lab stack: preemptible, isolated, thrown away when done."""
+
+    name: DnsLabel
+    ttl: str = Field(default="8h", pattern=r"^[1-9][0-9]*[hd]$")
+    chaos: bool = False
+    # ``production``: deploy production's apps into the experiment, to try a change before it reaches them.
+    like: Literal["production"] | None = None
+
+
 class Versions(StrictModel):
     """Pinned versions; defaults come from ``components.versions``."""
 
@@ -316,6 +352,10 @@ REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Names a guest cluster cannot take: the stacks and the production cluster.
+RESERVED_CLUSTER_NAMES = frozenset({"prod", "lab", "production"})
+
+
 class HomelabConfig(StrictModel):
     """Everything one stack of the homelab is built from."""
 
@@ -325,6 +365,8 @@ class HomelabConfig(StrictModel):
     versions: Versions = Versions()
     platform: PlatformSettings | None = None
     cloud: CloudSettings | None = None
+    production: GuestClusterSettings | None = None
+    experiments: tuple[ExperimentSettings, ...] = ()
     prod_stack: str = Field(default="organization/homelab/prod", pattern=r"^[\w.-]+/[\w.-]+/[\w.-]+$")
     secrets: Secrets = Secrets()
 
@@ -495,6 +537,27 @@ def _check_cluster(config: HomelabConfig) -> Iterable[ConfigIssue]:
                           "move the VIP or the range so they do not overlap")
 
 
+def _check_guests(config: HomelabConfig) -> Iterable[ConfigIssue]:
+    if config.role == "platform" and config.experiments:
+        yield ConfigIssue(f"{NAMESPACE}:experiments", "experiments belong to the lab stack, not prod",
+                          "move them to Pulumi.lab.yaml (or create one with `labctl experiment create`)")
+    if config.role == "lab" and config.production is not None:
+        yield ConfigIssue(f"{NAMESPACE}:production", "the production cluster belongs to the prod stack",
+                          "move `homelab:production` to Pulumi.prod.yaml")
+    seen: set[str] = set()
+    for index, experiment in enumerate(config.experiments):
+        key = f"{NAMESPACE}:experiments[{index}].name"
+        if experiment.name in seen:
+            yield ConfigIssue(key, f"experiment {experiment.name!r} is listed twice", "give each a unique name")
+        if experiment.name in RESERVED_CLUSTER_NAMES:
+            yield ConfigIssue(key, f"{experiment.name!r} is reserved", "pick another name")
+        seen.add(experiment.name)
+        if experiment.workers and experiment.workers < len(experiment.zones):
+            yield ConfigIssue(f"{NAMESPACE}:experiments[{index}].zones",
+                              f"{len(experiment.zones)} zones but only {experiment.workers} workers",
+                              "list at most as many zones as workers")
+
+
 def _check_cloud(config: HomelabConfig) -> Iterable[ConfigIssue]:
     if config.cloud is None:
         return
@@ -568,6 +631,7 @@ def parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Iterable[str] 
         *_check_nodes(config, stack),
         *_check_cluster(config),
         *_check_cloud(config),
+        *_check_guests(config),
         *_check_versions(config),
         *_check_secrets(config, stack, set(secret_keys)),
     ]

@@ -17,10 +17,15 @@ from components.cloud import (
     read_prod,
 )
 from components.cluster_provider import cluster_provider
+from components.clusters import experiments
+from components.clusters.guest_cluster import demands as guest_demands
+from components.clusters.image import guest_image_url
+from components.clusters.production import Production, production_args
 from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
 from components.outputs import as_secret
 from components.platform import CloudSeams, Dns01, Platform, PlatformArgs, plan_platform
+from components.platform.virtualization import guest_architecture
 
 # The Kubernetes provider of the infrastructure cluster has this name in every stack.
 INFRASTRUCTURE = "infrastructure"
@@ -46,7 +51,9 @@ def build_cloud(config: HomelabConfig, protect: bool) -> tuple[OffsiteBackup, Dn
 
 def build_platform(config: HomelabConfig) -> None:
     assert config.cluster is not None and config.platform is not None and config.cloud is not None
-    platform_plan = plan_platform(config.cluster, config.nodes, config.platform)
+    production = production_args(config.production, config.versions, "") if config.production else None
+    platform_plan = plan_platform(config.cluster, config.nodes, config.platform,
+                                  guest_demands(production) if production else ())
     protect = pulumi.get_stack() == "prod"
     backup, dns, tailnet = build_cloud(config, protect)
     metal = TalosCluster(
@@ -69,7 +76,13 @@ def build_platform(config: HomelabConfig) -> None:
                                      grafana_admin_password=config.secrets.required("grafana_admin_password").output(),
                                      protect=protect),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
+    # One guest image for every guest cluster, prod's and the lab's: the Talos version prod pins.
+    image = guest_image_url("guest-vm", config.versions.talos, guest_architecture(config.nodes))
+    if config.production is not None:
+        Production(production_args(config.production, config.versions, image),
+                   opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, depends_on=[platform]))
     pulumi.export("capacity", platform.capacity)
+    pulumi.export("guestImage", image)
     pulumi.export("infrastructureClusterName", config.cluster.name)
     pulumi.export("kubernetesEndpoint", metal.endpoint)
     pulumi.export("kubeconfig", metal.kubeconfig)
@@ -82,8 +95,14 @@ def build_platform(config: HomelabConfig) -> None:
 def build_lab(config: HomelabConfig) -> None:
     prod = read_prod(config.prod_stack)
     cluster_name = prod.get("infrastructureClusterName")
-    cluster_provider(INFRASTRUCTURE, cluster_name, as_secret(prod.get("kubeconfig")))
+    provider = cluster_provider(INFRASTRUCTURE, cluster_name, as_secret(prod.get("kubeconfig")))
+    if config.experiments:
+        experiments.build(config.experiments, config.versions, prod.get("capacity"), prod.get("guestImage"),
+                          opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     pulumi.export("infrastructureClusterName", cluster_name)
+    pulumi.export("experiments", {e.name: experiments.namespace_of(e) for e in config.experiments})
+    pulumi.export("experimentQuotas", {name: {"cpu_m": q.cpu_m, "memory_mib": q.memory_mib}
+                                       for name, q in experiments.quotas(config.experiments, config.versions).items()})
 
 
 BUILDERS = {"platform": build_platform, "lab": build_lab}
@@ -94,5 +113,5 @@ def main() -> None:
     try:
         config = load_config()
         BUILDERS[config.role](config)
-    except (ConfigError, CapacityError) as error:
+    except (ConfigError, CapacityError, experiments.ExperimentCapacityError) as error:
         raise pulumi.RunError(str(error)) from error

@@ -4,7 +4,7 @@ Deciding first means a plan that does not fit the boards is refused with the who
 first resource exists, and the budget is computed from the very values dicts that are then registered.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,8 +84,10 @@ def object_demands(kind: str, body: Mapping[str, Any], node_count: int, vm_host_
     return []
 
 
-def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: PlatformSettings) -> PlatformPlan:
-    """Every chart's values for this inventory, and the budget they add up to; raises CapacityError."""
+def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: PlatformSettings,
+                  production: Sequence[Demand] = ()) -> PlatformPlan:
+    """Every chart's values for this inventory, and the budget they add up to with the production cluster's
+    reservation; raises CapacityError."""
     lan_links = sorted({node.lan_link for node in nodes})
     store = storage.object_store_endpoint()
     charts = {chart.spec.release: chart for chart in (
@@ -118,7 +120,7 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: P
           for p in cluster_api.PROVIDERS),
     ]
     vm_hosts = len(virtualization.vm_hosts(nodes))
-    demands = [*control_plane.demands(nodes),
+    demands = [*control_plane.demands(nodes), *production,
                *(d for kind, body in planned for d in object_demands(kind, body, len(nodes), vm_hosts))]
     budget = plan(nodes, cluster, demands)
     if budget.problems():

@@ -59,6 +59,12 @@ def vm_hosts(nodes: tuple[Node, ...]) -> list[Node]:
     return [node for node in nodes if BOARDS[node.board].kvm]
 
 
+def guest_architecture(nodes: tuple[Node, ...]) -> str:
+    """The CPU architecture guest VMs run: that of the nodes that can host them (mixed hosts: the most common)."""
+    arches = [BOARDS[node.board].arch for node in vm_hosts(nodes)]
+    return max(sorted(set(arches)), key=arches.count) if arches else BOARDS[nodes[0].board].arch
+
+
 def _patches(components: tuple[Component, ...]) -> list[dict[str, str]]:
     return [{
         "resourceName": component.name,

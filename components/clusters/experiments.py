@@ -1,0 +1,73 @@
+"""The lab stack's experimental clusters: each in its own fenced namespace, all within what prod leaves free.
+
+Prod exports its capacity budget; the experiments' quotas together must fit in its ``free`` total (what is
+left after Kubernetes, the platform and production). The check gates every experiment's namespace, and
+everything of an experiment depends on its namespace, so an experiment that does not fit creates nothing.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+from components.capacity import Amount
+from components.clusters import namespaces
+from components.clusters.classes import EXPERIMENT_CLASS
+from components.clusters.guest_cluster import GuestCluster, GuestClusterArgs, demands
+from components.config import ExperimentSettings, Versions
+
+
+class ExperimentCapacityError(Exception):
+    """The experiments ask for more than prod leaves free; the message has the numbers."""
+
+    def __init__(self, free: Amount, quotas: Mapping[str, Amount]) -> None:
+        asked = sum((q for q in quotas.values()), Amount())
+        lines = [f"  {name}: {q.cpu_m}m CPU, {q.memory_mib}Mi memory" for name, q in sorted(quotas.items())]
+        super().__init__(
+            "the experiments do not fit in what prod leaves free:\n" + "\n".join(lines)
+            + f"\n  asked: {asked.cpu_m}m CPU, {asked.memory_mib}Mi memory"
+            + f"\n  free:  {free.cpu_m}m CPU, {free.memory_mib}Mi memory"
+            + "\nfix: shrink or remove experiments in homelab:experiments, or destroy finished ones")
+
+
+def namespace_of(experiment: ExperimentSettings) -> str:
+    return f"experiment-{experiment.name}"
+
+
+def experiment_args(experiment: ExperimentSettings, versions: Versions, image_url: pulumi.Input[str]
+                    ) -> GuestClusterArgs:
+    return GuestClusterArgs(name=experiment.name, namespace=namespace_of(experiment), cluster_class=EXPERIMENT_CLASS,
+                            settings=experiment, talos_version=versions.talos,
+                            kubernetes_version=versions.kubernetes, image_url=image_url)
+
+
+def quotas(experiments: Sequence[ExperimentSettings], versions: Versions) -> dict[str, Amount]:
+    return {e.name: namespaces.quota(demands(experiment_args(e, versions, ""))) for e in experiments}
+
+
+def check_fits(free: Mapping[str, Any], asked: Mapping[str, Amount]) -> Amount:
+    """What stays free once the quotas are granted; ExperimentCapacityError if they do not fit."""
+    room = Amount(int(free["cpu_m"]), int(free["memory_mib"]))
+    wanted = sum(asked.values(), Amount())
+    if not wanted.fits_in(room):
+        raise ExperimentCapacityError(room, asked)
+    return room - wanted
+
+
+class Experiment(pulumi.ComponentResource):
+    """One experiment: its fenced namespace and its guest cluster."""
+
+    def __init__(self, args: GuestClusterArgs, ttl: str, gate: pulumi.Output[Any],
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:clusters:Experiment", args.name, None, opts)
+        ns = namespaces.namespace(self, args.namespace, EXPERIMENT_CLASS.name, ttl=ttl, gate=gate)
+        namespaces.experiment_fence(self, ns, args.namespace, demands(args))
+        self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]))
+        self.register_outputs({"namespace": args.namespace})
+
+
+def build(experiments: Sequence[ExperimentSettings], versions: Versions, prod_capacity: pulumi.Output[Any],
+          image_url: pulumi.Output[str], opts: pulumi.ResourceOptions) -> list[Experiment]:
+    asked = quotas(experiments, versions)
+    gate = prod_capacity.apply(lambda capacity: check_fits(capacity["total"]["free"], asked))
+    return [Experiment(experiment_args(e, versions, image_url), e.ttl, gate, opts=opts) for e in experiments]

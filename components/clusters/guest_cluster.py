@@ -1,0 +1,203 @@
+"""``GuestCluster``: one Talos Kubernetes cluster of KubeVirt VMs, declared as Cluster API objects.
+
+Cluster → KubevirtCluster (a LoadBalancer Service in front of the API server, an address from Cilium's LAN
+pool) and TalosControlPlane → the control-plane KubevirtMachineTemplate; per simulated zone, a
+MachineDeployment → a TalosConfigTemplate (the zone label) and a KubevirtMachineTemplate; a
+MachineHealthCheck replaces workers that stop being Ready. Every VM boots a Talos image CDI imports once
+per cluster from the image factory, cloned onto each VM's own disk. The class decides priority, QoS and
+what a drain does (components/clusters/classes.py).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.capacity import Demand
+from components.clusters.classes import ClusterClass
+from components.config import GuestClusterSettings
+from components.metal.patches import ZONE_LABEL
+from components.platform.shared_fs import DEFAULT_CLASS
+
+CAPI = "cluster.x-k8s.io/v1beta1"
+INFRASTRUCTURE = "infrastructure.cluster.x-k8s.io/v1alpha1"
+CONTROL_PLANE = "controlplane.cluster.x-k8s.io/v1alpha3"
+BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1alpha3"
+CLASS_LABEL = "homelab.dev/cluster-class"
+CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
+POOL_LABEL = "homelab.dev/pool"
+IMAGE = "talos-image"
+POD_CIDR, SERVICE_CIDR = "10.244.0.0/16", "10.96.0.0/12"
+
+
+@dataclass(frozen=True)
+class GuestClusterArgs:
+    name: str
+    namespace: str
+    cluster_class: ClusterClass
+    settings: GuestClusterSettings
+    talos_version: str
+    kubernetes_version: str
+    # The image factory's disk image for the VMs (the OpenStack platform image: Talos reads its config drive).
+    image_url: pulumi.Input[str]
+
+
+def workers_per_zone(settings: GuestClusterSettings) -> dict[str, int]:
+    """Workers spread over the zones as evenly as they go, the first zones taking the remainder."""
+    base, extra = divmod(settings.workers, len(settings.zones))
+    return {zone: base + (1 if index < extra else 0) for index, zone in enumerate(settings.zones)}
+
+
+def demands(args: GuestClusterArgs) -> list[Demand]:
+    cls, size = args.cluster_class, args.settings.size
+    return [cls.vm_demand(args.name, "control-plane", size, args.settings.control_planes),
+            cls.vm_demand(args.name, "workers", size, args.settings.workers)]
+
+
+def talos_minor(version: str) -> str:
+    return "v" + ".".join(version.lstrip("v").split(".")[:2])
+
+
+def machine_template_spec(args: GuestClusterArgs, pool: str) -> dict[str, Any]:
+    """A KubevirtMachineTemplate's spec: the VM each Machine of ``pool`` becomes."""
+    cls, settings = args.cluster_class, args.settings
+    labels = {CLUSTER_NAME_LABEL: args.name, POOL_LABEL: pool}
+    vm_template = {
+        "metadata": {"labels": labels},
+        "spec": {
+            "priorityClassName": cls.priority.name,
+            "evictionStrategy": cls.eviction,
+            "domain": {
+                "cpu": {"cores": settings.size.cpu},
+                "memory": {"guest": settings.size.memory},
+                "resources": cls.domain_resources(settings.size),
+                "devices": {"disks": [{"name": "boot", "disk": {"bus": "virtio"}}],
+                            "networkInterfaceMultiqueue": True},
+            },
+            "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+                "weight": 100,
+                "podAffinityTerm": {"labelSelector": {"matchLabels": labels},
+                                    "topologyKey": "kubernetes.io/hostname"}}]}},
+            "volumes": [{"name": "boot", "dataVolume": {"name": "boot"}}],
+        },
+    }
+    return {"template": {"spec": {
+        "virtualMachineBootstrapCheck": {"checkStrategy": "none"},
+        "virtualMachineTemplate": {
+            "metadata": {"namespace": args.namespace, "labels": labels},
+            "spec": {
+                "runStrategy": "Always",
+                "dataVolumeTemplates": [{
+                    "metadata": {"name": "boot"},
+                    "spec": {"source": {"pvc": {"name": IMAGE, "namespace": args.namespace}},
+                             "storage": {"storageClassName": DEFAULT_CLASS,
+                                         "resources": {"requests": {"storage": _quantity(settings.disk)}}}},
+                }],
+                "template": vm_template,
+            },
+        },
+    }}}
+
+
+def _quantity(disk: str) -> str:
+    """Config disk sizes (``10GiB``) as Kubernetes quantities (``10Gi``)."""
+    return disk.removesuffix("B") if disk.endswith("iB") else disk
+
+
+def _patch(document: dict[str, Any]) -> str:
+    return yaml.safe_dump(document, sort_keys=True)
+
+
+def _talos_patches(zone: str | None) -> list[str]:
+    """No CNI and no kube-proxy (Cilium comes as an add-on); workers carry their simulated zone."""
+    cluster = {"cluster": {"network": {"cni": {"name": "none"}}, "proxy": {"disabled": True}}}
+    patches = [_patch(cluster)]
+    if zone is not None:
+        patches.append(_patch({"machine": {"nodeLabels": {ZONE_LABEL: zone}}}))
+    return patches
+
+
+class GuestCluster(pulumi.ComponentResource):
+    """The Cluster API objects of one guest cluster, and the Talos image its VMs boot."""
+
+    def __init__(self, args: GuestClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:clusters:GuestCluster", args.name, None, opts)
+        self.args = args
+        name, namespace = args.name, args.namespace
+        labels = {CLASS_LABEL: args.cluster_class.name}
+        image = self._object("cdi.kubevirt.io/v1beta1", "DataVolume", IMAGE, {
+            "source": {"http": {"url": args.image_url}},
+            "storage": {"storageClassName": DEFAULT_CLASS,
+                        "resources": {"requests": {"storage": _quantity(args.settings.disk)}}},
+        }, annotations={"cdi.kubevirt.io/storage.bind.immediate.requested": "true"})
+        templates = {pool: self._object(INFRASTRUCTURE, "KubevirtMachineTemplate", f"{name}-{pool}",
+                                        machine_template_spec(args, pool), depends_on=[image])
+                     for pool in ("control-plane", *args.settings.zones)}
+        infrastructure = self._object(INFRASTRUCTURE, "KubevirtCluster", name, {
+            "controlPlaneServiceTemplate": {"spec": {"type": "LoadBalancer"}}})
+        control_plane = self._object(CONTROL_PLANE, "TalosControlPlane", f"{name}-control-plane", {
+            "version": args.kubernetes_version,
+            "replicas": args.settings.control_planes,
+            "infrastructureTemplate": self._ref(INFRASTRUCTURE,
+                                                "KubevirtMachineTemplate", f"{name}-control-plane"),
+            "controlPlaneConfig": {"controlplane": {
+                "generateType": "controlplane", "talosVersion": talos_minor(args.talos_version),
+                "strategicPatches": _talos_patches(None)}},
+        }, depends_on=[templates["control-plane"]])
+        self.cluster = self._object(CAPI, "Cluster", name, {
+            "clusterNetwork": {"pods": {"cidrBlocks": [POD_CIDR]}, "services": {"cidrBlocks": [SERVICE_CIDR]}},
+            "infrastructureRef": self._ref(INFRASTRUCTURE, "KubevirtCluster", name),
+            "controlPlaneRef": self._ref(CONTROL_PLANE, "TalosControlPlane",
+                                         f"{name}-control-plane"),
+        }, labels=labels, depends_on=[infrastructure, control_plane])
+        for zone, replicas in workers_per_zone(args.settings).items():
+            self._worker_pool(zone, replicas, templates[zone])
+        self._object(CAPI, "MachineHealthCheck", f"{name}-workers", {
+            "clusterName": name,
+            "selector": {"matchLabels": {POOL_LABEL: "workers"}},
+            "maxUnhealthy": "40%",
+            "nodeStartupTimeout": "15m",
+            "unhealthyConditions": [{"type": "Ready", "status": status, "timeout": "300s"}
+                                    for status in ("Unknown", "False")],
+        }, depends_on=[self.cluster])
+        self.register_outputs({"cluster": name, "namespace": namespace})
+
+    def _worker_pool(self, zone: str, replicas: int, template: pulumi.Resource) -> None:
+        name = self.args.name
+        config = self._object(BOOTSTRAP, "TalosConfigTemplate", f"{name}-{zone}", {"template": {"spec": {
+            "generateType": "join", "talosVersion": talos_minor(self.args.talos_version),
+            "strategicPatches": _talos_patches(zone)}}})
+        machine_labels = {CLUSTER_NAME_LABEL: name, POOL_LABEL: "workers", ZONE_LABEL: zone}
+        self._object(CAPI, "MachineDeployment", f"{name}-{zone}", {
+            "clusterName": name,
+            "replicas": replicas,
+            "selector": {"matchLabels": machine_labels},
+            "template": {
+                "metadata": {"labels": machine_labels},
+                "spec": {
+                    "clusterName": name,
+                    "version": self.args.kubernetes_version,
+                    "bootstrap": {"configRef": self._ref(BOOTSTRAP, "TalosConfigTemplate", f"{name}-{zone}")},
+                    "infrastructureRef": self._ref(INFRASTRUCTURE, "KubevirtMachineTemplate",
+                                                   f"{name}-{zone}"),
+                },
+            },
+        }, depends_on=[self.cluster, config, template])
+
+    def _ref(self, api_version: str, kind: str, name: str) -> dict[str, str]:
+        return {"apiVersion": api_version, "kind": kind, "name": name, "namespace": self.args.namespace}
+
+    def _object(self, api_version: str, kind: str, name: str, spec: dict[str, Any],
+                labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None,
+                depends_on: list[pulumi.Resource] | None = None) -> k8s.apiextensions.CustomResource:
+        metadata: dict[str, Any] = {"name": name, "namespace": self.args.namespace}
+        if labels:
+            metadata["labels"] = labels
+        if annotations:
+            metadata["annotations"] = annotations
+        return k8s.apiextensions.CustomResource(
+            f"{self.args.name}-{kind.lower()}-{name}", api_version=api_version, kind=kind, metadata=metadata,
+            spec=spec, opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
+        )

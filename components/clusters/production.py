@@ -1,0 +1,28 @@
+"""The prod stack's production cluster: Guaranteed, high-priority VMs in the ``production`` namespace."""
+
+import pulumi
+
+from components.clusters import namespaces
+from components.clusters.classes import PRODUCTION_CLASS
+from components.clusters.guest_cluster import GuestCluster, GuestClusterArgs
+from components.config import GuestClusterSettings, Versions
+
+NAME = "production"
+
+
+def production_args(settings: GuestClusterSettings, versions: Versions, image_url: pulumi.Input[str]
+                    ) -> GuestClusterArgs:
+    return GuestClusterArgs(name=NAME, namespace=namespaces.PRODUCTION_NAMESPACE, cluster_class=PRODUCTION_CLASS,
+                            settings=settings, talos_version=versions.talos,
+                            kubernetes_version=versions.kubernetes, image_url=image_url)
+
+
+class Production(pulumi.ComponentResource):
+    """The always-on production cluster, fenced off from every experiment."""
+
+    def __init__(self, args: GuestClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:clusters:Production", args.name, None, opts)
+        ns = namespaces.namespace(self, args.namespace, PRODUCTION_CLASS.name)
+        namespaces.production_fence(self, ns)
+        self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]))
+        self.register_outputs({"namespace": args.namespace})
