@@ -30,7 +30,7 @@ class ClusterClass:
     layer: str
 
     def domain_resources(self, size: VmSize) -> dict[str, Any]:
-        limits = {"cpu": str(size.cpu), "memory": size.memory}
+        limits = {"cpu": f"{size.cpu * 1000}m", "memory": size.memory}
         cpu_request = f"{int(size.cpu * 1000 * self.cpu_request_share)}m"
         return {"requests": {"cpu": cpu_request, "memory": size.memory}, "limits": limits}
 

@@ -1,0 +1,168 @@
+"""Guest clusters: every Cluster API reference resolves, classes decide QoS and priority, experiments are fenced."""
+
+import pytest
+import yaml
+
+from components.quantities import cpu_millicores, memory_mib
+from labctl.engine import ProgramError
+from labctl.synth import stack_reference_outputs
+
+CR = "kubernetes:"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+PRIORITY = "kubernetes:scheduling.k8s.io/v1:PriorityClass"
+
+
+def _objects(result, namespace):
+    """(apiVersion, kind, namespace, name) → body of every object the stack declares in ``namespace``."""
+    found = {}
+    for r in result.registrations:
+        meta = r.inputs.get("metadata") or {}
+        if r.type.startswith(CR) and "kind" in r.inputs and meta.get("namespace") == namespace:
+            found[(r.inputs["apiVersion"], r.inputs["kind"], namespace, meta["name"])] = r.inputs
+    return found
+
+
+def _refs(value):
+    """Every ``{apiVersion, kind, name}`` reference inside a spec."""
+    if isinstance(value, dict):
+        if {"apiVersion", "kind", "name"} <= set(value):
+            yield value
+        for item in value.values():
+            yield from _refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _refs(item)
+
+
+def _of_kind(objects, kind):
+    return {key[3]: body for key, body in objects.items() if key[1] == kind}
+
+
+@pytest.mark.parametrize(("stack", "namespace"), [("prod", "production"), ("lab", "experiment-sandbox")])
+def test_every_reference_between_cluster_api_objects_resolves(stack, namespace, request):
+    result = request.getfixturevalue(stack)
+    objects = _objects(result, namespace)
+    refs = [ref for body in objects.values() for ref in _refs(body["spec"])]
+    assert len(refs) >= 5
+    for ref in refs:
+        key = (ref["apiVersion"], ref["kind"], ref.get("namespace", namespace), ref["name"])
+        assert key in objects, f"dangling reference {key}"
+    (cluster_name,) = _of_kind(objects, "Cluster")
+    deployments = _of_kind(objects, "MachineDeployment")
+    for deployment in deployments.values():
+        spec = deployment["spec"]
+        assert spec["clusterName"] == spec["template"]["spec"]["clusterName"] == cluster_name
+        assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
+    (check,) = _of_kind(objects, "MachineHealthCheck").values()
+    selected = check["spec"]["selector"]["matchLabels"].items()
+    assert all(selected <= d["spec"]["template"]["metadata"]["labels"].items() for d in deployments.values())
+    images = _of_kind(objects, "DataVolume")
+    for template in _of_kind(objects, "KubevirtMachineTemplate").values():
+        vm = template["spec"]["template"]["spec"]["virtualMachineTemplate"]["spec"]
+        (disk,) = vm["dataVolumeTemplates"]
+        assert disk["spec"]["source"]["pvc"]["name"] in images
+        assert {v["dataVolume"]["name"] for v in vm["template"]["spec"]["volumes"]} == {disk["metadata"]["name"]}
+
+
+def _vm_specs(result, namespace):
+    templates = _of_kind(_objects(result, namespace), "KubevirtMachineTemplate")
+    return {name: t["spec"]["template"]["spec"]["virtualMachineTemplate"]["spec"]["template"]["spec"]
+            for name, t in templates.items()}
+
+
+def test_production_vms_are_guaranteed_high_priority_and_live_migrate(prod):
+    vms = _vm_specs(prod, "production")
+    assert set(vms) == {"production-control-plane", "production-zone-a", "production-zone-b"}
+    for vm in vms.values():
+        resources = vm["domain"]["resources"]
+        assert resources["requests"] == resources["limits"]
+        assert vm["priorityClassName"] == "homelab-production"
+        assert vm["evictionStrategy"] == "LiveMigrate"
+    classes = {r.inputs["metadata"]["name"]: r.inputs for r in prod.by_type(PRIORITY)}
+    assert classes["homelab-production"]["value"] > classes["homelab-experiment"]["value"]
+
+
+def test_experiment_vms_are_burstable_low_priority_and_never_preempt(lab, prod):
+    for vm in _vm_specs(lab, "experiment-sandbox").values():
+        requests, limits = vm["domain"]["resources"]["requests"], vm["domain"]["resources"]["limits"]
+        assert cpu_millicores(requests["cpu"]) < cpu_millicores(limits["cpu"])
+        assert memory_mib(requests["memory"]) == memory_mib(limits["memory"]), "guest memory is never overcommitted"
+        assert vm["priorityClassName"] == "homelab-experiment"
+    experiment = next(r for r in prod.by_type(PRIORITY)
+                      if r.inputs["metadata"]["name"] == "homelab-experiment")
+    assert experiment.inputs["preemptionPolicy"] == "Never"
+
+
+def test_every_experiment_namespace_has_quota_limits_isolation_and_a_ttl(lab):
+    (namespace,) = [r for r in lab.by_type(NAMESPACE) if r.inputs["metadata"]["name"] == "experiment-sandbox"]
+    assert namespace.inputs["metadata"]["labels"]["homelab.dev/ttl"] == "7d"
+    objects = {(r.type.rsplit(":", 1)[1], r.inputs["metadata"].get("namespace")) for r in lab.registrations
+               if r.type.startswith(CR) and "metadata" in r.inputs}
+    for kind in ("ResourceQuota", "LimitRange", "NetworkPolicy"):
+        assert (kind, "experiment-sandbox") in objects
+    (policy,) = lab.by_type(POLICY)
+    egress = policy.inputs["spec"]["egress"]
+    selectors = [peer["namespaceSelector"] for rule in egress for peer in rule["to"] if "namespaceSelector" in peer]
+    assert selectors == [{"matchExpressions": [
+        {"key": "homelab.dev/cluster-class", "operator": "NotIn", "values": ["production"]}]}]
+    assert policy.inputs["spec"]["policyTypes"] == ["Egress"]
+
+
+def test_the_production_namespace_refuses_traffic_from_experiments(prod):
+    (policy,) = prod.by_type(POLICY)
+    assert policy.inputs["metadata"]["namespace"] == "production"
+    sources = [peer for rule in policy.inputs["spec"]["ingress"] for peer in rule["from"]]
+    assert {"namespaceSelector": {"matchExpressions": [
+        {"key": "homelab.dev/cluster-class", "operator": "NotIn", "values": ["experiment"]}]}} in sources
+
+
+def test_quota_covers_the_vms_requests_and_the_import_pods(lab):
+    quota = lab.by_type("kubernetes:core/v1:ResourceQuota")[0].inputs["spec"]["hard"]
+    # sandbox: 2 VMs of 1 vCPU / 2Gi, a quarter of a core each, 100m + 256Mi launcher overhead, 500m + 512Mi import.
+    assert quota == {"requests.cpu": f"{2 * (250 + 100) + 500}m", "requests.memory": f"{2 * (2048 + 256) + 512}Mi"}
+    assert lab.outputs["experimentQuotas"]["sandbox"] == {"cpu_m": 1200, "memory_mib": 5120}
+
+
+def test_workers_spread_over_simulated_zones_with_their_labels(prod):
+    objects = _objects(prod, "production")
+    deployments = _of_kind(objects, "MachineDeployment")
+    assert {name: d["spec"]["replicas"] for name, d in deployments.items()} == {
+        "production-zone-a": 1, "production-zone-b": 1}
+    configs = _of_kind(objects, "TalosConfigTemplate")
+    patches = [yaml.safe_load(p) for p in configs["production-zone-b"]["spec"]["template"]["spec"]["strategicPatches"]]
+    assert {"machine": {"nodeLabels": {"topology.kubernetes.io/zone": "zone-b"}}} in patches
+
+
+def test_production_is_reserved_in_prods_budget(prod):
+    workloads = [w for w in prod.outputs["capacity"]["workloads"] if w["layer"] == "production"]
+    assert sum(w["pods"] for w in workloads) == 3
+    # 3 VMs of 2 vCPU / 2Gi, Guaranteed, plus the launcher overhead each.
+    assert prod.outputs["capacity"]["total"]["production"] == {"cpu_m": 3 * 2100, "memory_mib": 3 * (2048 + 256)}
+
+
+def _experiments(*names, workers=1, memory="2Gi"):
+    return {"homelab:experiments": [{"name": name, "workers": workers, "size": {"cpu": 1, "memory": memory}}
+                                    for name in names]}
+
+
+def test_adding_an_experiment_adds_exactly_one_guest_cluster(build, prod):
+    outputs = stack_reference_outputs(prod)
+    one = build("lab", _experiments("a"), prod_outputs=outputs)
+    two = build("lab", _experiments("a", "b"), prod_outputs=outputs)
+    clusters = [len(r.by_type("homelab:clusters:GuestCluster")) for r in (one, two)]
+    assert clusters == [1, 2]
+    old = {r.urn for r in one.registrations}
+    assert old <= {r.urn for r in two.registrations}
+    assert not [r for r in two.registrations if r.urn not in old and "::b" not in r.urn and "-b" not in r.urn]
+
+
+def test_experiments_that_do_not_fit_in_what_prod_leaves_free_are_refused_with_numbers(build, prod):
+    with pytest.raises(ProgramError) as caught:
+        build("lab", _experiments("big", workers=8, memory="4Gi"), prod_outputs=stack_reference_outputs(prod))
+    message = str(caught.value.__cause__ or caught.value)
+    assert "do not fit" in message and "big:" in message and "free:" in message
+    registered = caught.value.monitor.registrations
+    assert not [r for r in registered if r.type.startswith(CR) and r.inputs.get("metadata", {}).get("name") ==
+                "experiment-big"], "the experiment's namespace, and so everything in it, waits for the check"
+    assert not [r for r in registered if r.type.startswith("kubernetes:cluster.x-k8s.io")]
