@@ -150,3 +150,35 @@ def test_secrets_never_print_and_only_leave_as_secret_outputs():
     assert isinstance(secret, Secret)
     assert "s3cret-value" not in repr(config) and "s3cret-value" not in str(secret)
     assert "s3cret-value" not in config.model_dump_json()
+
+
+def _experiment(**fields: Any) -> dict[str, Any]:
+    return {"name": "try-it", **fields}
+
+
+LAB_MALFORMED: list[tuple[str, dict[str, Any], str]] = [
+    ("duplicate experiment", {"homelab:experiments": [_experiment(), _experiment()]}, "homelab:experiments[1].name"),
+    ("reserved experiment name", {"homelab:experiments": [_experiment(name="production")]},
+     "homelab:experiments[0].name"),
+    ("experiment name not DNS", {"homelab:experiments": [_experiment(name="Try_It")]}, "homelab:experiments[0].name"),
+    ("even guest control planes", {"homelab:experiments": [_experiment(controlPlanes=2)]},
+     "homelab:experiments[0].controlPlanes"),
+    ("more zones than workers", {"homelab:experiments": [_experiment(workers=1, zones=["a", "b"])]},
+     "homelab:experiments[0].zones"),
+    ("malformed ttl", {"homelab:experiments": [_experiment(ttl="soon")]}, "homelab:experiments[0].ttl"),
+    ("production in lab", {"homelab:production": {"workers": 1}}, "homelab:production"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "key"), [case[1:] for case in LAB_MALFORMED],
+                         ids=[case[0] for case in LAB_MALFORMED])
+def test_malformed_lab_config_names_its_key_and_registers_nothing(reject, overrides, key):
+    rejected = reject("lab", overrides)
+    assert rejected.error.keys == [key], str(rejected.error)
+    assert rejected.error.issues[0].fix
+    assert rejected.registered == []
+
+
+def test_experiments_in_prod_are_refused(reject):
+    rejected = reject("prod", {"homelab:experiments": [_experiment()]})
+    assert rejected.error.keys == ["homelab:experiments"]
