@@ -51,9 +51,9 @@ def build_cloud(config: HomelabConfig, protect: bool) -> tuple[OffsiteBackup, Dn
 
 def build_platform(config: HomelabConfig) -> None:
     assert config.cluster is not None and config.platform is not None and config.cloud is not None
-    production = production_args(config.production, config.versions, "") if config.production else None
+    reservation = production_args(config.production, config.versions, "") if config.production else None
     platform_plan = plan_platform(config.cluster, config.nodes, config.platform,
-                                  guest_demands(production) if production else ())
+                                  guest_demands(reservation) if reservation else ())
     protect = pulumi.get_stack() == "prod"
     backup, dns, tailnet = build_cloud(config, protect)
     metal = TalosCluster(
@@ -79,8 +79,9 @@ def build_platform(config: HomelabConfig) -> None:
     # One guest image for every guest cluster, prod's and the lab's: the Talos version prod pins.
     image = guest_image_url("guest-vm", config.versions.talos, guest_architecture(config.nodes))
     if config.production is not None:
-        Production(production_args(config.production, config.versions, image),
-                   opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, depends_on=[platform]))
+        production = Production(production_args(config.production, config.versions, image),
+                                opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, depends_on=[platform]))
+        pulumi.export("productionKubeconfig", production.cluster.kubeconfig)
     pulumi.export("capacity", platform.capacity)
     pulumi.export("guestImage", image)
     pulumi.export("infrastructureClusterName", config.cluster.name)
@@ -97,8 +98,9 @@ def build_lab(config: HomelabConfig) -> None:
     cluster_name = prod.get("infrastructureClusterName")
     provider = cluster_provider(INFRASTRUCTURE, cluster_name, as_secret(prod.get("kubeconfig")))
     if config.experiments:
-        experiments.build(config.experiments, config.versions, prod.get("capacity"), prod.get("guestImage"),
-                          opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
+        built = experiments.build(config.experiments, config.versions, prod.get("capacity"), prod.get("guestImage"),
+                                  opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
+        pulumi.export("experimentKubeconfigs", {e.cluster.args.name: e.cluster.kubeconfig for e in built})
     pulumi.export("infrastructureClusterName", cluster_name)
     pulumi.export("experiments", {e.name: experiments.namespace_of(e) for e in config.experiments})
     pulumi.export("experimentQuotas", {name: {"cpu_m": q.cpu_m, "memory_mib": q.memory_mib}

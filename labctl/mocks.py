@@ -6,10 +6,12 @@ written in clear. Everything else is realistic enough for the program to build o
 schematic ids, installer image references, stack-reference outputs).
 """
 
+import base64
 import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+import yaml
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.rpc import is_rpc_secret
 
@@ -20,6 +22,19 @@ IMAGE_FACTORY = "factory.talos.dev"
 
 def canary(where: str) -> str:
     return f"{CANARY}:{where}"
+
+
+def _guest_kubeconfig(secret: str) -> str:
+    """A kubeconfig shaped like the one Cluster API writes, every credential in it a canary."""
+    cluster = secret.removesuffix("-kubeconfig")
+    return str(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": cluster,
+        "clusters": [{"name": cluster, "cluster": {"server": f"https://{cluster}.guest:6443",
+                                                   "certificate-authority-data": canary(f"{cluster}.ca")}}],
+        "users": [{"name": f"{cluster}-admin", "user": {"client-certificate-data": canary(f"{cluster}.cert"),
+                                                       "client-key-data": canary(f"{cluster}.key")}}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": f"{cluster}-admin"}}],
+    }))
 
 
 def _pem_pair(where: str) -> dict[str, str]:
@@ -89,6 +104,9 @@ class HomelabMocks(Mocks):
             state["key"] = canary(f"{args.name}.key")
         elif args.typ == "cloudflare:index/apiToken:ApiToken":
             state["value"] = canary(f"{args.name}.value")
+        elif args.typ == "kubernetes:core/v1:Secret" and args.name.endswith("-kubeconfig"):
+            # Cluster API's kubeconfig Secret of a guest cluster, read back by the program.
+            state["data"] = {"value": base64.b64encode(_guest_kubeconfig(args.name).encode()).decode()}
         elif args.typ == "talos:imageFactory/schematic:Schematic":
             resource_id = hashlib.sha256(str(state.get("schematic", "")).encode()).hexdigest()
             state["id"] = resource_id

@@ -50,8 +50,10 @@ def _cluster_names(result: SynthResult) -> dict[str, str]:
 
 
 def is_manifest(registration: Registration) -> bool:
-    """A Kubernetes object the program declares itself (not a chart, a manifest file or a provider)."""
-    return registration.type.startswith("kubernetes:") and not registration.type.startswith(_NOT_OBJECTS)
+    """A Kubernetes object the program declares itself (not a chart, a manifest file, a provider, or an
+    existing object it only reads)."""
+    return (registration.type.startswith("kubernetes:") and not registration.type.startswith(_NOT_OBJECTS)
+            and not registration.read)
 
 
 def kubernetes_objects(result: SynthResult) -> Iterator[tuple[str, Registration]]:

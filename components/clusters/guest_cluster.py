@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.capacity import Demand
+from components.clusters import addons
 from components.clusters.classes import ClusterClass
 from components.config import GuestClusterSettings
 from components.metal.patches import ZONE_LABEL
@@ -151,7 +152,13 @@ class GuestCluster(pulumi.ComponentResource):
             "infrastructureRef": self._ref(INFRASTRUCTURE, "KubevirtCluster", name),
             "controlPlaneRef": self._ref(CONTROL_PLANE, "TalosControlPlane",
                                          f"{name}-control-plane"),
-        }, labels=labels, depends_on=[infrastructure, control_plane])
+        }, labels={**labels, addons.CLUSTER_LABEL: name},
+            # `pulumi up` waits for the control plane, then reads the kubeconfig Cluster API writes.
+            annotations={"pulumi.com/waitFor": "condition=ControlPlaneInitialized",
+                         "pulumi.com/timeoutSeconds": "1800"},
+            depends_on=[infrastructure, control_plane])
+        self._object("addons.cluster.x-k8s.io/v1alpha1", "HelmChartProxy", f"{name}-cilium",
+                     addons.cilium_proxy_spec(name))
         for zone, replicas in workers_per_zone(args.settings).items():
             self._worker_pool(zone, replicas, templates[zone])
         self._object(CAPI, "MachineHealthCheck", f"{name}-workers", {
@@ -162,7 +169,9 @@ class GuestCluster(pulumi.ComponentResource):
             "unhealthyConditions": [{"type": "Ready", "status": status, "timeout": "300s"}
                                     for status in ("Unknown", "False")],
         }, depends_on=[self.cluster])
-        self.register_outputs({"cluster": name, "namespace": namespace})
+        self.kubeconfig = addons.read_kubeconfig(self, name, namespace, after=self.cluster)
+        addons.register_in_argocd(self, name, args.cluster_class.name, self.kubeconfig)
+        self.register_outputs({"cluster": name, "namespace": namespace, "kubeconfig": self.kubeconfig})
 
     def _worker_pool(self, zone: str, replicas: int, template: pulumi.Resource) -> None:
         name = self.args.name

@@ -36,7 +36,9 @@ _AGENT_CAPABILITIES = ["CHOWN", "KILL", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "SYS
 _CLEAN_STATE_CAPABILITIES = ["NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE"]
 
 
-def cilium_values(lan_links: list[str]) -> dict[str, Any]:
+def talos_cilium_values() -> dict[str, Any]:
+    """What Cilium needs on any Talos cluster, bare metal or VMs: no kube-proxy, KubePrism, Talos' cgroups and
+    capabilities."""
     return {
         "ipam": {"mode": "kubernetes"},
         "kubeProxyReplacement": True,
@@ -48,15 +50,22 @@ def cilium_values(lan_links: list[str]) -> dict[str, Any]:
                                              "cleanCiliumState": _CLEAN_STATE_CAPABILITIES}},
         # Talos forwards kube-dns to the host; Cilium >= 1.16.5 needs legacy host routing for it (cilium #36852).
         "bpf": {"hostLegacyRouting": True},
+        "rollOutCiliumPods": True,
+        "envoy": {"enabled": False},
+        "operator": {"replicas": 1, "rollOutPods": True, "resources": resources("25m", "96Mi", memory_limit="128Mi")},
+        "resources": resources("100m", "256Mi", memory_limit="512Mi"),
+    }
+
+
+def cilium_values(lan_links: list[str]) -> dict[str, Any]:
+    """The infrastructure cluster's Cilium: the Talos base plus LAN LoadBalancer announcements and Hubble."""
+    return {
+        **talos_cilium_values(),
         "l2announcements": {"enabled": True},
         "externalIPs": {"enabled": True},
         "devices": sorted(set(lan_links)),
         # L2 announcements hold one lease per service: give the agents API headroom for them.
         "k8sClientRateLimit": {"qps": 20, "burst": 40},
-        "rollOutCiliumPods": True,
-        "envoy": {"enabled": False},
-        "resources": resources("100m", "256Mi", memory_limit="512Mi"),
-        "operator": {"replicas": 1, "rollOutPods": True, "resources": resources("25m", "96Mi", memory_limit="128Mi")},
         "hubble": {
             "enabled": True,
             "relay": {"enabled": True, "resources": resources("25m", "64Mi", memory_limit="96Mi")},

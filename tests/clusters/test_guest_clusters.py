@@ -1,11 +1,14 @@
 """Guest clusters: every Cluster API reference resolves, classes decide QoS and priority, experiments are fenced."""
 
+import json
+
 import pytest
 import yaml
 
 from components.quantities import cpu_millicores, memory_mib
 from labctl.engine import ProgramError
 from labctl.synth import stack_reference_outputs
+from tests.conftest import redacted
 
 CR = "kubernetes:"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -166,3 +169,42 @@ def test_experiments_that_do_not_fit_in_what_prod_leaves_free_are_refused_with_n
     assert not [r for r in registered if r.type.startswith(CR) and r.inputs.get("metadata", {}).get("name") ==
                 "experiment-big"], "the experiment's namespace, and so everything in it, waits for the check"
     assert not [r for r in registered if r.type.startswith("kubernetes:cluster.x-k8s.io")]
+
+
+def test_cilium_goes_into_each_guest_through_the_helm_addon_provider_with_valid_values(prod, lab):
+    from components import versions
+    from tests import schema_validation as schemas
+
+    for result, namespace in ((prod, "production"), (lab, "experiment-sandbox")):
+        objects = _objects(result, namespace)
+        (proxy,) = _of_kind(objects, "HelmChartProxy").values()
+        (cluster,) = _of_kind(objects, "Cluster").values()
+        selector = proxy["spec"]["clusterSelector"]["matchLabels"]
+        assert selector.items() <= cluster["metadata"]["labels"].items()
+        assert proxy["spec"]["version"] == versions.CILIUM
+        values = yaml.safe_load(proxy["spec"]["valuesTemplate"])
+        assert values["kubeProxyReplacement"] is True and "l2announcements" not in values
+        if schemas.SCHEMAS.is_dir():
+            assert schemas.validate_helm_values("cilium", versions.CILIUM, values) == []
+
+
+def test_the_kubeconfig_is_read_back_after_the_control_plane_and_registered_in_argocd(prod):
+    (read,) = [r for r in prod.registrations if r.read and r.name == "production-kubeconfig"]
+    cluster = next(r for r in prod.by_type("kubernetes:cluster.x-k8s.io/v1beta1:Cluster"))
+    assert cluster.urn in read.dependencies
+    assert cluster.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=ControlPlaneInitialized"
+    assert prod.outputs["productionKubeconfig"] == "[secret]"
+    entry = prod.one("kubernetes:core/v1:Secret", "argocd-cluster-production")
+    assert entry.inputs["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "cluster"
+    assert entry.inputs["metadata"]["namespace"] == "argocd"
+    assert redacted(entry.inputs["stringData"]) and set(entry.inputs["stringData"]) == {"name", "server", "config"}
+
+
+def test_argocd_cluster_entry_carries_the_kubeconfigs_server_and_credentials():
+    from components.clusters.addons import argocd_cluster_entry
+    from labctl.mocks import _guest_kubeconfig
+
+    entry = argocd_cluster_entry("demo", _guest_kubeconfig("demo-kubeconfig"))
+    assert entry["server"] == "https://demo.guest:6443"
+    tls = json.loads(entry["config"])["tlsClientConfig"]
+    assert set(tls) == {"caData", "certData", "keyData"} and all(tls.values())

@@ -1,0 +1,63 @@
+"""What makes a guest cluster usable once its VMs boot: its CNI, its kubeconfig, and Argo CD knowing it.
+
+Cilium goes in through Cluster API's Helm add-on provider (a HelmChartProxy selecting the cluster by label),
+pinned to the same release as the infrastructure cluster, with the values any Talos cluster needs. Cluster
+API writes ``<cluster>-kubeconfig`` once the control plane is up; the program waits for that, reads it back
+as a Pulumi secret, and registers the cluster with Argo CD as a cluster Secret built from it.
+"""
+
+import base64
+import json
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.platform.gitops import NAMESPACE as ARGOCD_NAMESPACE
+from components.platform.network import CILIUM_CHART, talos_cilium_values
+
+CLUSTER_LABEL = "homelab.dev/cluster"
+
+
+def cilium_proxy_spec(cluster: str) -> dict[str, Any]:
+    return {
+        "clusterSelector": {"matchLabels": {CLUSTER_LABEL: cluster}},
+        "repoURL": CILIUM_CHART.repo,
+        "chartName": CILIUM_CHART.chart,
+        "version": CILIUM_CHART.version,
+        "namespace": CILIUM_CHART.namespace,
+        "releaseName": CILIUM_CHART.release,
+        "valuesTemplate": yaml.safe_dump(talos_cilium_values(), sort_keys=True),
+    }
+
+
+def read_kubeconfig(parent: pulumi.Resource, cluster: str, namespace: str,
+                    after: pulumi.Resource) -> pulumi.Output[str]:
+    """The guest's admin kubeconfig from the Secret Cluster API writes, as a Pulumi secret."""
+    secret = k8s.core.v1.Secret.get(f"{cluster}-kubeconfig", f"{namespace}/{cluster}-kubeconfig",
+                                    opts=pulumi.ResourceOptions(parent=parent, depends_on=[after]))
+    return pulumi.Output.secret(secret.data.apply(lambda data: base64.b64decode(data["value"]).decode()))
+
+
+def argocd_cluster_entry(cluster: str, kubeconfig: str) -> dict[str, str]:
+    """Argo CD's declarative cluster Secret data (name, server, TLS client config) from a kubeconfig."""
+    document = yaml.safe_load(kubeconfig)
+    server = document["clusters"][0]["cluster"]
+    user = document["users"][0]["user"]
+    tls = {"caData": server["certificate-authority-data"], "certData": user["client-certificate-data"],
+           "keyData": user["client-key-data"]}
+    return {"name": cluster, "server": server["server"], "config": json.dumps({"tlsClientConfig": tls})}
+
+
+def register_in_argocd(parent: pulumi.Resource, cluster: str, cluster_class: str,
+                       kubeconfig: pulumi.Output[str]) -> k8s.core.v1.Secret:
+    return k8s.core.v1.Secret(
+        f"argocd-cluster-{cluster}",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=f"cluster-{cluster}", namespace=ARGOCD_NAMESPACE,
+            labels={"argocd.argoproj.io/secret-type": "cluster", "homelab.dev/cluster-class": cluster_class}),
+        type="Opaque",
+        string_data=kubeconfig.apply(lambda text: argocd_cluster_entry(cluster, text)),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
