@@ -77,3 +77,7 @@ TEMPO: Final = "1.26.2"
 GRAFANA: Final = "11.1.7"
 # renovate: datasource=docker depName=grafana/mimir
 MIMIR_IMAGE: Final = "grafana/mimir:2.17.2"
+
+# Guest clusters: LoadBalancer Services inside them become Services of the infrastructure cluster.
+# renovate: datasource=docker depName=quay.io/kubevirt/kubevirt-cloud-controller-manager
+KUBEVIRT_CCM_IMAGE: Final = "quay.io/kubevirt/kubevirt-cloud-controller-manager:v0.5.1"

@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.capacity import Demand
-from components.clusters import addons
+from components.clusters import addons, cloud_provider
 from components.clusters.classes import ClusterClass
 from components.config import GuestClusterSettings
 from components.metal.patches import ZONE_LABEL
@@ -54,7 +54,8 @@ def workers_per_zone(settings: GuestClusterSettings) -> dict[str, int]:
 def demands(args: GuestClusterArgs) -> list[Demand]:
     cls, size = args.cluster_class, args.settings.size
     return [cls.vm_demand(args.name, "control-plane", size, args.settings.control_planes),
-            cls.vm_demand(args.name, "workers", size, args.settings.workers)]
+            cls.vm_demand(args.name, "workers", size, args.settings.workers),
+            cloud_provider.demand(args.name, cls.layer, cls.priority.name)]
 
 
 def talos_minor(version: str) -> str:
@@ -170,6 +171,8 @@ class GuestCluster(pulumi.ComponentResource):
                                     for status in ("Unknown", "False")],
         }, depends_on=[self.cluster])
         self.kubeconfig = addons.read_kubeconfig(self, name, namespace, after=self.cluster)
+        # The controller mounts the kubeconfig Secret, so it starts once that exists.
+        cloud_provider.install(self, name, namespace, args.cluster_class.priority.name, depends_on=[self.cluster])
         addons.register_in_argocd(self, name, args.cluster_class.name, self.kubeconfig)
         self.register_outputs({"cluster": name, "namespace": namespace, "kubeconfig": self.kubeconfig})
 

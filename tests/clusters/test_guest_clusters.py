@@ -46,7 +46,7 @@ def _of_kind(objects, kind):
 def test_every_reference_between_cluster_api_objects_resolves(stack, namespace, request):
     result = request.getfixturevalue(stack)
     objects = _objects(result, namespace)
-    refs = [ref for body in objects.values() for ref in _refs(body["spec"])]
+    refs = [ref for body in objects.values() for ref in _refs(body.get("spec", {}))]
     assert len(refs) >= 5
     for ref in refs:
         key = (ref["apiVersion"], ref["kind"], ref.get("namespace", namespace), ref["name"])
@@ -122,9 +122,11 @@ def test_the_production_namespace_refuses_traffic_from_experiments(prod):
 
 def test_quota_covers_the_vms_requests_and_the_import_pods(lab):
     quota = lab.by_type("kubernetes:core/v1:ResourceQuota")[0].inputs["spec"]["hard"]
-    # sandbox: 2 VMs of 1 vCPU / 2Gi, a quarter of a core each, 100m + 256Mi launcher overhead, 500m + 512Mi import.
-    assert quota == {"requests.cpu": f"{2 * (250 + 100) + 500}m", "requests.memory": f"{2 * (2048 + 256) + 512}Mi"}
-    assert lab.outputs["experimentQuotas"]["sandbox"] == {"cpu_m": 1200, "memory_mib": 5120}
+    # sandbox: 2 VMs of 1 vCPU / 2Gi, a quarter of a core each, 100m + 256Mi launcher overhead, its cloud
+    # controller (20m, 64Mi), 500m + 512Mi for CDI's import pods.
+    cpu, memory = 2 * (250 + 100) + 20 + 500, 2 * (2048 + 256) + 64 + 512
+    assert quota == {"requests.cpu": f"{cpu}m", "requests.memory": f"{memory}Mi"}
+    assert lab.outputs["experimentQuotas"]["sandbox"] == {"cpu_m": cpu, "memory_mib": memory}
 
 
 def test_workers_spread_over_simulated_zones_with_their_labels(prod):
@@ -139,9 +141,10 @@ def test_workers_spread_over_simulated_zones_with_their_labels(prod):
 
 def test_production_is_reserved_in_prods_budget(prod):
     workloads = [w for w in prod.outputs["capacity"]["workloads"] if w["layer"] == "production"]
-    assert sum(w["pods"] for w in workloads) == 3
-    # 3 VMs of 2 vCPU / 2Gi, Guaranteed, plus the launcher overhead each.
-    assert prod.outputs["capacity"]["total"]["production"] == {"cpu_m": 3 * 2100, "memory_mib": 3 * (2048 + 256)}
+    assert sum(w["pods"] for w in workloads) == 3 + 1
+    # 3 VMs of 2 vCPU / 2Gi, Guaranteed, plus the launcher overhead each, and the cloud controller.
+    assert prod.outputs["capacity"]["total"]["production"] == {"cpu_m": 3 * 2100 + 20,
+                                                               "memory_mib": 3 * (2048 + 256) + 64}
 
 
 def _experiments(*names, workers=1, memory="2Gi"):
@@ -208,3 +211,19 @@ def test_argocd_cluster_entry_carries_the_kubeconfigs_server_and_credentials():
     assert entry["server"] == "https://demo.guest:6443"
     tls = json.loads(entry["config"])["tlsClientConfig"]
     assert set(tls) == {"caData", "certData", "keyData"} and all(tls.values())
+
+
+def test_guest_load_balancers_go_through_a_cloud_controller_that_finds_the_vms(lab):
+    objects = _objects(lab, "experiment-sandbox")
+    (deployment,) = _of_kind(objects, "Deployment").values()
+    pod = deployment["spec"]["template"]["spec"]
+    assert {"name": "kubeconfig", "secret": {"secretName": "sandbox-kubeconfig"}} in pod["volumes"]
+    assert pod["priorityClassName"] == "homelab-experiment"
+    config = yaml.safe_load(_of_kind(objects, "ConfigMap")["kubevirt-cloud-controller-config"]["data"]["cloud-config"])
+    assert config["namespace"] == "experiment-sandbox"
+    vm_labels = [t["spec"]["template"]["spec"]["virtualMachineTemplate"]["spec"]["template"]["metadata"]["labels"]
+                 for t in _of_kind(objects, "KubevirtMachineTemplate").values()]
+    assert all(config["infraLabels"].items() <= labels.items() for labels in vm_labels)
+    (role,) = _of_kind(objects, "Role").values()
+    assert {rule["resources"][0]: rule["verbs"] for rule in role["rules"]}["virtualmachineinstances"] == [
+        "get", "list", "watch"]
