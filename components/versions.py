@@ -81,3 +81,6 @@ MIMIR_IMAGE: Final = "grafana/mimir:2.17.2"
 # Guest clusters: LoadBalancer Services inside them become Services of the infrastructure cluster.
 # renovate: datasource=docker depName=quay.io/kubevirt/kubevirt-cloud-controller-manager
 KUBEVIRT_CCM_IMAGE: Final = "quay.io/kubevirt/kubevirt-cloud-controller-manager:v0.5.1"
+# Fault injection inside experiments that ask for it.
+# renovate: datasource=helm registryUrl=https://charts.chaos-mesh.org depName=chaos-mesh
+CHAOS_MESH: Final = "2.7.2"

@@ -16,6 +16,7 @@ import yaml
 
 from components.platform.gitops import NAMESPACE as ARGOCD_NAMESPACE
 from components.platform.network import CILIUM_CHART, talos_cilium_values
+from components.versions import CHAOS_MESH
 
 CLUSTER_LABEL = "homelab.dev/cluster"
 
@@ -29,6 +30,21 @@ def cilium_proxy_spec(cluster: str) -> dict[str, Any]:
         "namespace": CILIUM_CHART.namespace,
         "releaseName": CILIUM_CHART.release,
         "valuesTemplate": yaml.safe_dump(talos_cilium_values(), sort_keys=True),
+    }
+
+
+def chaos_mesh_proxy_spec(cluster: str) -> dict[str, Any]:
+    """Chaos Mesh inside one experiment, its daemon on Talos' containerd socket."""
+    values = {"chaosDaemon": {"runtime": "containerd", "socketPath": "/run/containerd/containerd.sock"},
+              "dashboard": {"create": False}}
+    return {
+        "clusterSelector": {"matchLabels": {CLUSTER_LABEL: cluster}},
+        "repoURL": "https://charts.chaos-mesh.org",
+        "chartName": "chaos-mesh",
+        "version": CHAOS_MESH,
+        "namespace": "chaos-mesh",
+        "releaseName": "chaos-mesh",
+        "valuesTemplate": yaml.safe_dump(values, sort_keys=True),
     }
 
 

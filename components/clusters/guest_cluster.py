@@ -43,6 +43,8 @@ class GuestClusterArgs:
     kubernetes_version: str
     # The image factory's disk image for the VMs (the OpenStack platform image: Talos reads its config drive).
     image_url: pulumi.Input[str]
+    # Chaos Mesh inside the cluster, for fault-injection experiments.
+    chaos: bool = False
 
 
 def workers_per_zone(settings: GuestClusterSettings) -> dict[str, int]:
@@ -160,6 +162,9 @@ class GuestCluster(pulumi.ComponentResource):
             depends_on=[infrastructure, control_plane])
         self._object("addons.cluster.x-k8s.io/v1alpha1", "HelmChartProxy", f"{name}-cilium",
                      addons.cilium_proxy_spec(name))
+        if args.chaos:
+            self._object("addons.cluster.x-k8s.io/v1alpha1", "HelmChartProxy", f"{name}-chaos-mesh",
+                         addons.chaos_mesh_proxy_spec(name))
         for zone, replicas in workers_per_zone(args.settings).items():
             self._worker_pool(zone, replicas, templates[zone])
         self._object(CAPI, "MachineHealthCheck", f"{name}-workers", {

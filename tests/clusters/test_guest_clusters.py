@@ -227,3 +227,12 @@ def test_guest_load_balancers_go_through_a_cloud_controller_that_finds_the_vms(l
     (role,) = _of_kind(objects, "Role").values()
     assert {rule["resources"][0]: rule["verbs"] for rule in role["rules"]}["virtualmachineinstances"] == [
         "get", "list", "watch"]
+
+
+def test_chaos_mesh_only_in_experiments_that_ask_for_it(build, prod):
+    result = build("lab", {"homelab:experiments": [{"name": "calm"}, {"name": "storm", "chaos": True}]},
+                   prod_outputs=stack_reference_outputs(prod))
+    proxies = {r.inputs["metadata"]["namespace"]: r.inputs["spec"]["chartName"]
+               for r in result.by_type("kubernetes:addons.cluster.x-k8s.io/v1alpha1:HelmChartProxy")
+               if r.inputs["spec"]["chartName"] == "chaos-mesh"}
+    assert proxies == {"experiment-storm": "chaos-mesh"}
