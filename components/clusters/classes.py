@@ -29,6 +29,10 @@ class ClusterClass:
     eviction: str
     layer: str
 
+    def argocd_name(self, cluster: str) -> str:
+        """The cluster's name in Argo CD, which its class's AppProject targets (components/platform/gitops.py)."""
+        return cluster if self.name == "production" else f"exp-{cluster}"
+
     def domain_resources(self, size: VmSize) -> dict[str, Any]:
         limits = {"cpu": f"{size.cpu * 1000}m", "memory": size.memory}
         cpu_request = f"{int(size.cpu * 1000 * self.cpu_request_share)}m"

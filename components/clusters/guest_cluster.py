@@ -178,7 +178,8 @@ class GuestCluster(pulumi.ComponentResource):
         self.kubeconfig = addons.read_kubeconfig(self, name, namespace, after=self.cluster)
         # The controller mounts the kubeconfig Secret, so it starts once that exists.
         cloud_provider.install(self, name, namespace, args.cluster_class.priority.name, depends_on=[self.cluster])
-        addons.register_in_argocd(self, name, args.cluster_class.name, self.kubeconfig)
+        addons.register_in_argocd(self, args.cluster_class.argocd_name(name), args.cluster_class.name,
+                                  self.kubeconfig)
         self.register_outputs({"cluster": name, "namespace": namespace, "kubeconfig": self.kubeconfig})
 
     def _worker_pool(self, zone: str, replicas: int, template: pulumi.Resource) -> None:

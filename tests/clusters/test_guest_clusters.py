@@ -236,3 +236,13 @@ def test_chaos_mesh_only_in_experiments_that_ask_for_it(build, prod):
                for r in result.by_type("kubernetes:addons.cluster.x-k8s.io/v1alpha1:HelmChartProxy")
                if r.inputs["spec"]["chartName"] == "chaos-mesh"}
     assert proxies == {"experiment-storm": "chaos-mesh"}
+
+
+def test_argocd_names_match_the_projects_destinations(prod, lab):
+    from components.platform.gitops import PROJECT_DESTINATIONS
+
+    production = prod.one("kubernetes:core/v1:Secret", "argocd-cluster-production")
+    assert production.name.removeprefix("argocd-cluster-") == PROJECT_DESTINATIONS["production"]
+    (experiment,) = [r for r in lab.by_type("kubernetes:core/v1:Secret") if r.name.startswith("argocd-cluster-")]
+    pattern = PROJECT_DESTINATIONS["experiment"]
+    assert experiment.name.removeprefix("argocd-cluster-").startswith(pattern.rstrip("*"))
