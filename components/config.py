@@ -310,6 +310,13 @@ class GuestClusterSettings(StrictModel):
         return count
 
 
+class ProductionSettings(GuestClusterSettings):
+    """The always-on production cluster of the prod stack."""
+
+    # Pi-hole's DNS address on the LAN, from the LoadBalancer range; any free one of the range if unset.
+    dns_address: ipaddress.IPv4Address | None = None
+
+
 class ExperimentSettings(GuestClusterSettings):
     """One experimental cluster of the lab stack: preemptible, isolated, thrown away when done."""
 
@@ -365,7 +372,7 @@ class HomelabConfig(StrictModel):
     versions: Versions = Versions()
     platform: PlatformSettings | None = None
     cloud: CloudSettings | None = None
-    production: GuestClusterSettings | None = None
+    production: ProductionSettings | None = None
     experiments: tuple[ExperimentSettings, ...] = ()
     prod_stack: str = Field(default="organization/homelab/prod", pattern=r"^[\w.-]+/[\w.-]+/[\w.-]+$")
     secrets: Secrets = Secrets()
@@ -538,6 +545,11 @@ def _check_cluster(config: HomelabConfig) -> Iterable[ConfigIssue]:
 
 
 def _check_guests(config: HomelabConfig) -> Iterable[ConfigIssue]:
+    production, cluster = config.production, config.cluster
+    address = production.dns_address if production else None
+    if address and cluster and int(address) not in cluster.load_balancer_range.addresses():
+        yield ConfigIssue(f"{NAMESPACE}:production.dnsAddress", f"{address} is outside the LoadBalancer range",
+                          "pick a free address of homelab:cluster.loadBalancerRange")
     if config.role == "platform" and config.experiments:
         yield ConfigIssue(f"{NAMESPACE}:experiments", "experiments belong to the lab stack, not prod",
                           "move them to Pulumi.lab.yaml (or create one with `labctl experiment create`)")

@@ -6,6 +6,8 @@ stack): only what runs on prod's infrastructure cluster, reached through a Stack
 
 import pulumi
 
+from components.apps.catalog import production_apps
+from components.apps.production import ProductionApps, ProductionSeams
 from components.capacity import CapacityError
 from components.cloud import (
     DnsRecords,
@@ -20,6 +22,7 @@ from components.cluster_provider import cluster_provider
 from components.clusters import experiments
 from components.clusters.guest_cluster import demands as guest_demands
 from components.clusters.image import guest_image_url
+from components.clusters.production import NAME as PRODUCTION
 from components.clusters.production import Production, production_args
 from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
@@ -81,6 +84,15 @@ def build_platform(config: HomelabConfig) -> None:
     if config.production is not None:
         production = Production(production_args(config.production, config.versions, image),
                                 opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, depends_on=[platform]))
+        dns_address = str(config.production.dns_address) if config.production.dns_address else None
+        ProductionApps(production.cluster, production_apps(dns_address), ProductionSeams(
+            object_store_address=platform.guest_storage.object_store_address,
+            metadata_address=platform.guest_storage.metadata_address,
+            storage_root_password=config.secrets.required("storage_root_password").output(),
+            operator_credentials=tailnet.operator_credentials.apply(lambda c: c[PRODUCTION]),
+            velero_bucket=backup.bucket_names["velero"], velero_credentials=backup.credentials["velero"],
+            region=backup.region, backups=config.platform.backups,
+        ), opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, parent=production))
         pulumi.export("productionKubeconfig", production.cluster.kubeconfig)
     pulumi.export("capacity", platform.capacity)
     pulumi.export("guestImage", image)

@@ -84,3 +84,9 @@ KUBEVIRT_CCM_IMAGE: Final = "quay.io/kubevirt/kubevirt-cloud-controller-manager:
 # Fault injection inside experiments that ask for it.
 # renovate: datasource=helm registryUrl=https://charts.chaos-mesh.org depName=chaos-mesh
 CHAOS_MESH: Final = "2.7.2"
+
+# Production's apps (Argo CD Applications into the production guest cluster).
+# renovate: datasource=helm registryUrl=http://pajikos.github.io/home-assistant-helm-chart/ depName=home-assistant
+HOME_ASSISTANT: Final = "0.3.5"
+# renovate: datasource=helm registryUrl=https://mojo2600.github.io/pihole-kubernetes/ depName=pihole
+PIHOLE: Final = "2.29.2"

@@ -104,6 +104,10 @@ class HomelabMocks(Mocks):
             state["key"] = canary(f"{args.name}.key")
         elif args.typ == "cloudflare:index/apiToken:ApiToken":
             state["value"] = canary(f"{args.name}.value")
+        elif args.typ == "kubernetes:core/v1:Service" and "clusterIP" not in (state.get("spec") or {}):
+            # The address the API server would allocate from the service range, stable per name.
+            digest = hashlib.sha256(args.name.encode()).digest()
+            state["spec"] = {**(state.get("spec") or {}), "clusterIP": f"10.96.{digest[0]}.{digest[1] or 1}"}
         elif args.typ == "kubernetes:core/v1:Secret" and args.name.endswith("-kubeconfig"):
             # Cluster API's kubeconfig Secret of a guest cluster, read back by the program.
             state["data"] = {"value": base64.b64encode(_guest_kubeconfig(args.name).encode()).decode()}

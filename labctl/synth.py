@@ -70,8 +70,10 @@ class SynthResult:
     def by_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
 
-    def one(self, type_: str, name: str) -> Registration:
-        matches = [r for r in self.registrations if r.type == type_ and r.name == name]
+    def one(self, type_: str, name: str, within: str | None = None) -> Registration:
+        """The one resource of this type and name (under a component of type ``within``, if given)."""
+        matches = [r for r in self.registrations if r.type == type_ and r.name == name
+                   and (within is None or f"{within}$" in r.urn)]
         if len(matches) != 1:
             raise LookupError(f"expected one {type_} named {name}, found {len(matches)}")
         return matches[0]

@@ -36,7 +36,7 @@ from components.platform.network import load_balancer_objects
 from components.platform.plan import PlatformPlan, plan_platform
 from components.platform.priority import priority_classes
 
-__all__ = ["CloudSeams", "Dns01", "Platform", "PlatformArgs", "PlatformPlan", "plan_platform"]
+__all__ = ["CloudSeams", "Dns01", "GuestStorage", "Platform", "PlatformArgs", "PlatformPlan", "plan_platform"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,15 @@ class CloudSeams:
     replication_credentials: pulumi.Output[dict[str, str]]
     operator_credentials: pulumi.Output[dict[str, str]]
     dns01: Dns01 | None = None
+
+
+@dataclass(frozen=True)
+class GuestStorage:
+    """Where guest clusters reach the object store and the metadata engine: Service addresses, not names,
+    because a guest resolves names in its own cluster domain."""
+
+    object_store_address: pulumi.Output[str]
+    metadata_address: pulumi.Output[str]
 
 
 @dataclass(frozen=True)
@@ -96,12 +105,16 @@ class Platform(pulumi.ComponentResource):
         namespace = self._namespace(storage.NAMESPACE, privileged=True)
         local_class = local_volumes.storage_class(self, depends_on=[self.cni])
         drives = local_volumes.volumes(self, storage.DRIVES, plan.nodes, mount_path, local_class, args.protect)
-        object_store = storage.install(self, namespace, list(drives), plan.object_store, args.storage_root_password)
+        object_store, store_service = storage.install(self, namespace, list(drives), plan.object_store,
+                                                      args.storage_root_password)
         members = local_volumes.volumes(self, metadata.DATA, plan.nodes, mount_path, local_class, args.protect)
-        engine = metadata.install(self, namespace, list(members), plan.metadata_engine)
+        engine, engine_client = metadata.install(self, namespace, list(members), plan.metadata_engine)
+        self.guest_storage = GuestStorage(object_store_address=store_service.spec.cluster_ip,
+                                          metadata_address=engine_client.spec.cluster_ip)
         fs_namespace = self._namespace(shared_fs.NAMESPACE, privileged=True)
-        secret = shared_fs.volume_secret(self, fs_namespace, storage.object_store_endpoint(), storage.ROOT_USER,
-                                         args.storage_root_password)
+        secret = shared_fs.volume_secret(self, fs_namespace,
+                                         shared_fs.infrastructure_filesystem(storage.object_store_endpoint()),
+                                         storage.ROOT_USER, args.storage_root_password)
         driver = self._chart(shared_fs.JUICEFS_CHART.release, depends_on=[secret])
         classes = shared_fs.storage_classes(self, driver, depends_on=[secret, engine, *object_store])
         replication.install(self, namespace, object_store, storage.object_store_endpoint(),

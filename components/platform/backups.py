@@ -58,6 +58,11 @@ def velero_values() -> dict[str, Any]:
     }
 
 
+def retention_ttl(settings: BackupSettings) -> str:
+    """A backup's time to live in Velero's duration format."""
+    return f"{settings.retention_days * 24}h0m0s"
+
+
 def credentials_file(keys: dict[str, str]) -> str:
     """The AWS shared-credentials file the AWS plugin reads."""
     return ("[default]\n"
@@ -89,7 +94,7 @@ def location_and_schedules(parent: pulumi.Resource, velero: pulumi.Resource, set
         },
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[velero]),
     )
-    ttl = f"{settings.retention_days * 24}h0m0s"
+    ttl = retention_ttl(settings)
     schedules = {
         "platform": {"includedNamespaces": platform_namespaces},
         "guest-vms": {"includedNamespaces": list(GUEST_NAMESPACES)},

@@ -18,6 +18,7 @@ from components.platform.workloads import spread_statefulset
 from components.quantities import resources
 from components.versions import ETCD_IMAGE
 
+CLIENT_SERVICE = "etcd-client"
 ETCD = "juicefs-meta"
 MEMBERS = 3
 CLIENT_PORT, PEER_PORT = 2379, 2380
@@ -26,6 +27,11 @@ DATA = LocalVolumeClaim(consumer=ETCD, size="10Gi")
 
 def _peer(index: int) -> str:
     return f"{ETCD}-{index}.{ETCD}.{NAMESPACE}.svc.cluster.local"
+
+
+def metadata_url_at(address: str, volume: str) -> str:
+    """``metaurl`` through the client Service's address, for clients outside this cluster's DNS (guests)."""
+    return f"etcd://{address}:{CLIENT_PORT}/{volume}"
 
 
 def metadata_url(volume: str) -> str:
@@ -65,7 +71,7 @@ def etcd_statefulset_spec() -> dict[str, Any]:
 
 
 def install(parent: pulumi.Resource, namespace: pulumi.Resource, data: list[pulumi.Resource],
-            spec: dict[str, Any]) -> k8s.apps.v1.StatefulSet:
+            spec: dict[str, Any]) -> tuple[k8s.apps.v1.StatefulSet, k8s.core.v1.Service]:
     service = k8s.core.v1.Service(
         ETCD, metadata=k8s.meta.v1.ObjectMetaArgs(name=ETCD, namespace=NAMESPACE),
         spec=k8s.core.v1.ServiceSpecArgs(
@@ -74,8 +80,16 @@ def install(parent: pulumi.Resource, namespace: pulumi.Resource, data: list[pulu
                    k8s.core.v1.ServicePortArgs(name="peer", port=PEER_PORT)]),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
     )
-    return k8s.apps.v1.StatefulSet(
+    members = k8s.apps.v1.StatefulSet(
         ETCD, metadata=k8s.meta.v1.ObjectMetaArgs(name=ETCD, namespace=NAMESPACE),
         spec=cast(k8s.apps.v1.StatefulSetSpecArgsDict, spec),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, service, *data]),
     )
+    # Guest clusters cannot resolve this cluster's names; they reach the members through one stable address.
+    client = k8s.core.v1.Service(
+        CLIENT_SERVICE, metadata=k8s.meta.v1.ObjectMetaArgs(name=CLIENT_SERVICE, namespace=NAMESPACE),
+        spec=k8s.core.v1.ServiceSpecArgs(selector=spec["selector"]["matchLabels"],
+                                         ports=[k8s.core.v1.ServicePortArgs(name="client", port=CLIENT_PORT)]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
+    )
+    return members, client

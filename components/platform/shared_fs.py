@@ -8,6 +8,7 @@ many pods at once. Talos' root filesystem is read-only, so the driver runs in im
 use Filesystem-mode claims (KubeVirt stores a disk image on them).
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -51,14 +52,27 @@ def juicefs_values() -> dict[str, Any]:
     }
 
 
-def volume_secret(parent: pulumi.Resource, namespace: pulumi.Resource, store: ObjectStore,
+@dataclass(frozen=True)
+class Filesystem:
+    """One JuiceFS filesystem: its name, where its data goes and where its metadata lives."""
+
+    name: pulumi.Input[str]
+    bucket_url: pulumi.Input[str]
+    metaurl: pulumi.Input[str]
+
+
+def infrastructure_filesystem(store: ObjectStore) -> Filesystem:
+    return Filesystem(FILESYSTEM, f"{store.endpoint}/{BUCKET}", metadata_url(FILESYSTEM))
+
+
+def volume_secret(parent: pulumi.Resource, namespace: pulumi.Resource, filesystem: Filesystem,
                   root_user: str, root_password: pulumi.Output[str]) -> k8s.core.v1.Secret:
     """What ``juicefs format`` and every mount need: the metadata URL and the object store's bucket."""
     return k8s.core.v1.Secret(
         VOLUME_SECRET, metadata=k8s.meta.v1.ObjectMetaArgs(name=VOLUME_SECRET, namespace=NAMESPACE),
         type="Opaque",
-        string_data={"name": FILESYSTEM, "metaurl": metadata_url(FILESYSTEM), "storage": "minio",
-                     "bucket": f"{store.endpoint}/{BUCKET}", "access-key": root_user, "secret-key": root_password},
+        string_data={"name": filesystem.name, "metaurl": filesystem.metaurl, "storage": "minio",
+                     "bucket": filesystem.bucket_url, "access-key": root_user, "secret-key": root_password},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
     )
 

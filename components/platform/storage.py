@@ -62,8 +62,9 @@ def minio_statefulset_spec(settings: ObjectStoreSettings) -> dict[str, Any]:
     return spread_statefulset(f"{MINIO}-hl", replicas, labels, container, [DRIVES.claim_template()])
 
 
-def install(parent: pulumi.Resource, namespace: pulumi.Resource, drives: list[pulumi.Resource],
-            spec: dict[str, Any], root_password: pulumi.Output[str]) -> list[pulumi.Resource]:
+def install(parent: pulumi.Resource, namespace: pulumi.Resource, drives: list[pulumi.Resource], spec: dict[str, Any],
+            root_password: pulumi.Output[str]) -> tuple[list[pulumi.Resource], k8s.core.v1.Service]:
+    """The servers and what they need; also returns the client Service on its own (guests need its address)."""
     opts = pulumi.ResourceOptions(parent=parent, depends_on=[namespace])
     secret = k8s.core.v1.Secret(
         ROOT_SECRET, metadata=k8s.meta.v1.ObjectMetaArgs(name=ROOT_SECRET, namespace=NAMESPACE), type="Opaque",
@@ -89,4 +90,4 @@ def install(parent: pulumi.Resource, namespace: pulumi.Resource, drives: list[pu
         spec=cast(k8s.apps.v1.StatefulSetSpecArgsDict, spec),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, secret, headless, *drives]),
     )
-    return [secret, headless, service, servers]
+    return [secret, headless, service, servers], service

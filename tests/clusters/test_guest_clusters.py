@@ -180,7 +180,7 @@ def test_cilium_goes_into_each_guest_through_the_helm_addon_provider_with_valid_
 
     for result, namespace in ((prod, "production"), (lab, "experiment-sandbox")):
         objects = _objects(result, namespace)
-        (proxy,) = _of_kind(objects, "HelmChartProxy").values()
+        (proxy,) = [p for p in _of_kind(objects, "HelmChartProxy").values() if p["spec"]["chartName"] == "cilium"]
         (cluster,) = _of_kind(objects, "Cluster").values()
         selector = proxy["spec"]["clusterSelector"]["matchLabels"]
         assert selector.items() <= cluster["metadata"]["labels"].items()

@@ -6,6 +6,8 @@ from tests.conftest import redacted
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SCHEDULE = "kubernetes:velero.io/v1:Schedule"
 
+PLATFORM = "homelab:platform:Platform"
+
 
 def test_velero_has_the_aws_and_kubevirt_plugins_and_the_node_agent(prod):
     velero = prod.one(RELEASE, "velero").inputs
@@ -22,7 +24,7 @@ def test_backup_location_is_the_offsite_bucket_under_this_clusters_prefix(prod):
     assert location["objectStorage"] == {"bucket": "example-homelab-velero", "prefix": "homelab"}
     assert location["config"] == {"region": "eu-west-2"}
     assert location["credential"] == {"name": "velero-offsite-credentials", "key": "cloud"}
-    secret = prod.one("kubernetes:core/v1:Secret", "velero-offsite-credentials")
+    secret = prod.one("kubernetes:core/v1:Secret", "velero-offsite-credentials", within=PLATFORM)
     assert redacted(secret.inputs["stringData"])
 
 
@@ -42,6 +44,6 @@ def test_tailscale_operator_reads_its_oauth_client_from_a_secret_not_values(prod
     operator = prod.one(RELEASE, "tailscale-operator")
     assert "oauth" not in operator.inputs["values"]
     assert operator.inputs["values"]["operatorConfig"]["defaultTags"] == ["tag:k8s-operator"]
-    secret = prod.one("kubernetes:core/v1:Secret", "operator-oauth")
+    secret = prod.one("kubernetes:core/v1:Secret", "operator-oauth", within=PLATFORM)
     assert set(secret.inputs["stringData"]) == {"client_id", "client_secret"} and redacted(secret.inputs["stringData"])
     assert secret.urn in operator.dependencies

@@ -5,6 +5,8 @@ from tests.conftest import redacted
 
 STATEFULSET = "kubernetes:apps/v1:StatefulSet"
 
+PLATFORM = "homelab:platform:Platform"
+
 
 def _minio(result):
     return result.one(STATEFULSET, "minio").inputs
@@ -57,13 +59,14 @@ def test_juicefs_runs_immutable_on_talos_with_its_volume_secret(prod):
     driver = prod.one("kubernetes:helm.sh/v3:Release", "juicefs-csi-driver").inputs
     assert driver["values"]["immutable"] is True
     assert driver["version"] == versions.JUICEFS_CSI
-    secret = prod.one("kubernetes:core/v1:Secret", "juicefs-volume").inputs["stringData"]
+    secret = prod.one("kubernetes:core/v1:Secret", "juicefs-volume", within=PLATFORM).inputs["stringData"]
     assert redacted(secret)  # it carries the object store's root password, so all of it is secret
     assert set(secret) == {"name", "metaurl", "storage", "bucket", "access-key", "secret-key"}
 
 
 def test_storage_classes_default_and_shared_on_juicefs_and_local_ssd(prod):
-    classes = {r.inputs["metadata"]["name"]: r for r in prod.by_type("kubernetes:storage.k8s.io/v1:StorageClass")}
+    classes = {r.inputs["metadata"]["name"]: r for r in prod.by_type("kubernetes:storage.k8s.io/v1:StorageClass")
+               if f"{PLATFORM}$" in r.urn}
     assert set(classes) == {"juicefs", "juicefs-shared", "local-ssd"}
     default = classes["juicefs"].inputs
     assert default["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true",
@@ -118,5 +121,5 @@ def test_vm_disks_on_the_default_class_are_read_write_many_for_live_migration(pr
     assert profile.inputs["spec"]["claimPropertySets"] == [
         {"accessModes": ["ReadWriteMany"], "volumeMode": "Filesystem"}]
     cdi = prod.one("kubernetes:cdi.kubevirt.io/v1beta1:CDI", "cdi")
-    juicefs = next(r for r in prod.by_type("kubernetes:storage.k8s.io/v1:StorageClass") if r.name == "juicefs")
+    juicefs = prod.one("kubernetes:storage.k8s.io/v1:StorageClass", "juicefs", within=PLATFORM)
     assert {cdi.urn, juicefs.urn} <= set(profile.dependencies)

@@ -1,0 +1,1 @@
+"""Apps: what runs inside the guest clusters, delivered by Argo CD."""

@@ -1,0 +1,50 @@
+"""The production apps: pinned charts and Pi-sized values, one ``App`` each.
+
+Home Assistant keeps its configuration on the shared filesystem and is reachable on the tailnet through the
+Tailscale operator inside the production cluster. Pi-hole answers DNS on a LoadBalancer address from the
+LAN pool (the guest's cloud controller asks the infrastructure cluster for it) and keeps its settings on the
+shared filesystem too. Both volumes are ``juicefs`` claims inside the guest (components/apps/production.py).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from components.quantities import resources
+from components.versions import HOME_ASSISTANT, PIHOLE
+
+GUEST_STORAGE_CLASS = "juicefs"
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    chart: str
+    repo: str
+    version: str
+    namespace: str
+    values: dict[str, Any]
+
+
+def home_assistant() -> App:
+    return App("home-assistant", "home-assistant", "http://pajikos.github.io/home-assistant-helm-chart/",
+               HOME_ASSISTANT, "home-assistant", {
+                   "persistence": {"enabled": True, "storageClass": GUEST_STORAGE_CLASS, "size": "5Gi"},
+                   "service": {"annotations": {"tailscale.com/expose": "true",
+                                               "tailscale.com/hostname": "home-assistant"}},
+                   "resources": resources("100m", "384Mi", memory_limit="1Gi"),
+               })
+
+
+def pihole(dns_address: str | None) -> App:
+    service_dns: dict[str, Any] = {"type": "LoadBalancer", "mixedService": True}
+    if dns_address:
+        service_dns["loadBalancerIP"] = dns_address
+    return App("pihole", "pihole", "https://mojo2600.github.io/pihole-kubernetes/", PIHOLE, "pihole", {
+        "serviceDns": service_dns,
+        "persistentVolumeClaim": {"enabled": True, "storageClass": GUEST_STORAGE_CLASS, "size": "1Gi"},
+        "resources": resources("50m", "128Mi", memory_limit="384Mi"),
+    })
+
+
+def production_apps(dns_address: str | None) -> list[App]:
+    return [home_assistant(), pihole(dns_address)]

@@ -1,0 +1,135 @@
+"""``ProductionApps``: what runs inside the production cluster, and what it needs from outside it.
+
+Argo CD on the infrastructure cluster delivers Home Assistant and Pi-hole to the production cluster as
+Applications (pinned charts, project ``production``). The cluster-level pieces go in through Cluster API's
+Helm add-on provider, like Cilium: the JuiceFS CSI driver (the same shared filesystem as the
+infrastructure cluster, its own volume name, so the hourly off-site copy covers it), the Tailscale
+operator with the production OAuth client (Home Assistant on the tailnet), and Velero backing the app
+namespaces up daily to the off-site bucket under the ``production`` prefix. The Secrets those need are
+written straight into the guest with a Kubernetes provider built from its kubeconfig, so no credential
+ever sits in Helm values or in a HelmChartProxy.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.apps.catalog import App
+from components.clusters.addons import CLUSTER_LABEL
+from components.clusters.guest_cluster import GuestCluster
+from components.config import BackupSettings
+from components.platform import backups, exposure, shared_fs
+from components.platform.chart import ChartSpec, namespace
+from components.platform.gitops import NAMESPACE as ARGOCD_NAMESPACE
+from components.platform.metadata import metadata_url_at
+from components.platform.storage import API_PORT, ROOT_USER
+
+HELM_ADDON = "addons.cluster.x-k8s.io/v1alpha1"
+BACKUP_PREFIX = "production"
+FILESYSTEM = "production"
+
+
+@dataclass(frozen=True)
+class ProductionSeams:
+    """What production's apps take from the platform and the cloud layer."""
+
+    object_store_address: pulumi.Output[str]
+    metadata_address: pulumi.Output[str]
+    storage_root_password: pulumi.Output[str]
+    operator_credentials: pulumi.Output[dict[str, str]]
+    velero_bucket: pulumi.Output[str]
+    velero_credentials: pulumi.Output[dict[str, str]]
+    region: str
+    backups: BackupSettings
+
+
+def application_spec(app: App, destination: str) -> dict[str, Any]:
+    return {
+        "project": "production",
+        "source": {"repoURL": app.repo, "chart": app.chart, "targetRevision": app.version,
+                   "helm": {"valuesObject": app.values}},
+        "destination": {"name": destination, "namespace": app.namespace},
+        "syncPolicy": {"automated": {"prune": True, "selfHeal": True}, "syncOptions": ["CreateNamespace=true"]},
+    }
+
+
+def velero_values(bucket: str, region: str, settings: BackupSettings, namespaces: list[str]) -> dict[str, Any]:
+    """Velero inside production: its own prefix in the off-site bucket, the apps' namespaces daily."""
+    values = backups.velero_values()
+    values["initContainers"] = [c for c in values["initContainers"] if c["name"] == "velero-plugin-for-aws"]
+    values["configuration"] = {
+        "uploaderType": "kopia", "defaultVolumesToFsBackup": True,
+        "backupStorageLocation": [{"name": "offsite", "provider": "aws", "bucket": bucket, "prefix": BACKUP_PREFIX,
+                                   "default": True, "config": {"region": region}}],
+    }
+    values["backupsEnabled"] = True
+    values["schedules"] = {"apps": {"schedule": settings.schedule, "template": {
+        "ttl": backups.retention_ttl(settings), "includedNamespaces": namespaces, "storageLocation": "offsite"}}}
+    return values
+
+
+def _chart_proxy_spec(cluster: str, chart: ChartSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """A platform chart (same pin) installed into a guest cluster by the Helm add-on provider."""
+    return {"clusterSelector": {"matchLabels": {CLUSTER_LABEL: cluster}}, "repoURL": chart.repo,
+            "chartName": chart.chart, "version": chart.version, "namespace": chart.namespace,
+            "releaseName": chart.release, "valuesTemplate": yaml.safe_dump(values, sort_keys=True)}
+
+
+class InsideProduction(pulumi.ComponentResource):
+    """The Namespaces, Secrets and storage classes written straight into the guest through its own provider."""
+
+    def __init__(self, name: str, seams: ProductionSeams, juicefs_driver: pulumi.Resource,
+                 opts: pulumi.ResourceOptions) -> None:
+        super().__init__("homelab:apps:InsideProduction", name, None, opts)
+        namespaces = {ns: namespace(ns, self, privileged=True)
+                      for ns in (shared_fs.NAMESPACE, exposure.NAMESPACE, backups.NAMESPACE)}
+        filesystem = shared_fs.Filesystem(
+            FILESYSTEM,
+            seams.object_store_address.apply(lambda ip: f"http://{ip}:{API_PORT}/{shared_fs.BUCKET}"),
+            seams.metadata_address.apply(lambda ip: metadata_url_at(ip, FILESYSTEM)))
+        volume = shared_fs.volume_secret(self, namespaces[shared_fs.NAMESPACE], filesystem, ROOT_USER,
+                                         seams.storage_root_password)
+        self.created: list[pulumi.Resource] = [
+            *namespaces.values(), volume,
+            *shared_fs.storage_classes(self, juicefs_driver, depends_on=[volume]),
+            exposure.oauth_secret(self, namespaces[exposure.NAMESPACE], seams.operator_credentials),
+            backups.credentials_secret(self, namespaces[backups.NAMESPACE], seams.velero_credentials),
+        ]
+        self.register_outputs({})
+
+
+class ProductionApps(pulumi.ComponentResource):
+    """Production's apps as Argo CD Applications, its cluster add-ons, and the Secrets they read."""
+
+    def __init__(self, cluster: GuestCluster, apps: list[App], seams: ProductionSeams,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:apps:ProductionApps", cluster.args.name, None, opts)
+        name, cluster_namespace = cluster.args.name, cluster.args.namespace
+        guest = k8s.Provider(f"{name}-guest", kubeconfig=cluster.kubeconfig, cluster_identifier=name,
+                             opts=pulumi.ResourceOptions(parent=self))
+        def proxy(chart: str, spec: pulumi.Input[dict[str, Any]]) -> k8s.apiextensions.CustomResource:
+            return k8s.apiextensions.CustomResource(
+                f"{name}-{chart}", api_version=HELM_ADDON, kind="HelmChartProxy",
+                metadata={"name": f"{name}-{chart}", "namespace": cluster_namespace}, spec=spec,
+                opts=pulumi.ResourceOptions(parent=self))
+
+        juicefs = proxy(shared_fs.JUICEFS_CHART.chart, _chart_proxy_spec(name, shared_fs.JUICEFS_CHART,
+                                                                          shared_fs.juicefs_values()))
+        proxy(exposure.TAILSCALE_CHART.chart, _chart_proxy_spec(name, exposure.TAILSCALE_CHART,
+                                                                 exposure.tailscale_values(name)))
+        namespaces = [app.namespace for app in apps]
+        proxy(backups.VELERO_CHART.chart, seams.velero_bucket.apply(lambda bucket: _chart_proxy_spec(
+            name, backups.VELERO_CHART, velero_values(bucket, seams.region, seams.backups, namespaces))))
+        inside = InsideProduction(name, seams, juicefs,
+                                  opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
+        for app in apps:
+            k8s.apiextensions.CustomResource(
+                f"{name}-app-{app.name}", api_version="argoproj.io/v1alpha1", kind="Application",
+                metadata={"name": f"{name}-{app.name}", "namespace": ARGOCD_NAMESPACE},
+                spec=application_spec(app, cluster.args.cluster_class.argocd_name(name)),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster, *inside.created]),
+            )
+        self.register_outputs({})

@@ -1,0 +1,78 @@
+"""Production's apps reach the production cluster through Argo CD; what they need is written into the guest."""
+
+import re
+
+import yaml
+
+from components import versions
+from tests.conftest import redacted
+
+APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+PROXY = "kubernetes:addons.cluster.x-k8s.io/v1alpha1:HelmChartProxy"
+INSIDE = "homelab:apps:InsideProduction"
+
+
+def _applications(prod):
+    return {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in prod.by_type(APPLICATION)
+            if r.inputs["metadata"]["name"] != "root"}
+
+
+def test_home_assistant_and_pihole_are_pinned_argocd_applications_for_the_production_cluster(prod):
+    apps = _applications(prod)
+    assert set(apps) == {"production-home-assistant", "production-pihole"}
+    pins = {spec["source"]["chart"]: spec["source"]["targetRevision"] for spec in apps.values()}
+    assert pins == {"home-assistant": versions.HOME_ASSISTANT, "pihole": versions.PIHOLE}
+    for spec in apps.values():
+        assert spec["project"] == "production" and spec["destination"]["name"] == "production"
+
+
+def test_app_volumes_are_on_the_guests_shared_filesystem_and_pihole_dns_is_a_lan_load_balancer(prod):
+    apps = _applications(prod)
+    home = apps["production-home-assistant"]["source"]["helm"]["valuesObject"]
+    pihole = apps["production-pihole"]["source"]["helm"]["valuesObject"]
+    assert home["persistence"]["storageClass"] == pihole["persistentVolumeClaim"]["storageClass"] == "juicefs"
+    assert pihole["serviceDns"]["type"] == "LoadBalancer"
+    assert home["service"]["annotations"]["tailscale.com/expose"] == "true"
+    classes = [r for r in prod.by_type("kubernetes:storage.k8s.io/v1:StorageClass") if f"{INSIDE}$" in r.urn]
+    assert "juicefs" in {c.inputs["metadata"]["name"] for c in classes}
+
+
+def test_pihole_takes_the_configured_dns_address(build):
+    result = build("prod", {"homelab:production": {"dnsAddress": "192.168.10.210"}})
+    pihole = _applications(result)["production-pihole"]["source"]["helm"]["valuesObject"]
+    assert pihole["serviceDns"]["loadBalancerIP"] == "192.168.10.210"
+
+
+def test_guest_secrets_go_through_the_guests_own_provider_and_stay_secret(prod):
+    guest = prod.one("pulumi:providers:kubernetes", "production-guest")
+    assert guest.inputs["clusterIdentifier"] == "production" and guest.inputs["kubeconfig"] == "[secret]"
+    secrets = {r.inputs["metadata"]["name"]: r for r in prod.by_type("kubernetes:core/v1:Secret")
+               if f"{INSIDE}$" in r.urn}
+    assert set(secrets) == {"juicefs-volume", "operator-oauth", "velero-offsite-credentials"}
+    for secret in secrets.values():
+        assert secret.provider.startswith(guest.urn)
+    assert redacted(secrets["juicefs-volume"].inputs["stringData"])
+    assert redacted(secrets["operator-oauth"].inputs["stringData"])
+
+
+def test_the_guest_reaches_the_metadata_engine_through_a_client_service_address(prod):
+    from components.platform.metadata import metadata_url_at
+
+    client = prod.one("kubernetes:core/v1:Service", "etcd-client")
+    assert client.inputs["spec"]["ports"] == [{"name": "client", "port": 2379}]
+    assert "clusterIP" not in client.inputs["spec"], "an allocated address, not a headless service"
+    assert re.fullmatch(r"etcd://10\.96\.1\.2:2379/production", metadata_url_at("10.96.1.2", "production"))
+
+
+def test_velero_in_production_backs_the_app_namespaces_up_under_its_own_prefix(prod):
+    proxies = {r.inputs["spec"]["chartName"]: r.inputs["spec"] for r in prod.by_type(PROXY)
+               if r.inputs["metadata"]["namespace"] == "production"}
+    assert set(proxies) == {"cilium", "juicefs-csi-driver", "tailscale-operator", "velero"}
+    velero = yaml.safe_load(proxies["velero"]["valuesTemplate"])
+    (location,) = velero["configuration"]["backupStorageLocation"]
+    assert location["prefix"] == "production" and location["bucket"] == "example-homelab-velero"
+    assert set(velero["schedules"]["apps"]["template"]["includedNamespaces"]) == {"home-assistant", "pihole"}
+    assert velero["credentials"]["existingSecret"] == "velero-offsite-credentials"
+    assert "aws_secret_access_key" not in proxies["velero"]["valuesTemplate"]
+    for spec in proxies.values():
+        assert spec["clusterSelector"]["matchLabels"] == {"homelab.dev/cluster": "production"}
