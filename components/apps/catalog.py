@@ -4,6 +4,7 @@ Home Assistant keeps its configuration on the shared filesystem and is reachable
 Tailscale operator inside the production cluster. Pi-hole answers DNS on a LoadBalancer address from the
 LAN pool (the guest's cloud controller asks the infrastructure cluster for it) and keeps its settings on the
 shared filesystem too. Both volumes are ``juicefs`` claims inside the guest (components/apps/production.py).
+A ``like: production`` experiment gets development copies of the same apps.
 """
 
 from dataclasses import dataclass
@@ -48,3 +49,18 @@ def pihole(dns_address: str | None) -> App:
 
 def production_apps(dns_address: str | None) -> list[App]:
     return [home_assistant(), pihole(dns_address)]
+
+
+def development_copies() -> list[App]:
+    """Production's apps for a ``like: production`` experiment: same charts and pins, same settings, but
+    throw-away state (no claims: the experiment has no shared filesystem of its own), no fixed DNS address
+    and nothing on the tailnet, so a copy never collides with the real thing."""
+    copies = []
+    for app in production_apps(None):
+        values = dict(app.values)
+        values.pop("service", None)
+        for key in ("persistence", "persistentVolumeClaim"):
+            if key in values:
+                values[key] = {"enabled": False}
+        copies.append(App(app.name, app.chart, app.repo, app.version, app.namespace, values))
+    return copies

@@ -46,9 +46,9 @@ class ProductionSeams:
     backups: BackupSettings
 
 
-def application_spec(app: App, destination: str) -> dict[str, Any]:
+def application_spec(app: App, destination: str, project: str = "production") -> dict[str, Any]:
     return {
-        "project": "production",
+        "project": project,
         "source": {"repoURL": app.repo, "chart": app.chart, "targetRevision": app.version,
                    "helm": {"valuesObject": app.values}},
         "destination": {"name": destination, "namespace": app.namespace},
@@ -125,11 +125,20 @@ class ProductionApps(pulumi.ComponentResource):
             name, backups.VELERO_CHART, velero_values(bucket, seams.region, seams.backups, namespaces))))
         inside = InsideProduction(name, seams, juicefs,
                                   opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
-        for app in apps:
-            k8s.apiextensions.CustomResource(
-                f"{name}-app-{app.name}", api_version="argoproj.io/v1alpha1", kind="Application",
-                metadata={"name": f"{name}-{app.name}", "namespace": ARGOCD_NAMESPACE},
-                spec=application_spec(app, cluster.args.cluster_class.argocd_name(name)),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster, *inside.created]),
-            )
+        applications(self, cluster, apps, depends_on=inside.created)
         self.register_outputs({})
+
+
+def applications(parent: pulumi.Resource, cluster: GuestCluster, apps: list[App],
+                 depends_on: list[pulumi.Resource]) -> list[k8s.apiextensions.CustomResource]:
+    """One Argo CD Application per app, into ``cluster``, under its class's project."""
+    name, cls = cluster.args.name, cluster.args.cluster_class
+    return [
+        k8s.apiextensions.CustomResource(
+            f"{name}-app-{app.name}", api_version="argoproj.io/v1alpha1", kind="Application",
+            metadata={"name": f"{cls.argocd_name(name)}-{app.name}", "namespace": ARGOCD_NAMESPACE},
+            spec=application_spec(app, cls.argocd_name(name), project=cls.name),
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[cluster, *depends_on]),
+        )
+        for app in apps
+    ]

@@ -10,6 +10,8 @@ from typing import Any
 
 import pulumi
 
+from components.apps.catalog import development_copies
+from components.apps.production import applications
 from components.capacity import Amount
 from components.clusters import namespaces
 from components.clusters.classes import EXPERIMENT_CLASS
@@ -57,12 +59,14 @@ def check_fits(free: Mapping[str, Any], asked: Mapping[str, Amount]) -> Amount:
 class Experiment(pulumi.ComponentResource):
     """One experiment: its fenced namespace and its guest cluster."""
 
-    def __init__(self, args: GuestClusterArgs, ttl: str, gate: pulumi.Output[Any],
+    def __init__(self, args: GuestClusterArgs, ttl: str, gate: pulumi.Output[Any], like: str | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:clusters:Experiment", args.name, None, opts)
         ns = namespaces.namespace(self, args.namespace, EXPERIMENT_CLASS.name, ttl=ttl, gate=gate)
         namespaces.experiment_fence(self, ns, args.namespace, demands(args))
         self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]))
+        if like == "production":
+            applications(self, self.cluster, development_copies(), depends_on=[])
         self.register_outputs({"namespace": args.namespace})
 
 
@@ -70,4 +74,5 @@ def build(experiments: Sequence[ExperimentSettings], versions: Versions, prod_ca
           image_url: pulumi.Output[str], opts: pulumi.ResourceOptions) -> list[Experiment]:
     asked = quotas(experiments, versions)
     gate = prod_capacity.apply(lambda capacity: check_fits(capacity["total"]["free"], asked))
-    return [Experiment(experiment_args(e, versions, image_url), e.ttl, gate, opts=opts) for e in experiments]
+    return [Experiment(experiment_args(e, versions, image_url), e.ttl, gate, like=e.like, opts=opts)
+            for e in experiments]

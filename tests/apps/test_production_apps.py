@@ -76,3 +76,20 @@ def test_velero_in_production_backs_the_app_namespaces_up_under_its_own_prefix(p
     assert "aws_secret_access_key" not in proxies["velero"]["valuesTemplate"]
     for spec in proxies.values():
         assert spec["clusterSelector"]["matchLabels"] == {"homelab.dev/cluster": "production"}
+
+
+def test_a_like_production_experiment_gets_throwaway_copies_of_productions_apps(build, prod):
+    from labctl.synth import stack_reference_outputs
+
+    result = build("lab", {"homelab:experiments": [{"name": "dev", "like": "production"}, {"name": "plain"}]},
+                   prod_outputs=stack_reference_outputs(prod))
+    apps = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in result.by_type(APPLICATION)}
+    assert set(apps) == {"exp-dev-home-assistant", "exp-dev-pihole"}
+    production = _applications(prod)
+    for name, spec in apps.items():
+        twin = production[name.replace("exp-dev", "production")]
+        assert spec["project"] == "experiment" and spec["destination"]["name"] == "exp-dev"
+        assert spec["source"]["targetRevision"] == twin["source"]["targetRevision"]
+        values = spec["source"]["helm"]["valuesObject"]
+        assert "tailscale.com/expose" not in str(values) and "loadBalancerIP" not in str(values)
+        assert all(v == {"enabled": False} for k, v in values.items() if k in ("persistence", "persistentVolumeClaim"))
