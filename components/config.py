@@ -242,6 +242,8 @@ class TailnetSettings(StrictModel):
     operator_clusters: tuple[DnsLabel, ...] = ("infrastructure", "production")
     # The tailnet policy file (plain JSON) in this repository; the operator's tag owners are merged into it.
     acl_file: str | None = Field(default=None, pattern=r"^[\w./-]+\.json$")
+    # The tailnet's MagicDNS suffix (e.g. tail1234.ts.net): Home Assistant then also gets a record in the zone.
+    dns_name: str | None = Field(default=None, pattern=r"^([a-z0-9-]+\.)+ts\.net$")
 
 
 class CloudSettings(StrictModel):

@@ -6,7 +6,7 @@ stack): only what runs on prod's infrastructure cluster, reached through a Stack
 
 import pulumi
 
-from components.apps.catalog import production_apps
+from components.apps.catalog import production_apps, tailnet_records
 from components.apps.production import ProductionApps, ProductionSeams
 from components.capacity import CapacityError
 from components.cloud import (
@@ -37,7 +37,8 @@ INFRASTRUCTURE = "infrastructure"
 def build_cloud(config: HomelabConfig, protect: bool) -> tuple[OffsiteBackup, DnsRecords, Tailnet]:
     assert config.cloud is not None  # validated for role platform
     backup = OffsiteBackup("offsite", OffsiteBackupArgs(settings=config.cloud.backup, protect=protect))
-    dns = DnsRecords("dns", DnsRecordsArgs(settings=config.cloud.dns, stack=pulumi.get_stack()))
+    derived = tailnet_records(config.cloud.tailnet.dns_name) if config.production else ()
+    dns = DnsRecords("dns", DnsRecordsArgs(settings=config.cloud.dns, stack=pulumi.get_stack(), derived=derived))
     tailnet = Tailnet("tailnet", TailnetArgs(settings=config.cloud.tailnet))
     pulumi.export("backup", {"region": backup.region, "endpoint": backup.endpoint,
                              "veleroBucket": backup.bucket_names["velero"],

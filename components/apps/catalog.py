@@ -10,10 +10,13 @@ A ``like: production`` experiment gets development copies of the same apps.
 from dataclasses import dataclass
 from typing import Any
 
+from components.config import DnsRecord
 from components.quantities import resources
 from components.versions import HOME_ASSISTANT, PIHOLE
 
 GUEST_STORAGE_CLASS = "juicefs"
+# Home Assistant's machine name on the tailnet (and its record in the Cloudflare zone).
+HOME_ASSISTANT_HOST = "home-assistant"
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ def home_assistant() -> App:
                HOME_ASSISTANT, "home-assistant", {
                    "persistence": {"enabled": True, "storageClass": GUEST_STORAGE_CLASS, "size": "5Gi"},
                    "service": {"annotations": {"tailscale.com/expose": "true",
-                                               "tailscale.com/hostname": "home-assistant"}},
+                                               "tailscale.com/hostname": HOME_ASSISTANT_HOST}},
                    "resources": resources("100m", "384Mi", memory_limit="1Gi"),
                })
 
@@ -64,3 +67,10 @@ def development_copies() -> list[App]:
                 values[key] = {"enabled": False}
         copies.append(App(app.name, app.chart, app.repo, app.version, app.namespace, values))
     return copies
+
+
+def tailnet_records(tailnet_dns_name: str | None) -> tuple[DnsRecord, ...]:
+    """Home Assistant's name in the public zone, pointing at its tailnet name (resolvable on the tailnet only)."""
+    if not tailnet_dns_name:
+        return ()
+    return (DnsRecord(name=HOME_ASSISTANT_HOST, type="CNAME", target=f"{HOME_ASSISTANT_HOST}.{tailnet_dns_name}"),)

@@ -32,6 +32,8 @@ def record_comment(stack: str) -> str:
 class DnsRecordsArgs:
     settings: DnsSettings
     stack: str
+    # Records the program derives (e.g. for the production apps), added unless config declares the same name.
+    derived: tuple[DnsRecord, ...] = ()
 
 
 class DnsRecords(pulumi.ComponentResource):
@@ -46,7 +48,8 @@ class DnsRecords(pulumi.ComponentResource):
         zone = cloudflare.get_zone_output(filter={"name": settings.zone, "match": "all"},
                                           opts=pulumi.InvokeOutputOptions(parent=self))
         self.zone_id = zone.id
-        for record in settings.records:
+        declared = {record.name for record in settings.records}
+        for record in (*settings.records, *(r for r in args.derived if r.name not in declared)):
             cloudflare.DnsRecord(
                 f"{record.name}-{record.type.lower()}", zone_id=self.zone_id, name=fqdn(record, settings.zone),
                 type=record.type, content=record.target, ttl=1, proxied=record.proxied,

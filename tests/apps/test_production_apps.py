@@ -93,3 +93,16 @@ def test_a_like_production_experiment_gets_throwaway_copies_of_productions_apps(
         values = spec["source"]["helm"]["valuesObject"]
         assert "tailscale.com/expose" not in str(values) and "loadBalancerIP" not in str(values)
         assert all(v == {"enabled": False} for k, v in values.items() if k in ("persistence", "persistentVolumeClaim"))
+
+
+def test_home_assistant_gets_a_record_pointing_at_its_tailnet_name_when_the_tailnet_is_named(build, prod):
+    from labctl.synth import read_stack_file
+
+    assert not [r for r in prod.by_type("cloudflare:index/dnsRecord:DnsRecord") if r.name == "home-assistant-cname"]
+    cloud = read_stack_file("prod")["homelab:cloud"]
+    named = build("prod", {"homelab:cloud": {**cloud, "tailnet": {**cloud["tailnet"], "dnsName": "tail1234.ts.net"}}})
+    record = named.one("cloudflare:index/dnsRecord:DnsRecord", "home-assistant-cname").inputs
+    assert record["content"] == "home-assistant.tail1234.ts.net" and record["proxied"] is False
+    from components.cloud.dns import record_comment
+
+    assert record["comment"] == record_comment("prod")
