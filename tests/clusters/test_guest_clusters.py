@@ -246,3 +246,10 @@ def test_argocd_names_match_the_projects_destinations(prod, lab):
     (experiment,) = [r for r in lab.by_type("kubernetes:core/v1:Secret") if r.name.startswith("argocd-cluster-")]
     pattern = PROJECT_DESTINATIONS["experiment"]
     assert experiment.name.removeprefix("argocd-cluster-").startswith(pattern.rstrip("*"))
+
+
+def test_the_lab_declares_nothing_in_productions_namespace_or_argocd_project(lab):
+    namespaces = {r.inputs.get("metadata", {}).get("namespace") for r in lab.registrations if r.type.startswith(CR)}
+    assert "production" not in namespaces
+    assert not [r for r in lab.registrations if r.type.startswith("homelab:apps:") or
+                r.type == "homelab:clusters:Production"]
