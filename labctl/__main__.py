@@ -7,6 +7,8 @@ from pathlib import Path
 from rich.console import Console
 
 from labctl import render
+from labctl.experiments.cli import add_commands, add_request_flags, synth_overrides
+from labctl.experiments.request import RequestError
 from labctl.summary import print_summary
 from labctl.synth import PROJECT_DIR, config_error, synthesize
 
@@ -14,8 +16,10 @@ from labctl.synth import PROJECT_DIR, config_error, synthesize
 def _synth(args: argparse.Namespace, console: Console) -> int:
     out_dir = Path(args.out) if args.out else Path("out") / args.stack
     try:
-        result = synthesize(args.stack, project_dir=Path(args.project).resolve())
-    except FileNotFoundError as error:
+        project = Path(args.project).resolve()
+        result = synthesize(args.stack, project_dir=project,
+                            config_overrides=synth_overrides(args.stack, args, project))
+    except (FileNotFoundError, RequestError) as error:
         console.print(f"[red]error:[/red] {error}")
         return 2
     except Exception as error:
@@ -34,11 +38,14 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="labctl", description="The homelab's command line.")
     commands = root.add_subparsers(dest="command", required=True)
-    synth = commands.add_parser("synth", help="render a stack offline (mock engine) to files")
+    synth = commands.add_parser("synth", help="render a stack offline (mock engine) to files; for exp-NAME, "
+                                "the experiment flags derive its config as `experiment create` would")
     synth.add_argument("stack", help="stack name: prod, lab or exp-NAME")
     synth.add_argument("--out", help="output directory (default: out/STACK); wiped first")
     synth.add_argument("--project", default=str(PROJECT_DIR), help="project directory holding Pulumi.<stack>.yaml")
+    add_request_flags(synth)
     synth.set_defaults(run=_synth)
+    add_commands(commands)
     return root
 
 

@@ -30,8 +30,11 @@ def placeholder(key: str) -> str:
 
 
 def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    """The ``config:`` map of ``Pulumi.<stack>.yaml``."""
+    """The ``config:`` map of ``Pulumi.<stack>.yaml``; an ``exp-*`` stack without one starts from its template,
+    ``Pulumi.lab.yaml`` (its own config lives in the backend, set by `labctl experiment create`)."""
     path = project_dir / f"Pulumi.{stack}.yaml"
+    if stack.startswith("exp-") and not path.is_file():
+        path = project_dir / "Pulumi.lab.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"{path.name} not found in {project_dir}: create it or pick another stack")
     document = yaml.safe_load(path.read_text()) or {}

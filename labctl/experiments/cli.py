@@ -1,0 +1,162 @@
+"""`labctl experiment create|list|destroy|extend|gc` and the experiment flags `labctl synth` shares."""
+
+import argparse
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+
+from components.clusters.experiments import ExperimentCapacityError
+from components.config import Versions
+from labctl.experiments.automation import PROD_STACK, CliMissingError, Experiments, backend_env, require_cli
+from labctl.experiments.capacity import request_fits
+from labctl.experiments.progress import Progress
+from labctl.experiments.request import (
+    EXPIRES_TAG,
+    ExperimentRequest,
+    RequestError,
+    check_name,
+    is_experiment_stack,
+    stack_config,
+    stack_name,
+)
+from labctl.synth import PROJECT_DIR, read_stack_file, synthesize
+
+
+def add_request_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--control-planes", type=int, default=1)
+    parser.add_argument("--size", default="small", help="small, medium or large")
+    parser.add_argument("--zones", type=int, default=1, help="simulated zones (1-3)")
+    parser.add_argument("--chaos", action="store_true", help="install Chaos Mesh for fault injection")
+    parser.add_argument("--like", choices=["production"], help="deploy production's apps into the experiment")
+    parser.add_argument("--ttl", default="8h", help="time to live, e.g. 8h or 2d")
+
+
+def request_from(args: argparse.Namespace, name: str) -> ExperimentRequest:
+    return ExperimentRequest(name=name, workers=args.workers, control_planes=args.control_planes, size=args.size,
+                             zones=args.zones, chaos=args.chaos, like=args.like, ttl=args.ttl)
+
+
+def _experiments(args: argparse.Namespace) -> Experiments:
+    import pulumi.automation as auto
+
+    return Experiments(auto, Path(args.project).resolve(), backend_env(os.environ, Path.home()))
+
+
+def _create(args: argparse.Namespace, console: Console) -> int:
+    project = Path(args.project).resolve()
+    experiments = _experiments(args)
+    existing = experiments.stack_names()
+    request = request_from(args, args.name)
+    check_name(request.name, existing)
+    template = read_stack_file("lab", project)
+    config = stack_config(template, request)
+    prod_stack = str(template.get("homelab:prodStack", PROD_STACK)).rsplit("/", 1)[-1]
+    prod_outputs = experiments.outputs(prod_stack)
+    others = [experiments.outputs(s) for s in sorted(existing) if s == "lab" or is_experiment_stack(s)]
+    left = request_fits(prod_outputs, others, config["homelab:experiments"][0], Versions())
+    expected = synthesize(stack_name(request.name), project_dir=project, config_overrides=config,
+                          prod_outputs=prod_outputs)
+    progress = Progress(total=len(expected.registrations))
+    with Live(progress.line(), console=console, refresh_per_second=4) as live:
+        def on_event(event: Any) -> None:
+            progress.handle(event)
+            live.update(progress.line())
+
+        experiments.create(request.name, config, request.ttl, datetime.now(UTC), on_event, preview=args.preview)
+    verb = "previewed" if args.preview else "created"
+    console.print(f"{verb} {stack_name(request.name)}: {progress.changes or progress.done} "
+                  f"in {progress.elapsed:.0f}s; free after it: {left.cpu_m}m CPU, {left.memory_mib}Mi memory")
+    if not args.preview:
+        console.print(f"kubeconfig: pulumi stack output experimentKubeconfigs --show-secrets "
+                      f"--stack {stack_name(request.name)}\nexpires after {request.ttl}; "
+                      f"`labctl experiment extend {request.name} --ttl 4h` to keep it longer")
+    return 0
+
+
+def _list(args: argparse.Namespace, console: Console) -> int:
+    experiments = _experiments(args)
+    for stack in experiments.experiments():
+        console.print(f"{stack}  expires {experiments.tags(stack).get(EXPIRES_TAG, 'never')}")
+    return 0
+
+
+def _destroy(args: argparse.Namespace, console: Console) -> int:
+    stack = stack_name(args.name)
+    progress = Progress(total=0)
+    experiments = _experiments(args)
+    with Live(progress.line(), console=console, refresh_per_second=4) as live:
+        def on_event(event: Any) -> None:
+            progress.handle(event)
+            live.update(progress.line())
+
+        experiments.destroy(stack, on_event)
+    console.print(f"destroyed {stack} ({progress.done} resources, {progress.elapsed:.0f}s)")
+    return 0
+
+
+def _extend(args: argparse.Namespace, console: Console) -> int:
+    expiry = _experiments(args).extend(stack_name(args.name), args.ttl, datetime.now(UTC))
+    console.print(f"{stack_name(args.name)} now expires at {expiry}")
+    return 0
+
+
+def _gc(args: argparse.Namespace, console: Console) -> int:
+    experiments = _experiments(args)
+    expired = experiments.expired(datetime.now(UTC))
+    for stack in expired:
+        console.print(f"destroying expired {stack}")
+        experiments.destroy(stack, lambda event: None)
+    console.print(f"{len(expired)} expired experiment(s) destroyed")
+    return 0
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Every experiment command: the CLI check first, then the command; refusals in one line each."""
+    try:
+        require_cli()
+        return int(args.experiment_run(args, console))
+    except CliMissingError as error:
+        console.print(str(error), highlight=False, soft_wrap=True)
+        return 2
+    except (RequestError, ExperimentCapacityError) as error:
+        console.print(f"[red]refused:[/red] {error}", highlight=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        console.print("cancelled: the update was stopped; `labctl experiment destroy NAME` cleans up what exists")
+        return 130
+
+
+def add_commands(commands: Any) -> None:
+    experiment = commands.add_parser("experiment", help="ephemeral experiment stacks (Automation API)")
+    experiment.add_argument("--project", default=str(PROJECT_DIR), help="project directory")
+    experiment.set_defaults(run=run)
+    actions = experiment.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create and deploy exp-NAME")
+    create.add_argument("name")
+    add_request_flags(create)
+    create.add_argument("--preview", action="store_true", help="preview only; the stack is removed afterwards")
+    create.set_defaults(experiment_run=_create)
+    actions.add_parser("list", help="experiment stacks and their expiry").set_defaults(experiment_run=_list)
+    destroy = actions.add_parser("destroy", help="destroy exp-NAME and remove its stack")
+    destroy.add_argument("name")
+    destroy.set_defaults(experiment_run=_destroy)
+    extend = actions.add_parser("extend", help="push exp-NAME's expiry out")
+    extend.add_argument("name")
+    extend.add_argument("--ttl", required=True)
+    extend.set_defaults(experiment_run=_extend)
+    actions.add_parser("gc", help="destroy every expired experiment").set_defaults(experiment_run=_gc)
+
+
+def synth_overrides(stack: str, args: argparse.Namespace, project: Path) -> dict[str, Any] | None:
+    """For `labctl synth exp-NAME [flags]`: the config `experiment create` would set, from the same flags."""
+    if not is_experiment_stack(stack):
+        return None
+    return stack_config(read_stack_file("lab", project), request_from(args, stack.removeprefix("exp-")))
+
+
+__all__ = ["add_commands", "add_request_flags", "synth_overrides"]
