@@ -81,6 +81,17 @@ def lab(prod: SynthResult) -> SynthResult:
     return _build("lab", prod_outputs=stack_reference_outputs(prod))
 
 
+@pytest.fixture(scope="session")
+def experiment(prod: SynthResult) -> SynthResult:
+    """An exp-* stack from the config `labctl experiment create demo --workers 2 --zones 2 --chaos --like
+    production` derives."""
+    from labctl.experiments.request import ExperimentRequest, stack_config
+    from labctl.synth import read_stack_file, stack_reference_outputs
+
+    request = ExperimentRequest(name="demo", workers=2, zones=2, chaos=True, like="production")
+    return _build("exp-demo", stack_config(read_stack_file("lab"), request), prod_outputs=stack_reference_outputs(prod))
+
+
 def prod_nodes() -> list[dict[str, Any]]:
     """A fresh copy of the reference inventory to mutate in a test."""
     from labctl.synth import read_stack_file

@@ -39,7 +39,7 @@ def _report(unknown: set[str]) -> None:
 
 
 @needs_shared
-@pytest.mark.parametrize("stack", ["prod", "lab"])
+@pytest.mark.parametrize("stack", ["prod", "lab", "experiment"])
 def test_kubernetes_objects_pass_strict_schemas(stack, request):
     result: SynthResult = request.getfixturevalue(stack)
     errors, unknown, _ = _validate_objects(result)
@@ -60,7 +60,7 @@ def test_talos_patches_pass_the_talos_schema(prod):
 
 
 @needs_shared
-@pytest.mark.parametrize("stack", ["prod", "lab"])
+@pytest.mark.parametrize("stack", ["prod", "lab", "experiment"])
 def test_chart_values_pass_their_values_schema(stack, request):
     result: SynthResult = request.getfixturevalue(stack)
     unknown = set()

@@ -17,7 +17,7 @@ def _leaks(result: SynthResult) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("stack", ["prod", "lab"])
+@pytest.mark.parametrize("stack", ["prod", "lab", "experiment"])
 def test_nothing_secret_is_written_in_clear(stack, request):
     result: SynthResult = request.getfixturevalue(stack)
     assert _leaks(result) == []

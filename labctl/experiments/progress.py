@@ -15,13 +15,16 @@ class Progress:
     """Folds engine events into counts; ``total`` is what synth counted for the same stack."""
 
     total: int
-    started: float = field(default_factory=time.monotonic)
     done: int = 0
     failed: int = 0
     current: str = "starting"
     changes: dict[str, int] = field(default_factory=dict)
     finished: bool = False
     clock: Callable[[], float] = time.monotonic
+    started: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
 
     def handle(self, event: events.EngineEvent) -> None:
         if event.resource_pre_event is not None:

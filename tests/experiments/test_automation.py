@@ -1,0 +1,104 @@
+"""The Automation API layer, against an autospec of ``pulumi.automation``: exact stacks, config, operations."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from unittest.mock import ANY, call, create_autospec
+
+import pulumi.automation as auto
+import pytest
+
+from labctl.__main__ import main
+from labctl.experiments.automation import Experiments, backend_env, default_backend
+from labctl.experiments.request import EXPIRES_TAG, TTL_TAG, RequestError
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+PROJECT = Path("/work/project")
+ENV = {"PULUMI_BACKEND_URL": "file:///home/me/.pulumi-homelab"}
+
+
+def _api():
+    api = create_autospec(auto)
+    stack = create_autospec(auto.Stack, instance=True)
+    stack.workspace = create_autospec(auto.LocalWorkspace, instance=True)
+    api.create_stack.return_value = stack
+    api.select_stack.return_value = stack
+    return api, stack
+
+
+def test_create_makes_exactly_the_exp_stack_with_its_config_and_expiry_then_runs_up():
+    api, stack = _api()
+    on_event = lambda event: None  # noqa: E731
+    Experiments(api, PROJECT, ENV).create("demo", {"homelab:role": "lab", "homelab:experiments": [{"name": "demo"}]},
+                                          "8h", NOW, on_event)
+    api.LocalWorkspaceOptions.assert_called_once_with(work_dir=str(PROJECT), env_vars=ENV)
+    api.create_stack.assert_called_once_with(stack_name="exp-demo", work_dir=str(PROJECT),
+                                             opts=api.LocalWorkspaceOptions.return_value)
+    assert api.ConfigValue.call_args_list == [call(value="lab"), call(value='[{"name": "demo"}]')]
+    stack.set_all_config.assert_called_once_with({"homelab:role": ANY, "homelab:experiments": ANY})
+    assert stack.set_tag.call_args_list == [call(EXPIRES_TAG, "2026-11-24T20:00:00Z"), call(TTL_TAG, "8h")]
+    stack.up.assert_called_once_with(on_event=on_event)
+    stack.preview.assert_not_called()
+
+
+def test_preview_removes_the_stack_it_made_and_never_runs_up():
+    api, stack = _api()
+    Experiments(api, PROJECT, ENV).create("demo", {}, "8h", NOW, print, preview=True)
+    stack.preview.assert_called_once_with(on_event=print)
+    stack.workspace.remove_stack.assert_called_once_with("exp-demo")
+    stack.up.assert_not_called()
+
+
+def test_ctrl_c_cancels_the_update_and_leaves_the_stack_for_destroy():
+    api, stack = _api()
+    stack.up.side_effect = KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        Experiments(api, PROJECT, ENV).create("demo", {}, "8h", NOW, print)
+    stack.cancel.assert_called_once_with()
+    stack.workspace.remove_stack.assert_not_called()
+
+
+@pytest.mark.parametrize("stack_", ["prod", "lab", "exp-"])
+def test_destroy_only_ever_selects_experiment_stacks(stack_):
+    api, _ = _api()
+    with pytest.raises(RequestError):
+        Experiments(api, PROJECT, ENV).destroy(stack_, print)
+    api.select_stack.assert_not_called()
+
+
+def test_destroy_and_gc_destroy_then_remove_only_expired_experiments():
+    api, stack = _api()
+    api.LocalWorkspace.return_value.list_stacks.return_value = [
+        auto.StackSummary(name=name, current=False) for name in ("prod", "lab", "exp-old", "exp-new")]
+    # Experiments are listed in name order: exp-new, then exp-old.
+    stack.list_tags.side_effect = [{EXPIRES_TAG: "2026-11-25T11:00:00Z"}, {EXPIRES_TAG: "2026-11-24T11:00:00Z"}]
+    experiments = Experiments(api, PROJECT, ENV)
+    assert experiments.expired(NOW) == ["exp-old"]
+    experiments.destroy("exp-old", print)
+    stack.destroy.assert_called_once_with(on_event=print)
+    stack.workspace.remove_stack.assert_called_once_with("exp-old")
+
+
+def test_extend_moves_the_expiry_tag():
+    api, stack = _api()
+    expiry = Experiments(api, PROJECT, ENV).extend("exp-demo", "4h", NOW)
+    assert expiry == "2026-11-24T16:00:00Z"
+    api.select_stack.assert_called_once_with(stack_name="exp-demo", work_dir=str(PROJECT), opts=ANY)
+    assert stack.set_tag.call_args_list == [call(EXPIRES_TAG, expiry), call(TTL_TAG, "4h")]
+
+
+def test_one_backend_for_all_stacks_local_by_default():
+    home = Path("/home/me")
+    assert backend_env({}, home) == {"PULUMI_BACKEND_URL": default_backend(home)}
+    assert default_backend(home) == "file:///home/me/.pulumi-homelab"
+    chosen = backend_env({"PULUMI_BACKEND_URL": "s3://state", "PULUMI_CONFIG_PASSPHRASE": "p"}, home)
+    assert chosen == {"PULUMI_BACKEND_URL": "s3://state", "PULUMI_CONFIG_PASSPHRASE": "p"}
+
+
+@pytest.mark.parametrize("argv", [["experiment", "list"], ["experiment", "gc"],
+                                  ["experiment", "create", "demo"], ["experiment", "destroy", "demo"],
+                                  ["experiment", "extend", "demo", "--ttl", "4h"]])
+def test_without_the_cli_every_command_says_so_in_one_line_and_exits_2(argv, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert main(argv) == 2
+    out = capsys.readouterr().out.strip()
+    assert len(out.splitlines()) == 1 and "Pulumi CLI is not installed" in out and "get.pulumi.com" in out

@@ -1,0 +1,51 @@
+"""The capacity check counts every experiment stack; progress comes from real engine events."""
+
+import pytest
+from pulumi.automation import events
+
+from components.clusters.experiments import ExperimentCapacityError
+from components.config import Versions
+from labctl.experiments.capacity import request_fits
+from labctl.experiments.progress import Progress
+from labctl.experiments.request import ExperimentRequest, experiment_entry
+
+
+def _free(cpu_m, memory_mib):
+    return {"capacity": {"total": {"free": {"cpu_m": cpu_m, "memory_mib": memory_mib}}}}
+
+
+def test_a_request_fits_only_with_what_other_experiment_stacks_already_hold():
+    entry = experiment_entry(ExperimentRequest(name="demo"))
+    # demo: 2 small VMs → 2 × (250m + 100m) + 20m + 500m CPU, 2 × (2048 + 256) + 64 + 512 Mi
+    left = request_fits(_free(2000, 8000), [], entry, Versions())
+    assert (left.cpu_m, left.memory_mib) == (2000 - 1220, 8000 - 5184)
+    others = [{"experimentQuotas": {"sandbox": {"cpu_m": 1000, "memory_mib": 4000}}}]
+    with pytest.raises(ExperimentCapacityError) as caught:
+        request_fits(_free(2000, 8000), others, entry, Versions())
+    message = str(caught.value)
+    assert "sandbox: 1000m CPU, 4000Mi memory" in message and "demo: 1220m CPU, 5184Mi memory" in message
+    assert "free:  2000m CPU, 8000Mi memory" in message
+
+
+def _meta(op, name):
+    return events.StepEventMetadata(op=op, urn=f"urn:pulumi:exp-demo::homelab::t::{name}", type="t", provider="")
+
+
+def _event(sequence, **kind):
+    return events.EngineEvent(sequence=sequence, timestamp=sequence, **kind)
+
+
+def test_progress_counts_resources_and_names_the_current_step():
+    clock = iter([0.0, 12.4]).__next__
+    progress = Progress(total=3, clock=clock)
+    progress.handle(_event(1, resource_pre_event=events.ResourcePreEvent(metadata=_meta(events.OpType.CREATE, "ns"))))
+    assert progress.current == "create t ns"
+    progress.handle(_event(2, res_outputs_event=events.ResOutputsEvent(metadata=_meta(events.OpType.CREATE, "ns"))))
+    progress.handle(_event(3, resource_pre_event=events.ResourcePreEvent(metadata=_meta(events.OpType.SAME, "x"))))
+    assert progress.current == "create t ns", "unchanged resources do not take over the status line"
+    progress.handle(_event(4, res_op_failed_event=events.ResOpFailedEvent(
+        metadata=_meta(events.OpType.CREATE, "vm"), status=1, steps=1)))
+    assert progress.line() == "1/3 resources, 1 failed · create t ns · 12s"
+    progress.handle(_event(5, summary_event=events.SummaryEvent(
+        maybe_corrupt=False, duration_seconds=12, resource_changes={events.OpType.CREATE: 2}, policy_packs={})))
+    assert progress.finished and progress.changes == {"create": 2}
