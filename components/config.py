@@ -327,6 +327,8 @@ class ExperimentSettings(GuestClusterSettings):
     chaos: bool = False
     # ``production``: deploy production's apps into the experiment, to try a change before it reaches them.
     like: Literal["production"] | None = None
+    # The restore drill: restore production's latest backup (or the named one) into this experiment.
+    restore_from: str | None = Field(default=None, pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 class Versions(StrictModel):

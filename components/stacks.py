@@ -8,6 +8,7 @@ import pulumi
 
 from components.apps.catalog import production_apps, tailnet_records
 from components.apps.production import ProductionApps, ProductionSeams
+from components.apps.restore_drill import DrillSeams
 from components.capacity import CapacityError
 from components.cloud import (
     DnsRecords,
@@ -111,9 +112,16 @@ def build_lab(config: HomelabConfig) -> None:
     cluster_name = prod.get("infrastructureClusterName")
     provider = cluster_provider(INFRASTRUCTURE, cluster_name, as_secret(prod.get("kubeconfig")))
     if config.experiments:
+        backup = prod.get("backup")
+        drill = DrillSeams(velero_bucket=backup.apply(lambda b: str(b["veleroBucket"])),
+                           region=backup.apply(lambda b: str(b["region"])),
+                           restore_credentials=as_secret(prod.get("restoreDrillCredentials")))
         built = experiments.build(config.experiments, config.versions, prod.get("capacity"), prod.get("guestImage"),
-                                  opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
+                                  drill, opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
         pulumi.export("experimentKubeconfigs", {e.cluster.args.name: e.cluster.kubeconfig for e in built})
+        drills = {e.cluster.args.name: e.drill.result for e in built if e.drill is not None}
+        if drills:
+            pulumi.export("restoreDrill", drills)
     pulumi.export("infrastructureClusterName", cluster_name)
     pulumi.export("experiments", {e.name: experiments.namespace_of(e) for e in config.experiments})
     pulumi.export("experimentQuotas", {name: {"cpu_m": q.cpu_m, "memory_mib": q.memory_mib}

@@ -90,3 +90,9 @@ CHAOS_MESH: Final = "2.7.2"
 HOME_ASSISTANT: Final = "0.3.5"
 # renovate: datasource=helm registryUrl=https://mojo2600.github.io/pihole-kubernetes/ depName=pihole
 PIHOLE: Final = "2.29.2"
+
+# The restore drill: Velero's own CLI to start the restore, kubectl to wait for the restored apps.
+# renovate: datasource=docker depName=velero/velero
+VELERO_IMAGE: Final = "velero/velero:v1.17.1"
+# renovate: datasource=docker depName=registry.k8s.io/kubectl
+KUBECTL_IMAGE: Final = "registry.k8s.io/kubectl:v1.35.8"

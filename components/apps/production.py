@@ -56,22 +56,30 @@ def application_spec(app: App, destination: str, project: str = "production") ->
     }
 
 
-def velero_values(bucket: str, region: str, settings: BackupSettings, namespaces: list[str]) -> dict[str, Any]:
-    """Velero inside production: its own prefix in the off-site bucket, the apps' namespaces daily."""
+def guest_velero_values(bucket: str, region: str, read_only: bool = False) -> dict[str, Any]:
+    """Velero inside a guest cluster (no VMs there: the AWS plugin only) on production's prefix of the
+    off-site bucket; read-only for the restore drill."""
     values = backups.velero_values()
     values["initContainers"] = [c for c in values["initContainers"] if c["name"] == "velero-plugin-for-aws"]
-    values["configuration"] = {
-        "uploaderType": "kopia", "defaultVolumesToFsBackup": True,
-        "backupStorageLocation": [{"name": "offsite", "provider": "aws", "bucket": bucket, "prefix": BACKUP_PREFIX,
-                                   "default": True, "config": {"region": region}}],
-    }
+    location = {"name": "offsite", "provider": "aws", "bucket": bucket, "prefix": BACKUP_PREFIX, "default": True,
+                "config": {"region": region}}
+    if read_only:
+        location["accessMode"] = "ReadOnly"
+    values["configuration"] = {"uploaderType": "kopia", "defaultVolumesToFsBackup": True,
+                               "backupStorageLocation": [location]}
     values["backupsEnabled"] = True
+    return values
+
+
+def velero_values(bucket: str, region: str, settings: BackupSettings, namespaces: list[str]) -> dict[str, Any]:
+    """Velero inside production: the apps' namespaces daily."""
+    values = guest_velero_values(bucket, region)
     values["schedules"] = {"apps": {"schedule": settings.schedule, "template": {
         "ttl": backups.retention_ttl(settings), "includedNamespaces": namespaces, "storageLocation": "offsite"}}}
     return values
 
 
-def _chart_proxy_spec(cluster: str, chart: ChartSpec, values: dict[str, Any]) -> dict[str, Any]:
+def chart_proxy_spec(cluster: str, chart: ChartSpec, values: dict[str, Any]) -> dict[str, Any]:
     """A platform chart (same pin) installed into a guest cluster by the Helm add-on provider."""
     return {"clusterSelector": {"matchLabels": {CLUSTER_LABEL: cluster}}, "repoURL": chart.repo,
             "chartName": chart.chart, "version": chart.version, "namespace": chart.namespace,
@@ -116,12 +124,12 @@ class ProductionApps(pulumi.ComponentResource):
                 metadata={"name": f"{name}-{chart}", "namespace": cluster_namespace}, spec=spec,
                 opts=pulumi.ResourceOptions(parent=self))
 
-        juicefs = proxy(shared_fs.JUICEFS_CHART.chart, _chart_proxy_spec(name, shared_fs.JUICEFS_CHART,
+        juicefs = proxy(shared_fs.JUICEFS_CHART.chart, chart_proxy_spec(name, shared_fs.JUICEFS_CHART,
                                                                           shared_fs.juicefs_values()))
-        proxy(exposure.TAILSCALE_CHART.chart, _chart_proxy_spec(name, exposure.TAILSCALE_CHART,
+        proxy(exposure.TAILSCALE_CHART.chart, chart_proxy_spec(name, exposure.TAILSCALE_CHART,
                                                                  exposure.tailscale_values(name)))
         namespaces = [app.namespace for app in apps]
-        proxy(backups.VELERO_CHART.chart, seams.velero_bucket.apply(lambda bucket: _chart_proxy_spec(
+        proxy(backups.VELERO_CHART.chart, seams.velero_bucket.apply(lambda bucket: chart_proxy_spec(
             name, backups.VELERO_CHART, velero_values(bucket, seams.region, seams.backups, namespaces))))
         inside = InsideProduction(name, seams, juicefs,
                                   opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))

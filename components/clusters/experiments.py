@@ -10,8 +10,9 @@ from typing import Any
 
 import pulumi
 
-from components.apps.catalog import development_copies
+from components.apps.catalog import development_copies, production_apps
 from components.apps.production import applications
+from components.apps.restore_drill import DrillSeams, RestoreDrill
 from components.capacity import Amount
 from components.clusters import namespaces
 from components.clusters.classes import EXPERIMENT_CLASS
@@ -59,20 +60,25 @@ def check_fits(free: Mapping[str, Any], asked: Mapping[str, Amount]) -> Amount:
 class Experiment(pulumi.ComponentResource):
     """One experiment: its fenced namespace and its guest cluster."""
 
-    def __init__(self, args: GuestClusterArgs, ttl: str, gate: pulumi.Output[Any], like: str | None = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, args: GuestClusterArgs, settings: ExperimentSettings, gate: pulumi.Output[Any],
+                 drill: DrillSeams | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:clusters:Experiment", args.name, None, opts)
-        ns = namespaces.namespace(self, args.namespace, EXPERIMENT_CLASS.name, ttl=ttl, gate=gate)
+        ns = namespaces.namespace(self, args.namespace, EXPERIMENT_CLASS.name, ttl=settings.ttl, gate=gate)
         namespaces.experiment_fence(self, ns, args.namespace, demands(args))
         self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]))
-        if like == "production":
+        if settings.like == "production":
             applications(self, self.cluster, development_copies(), depends_on=[])
+        self.drill: RestoreDrill | None = None
+        if settings.restore_from and drill is not None:
+            self.drill = RestoreDrill(self.cluster, settings.restore_from,
+                                      [app.namespace for app in production_apps(None)], drill,
+                                      opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"namespace": args.namespace})
 
 
 def build(experiments: Sequence[ExperimentSettings], versions: Versions, prod_capacity: pulumi.Output[Any],
-          image_url: pulumi.Output[str], opts: pulumi.ResourceOptions) -> list[Experiment]:
+          image_url: pulumi.Output[str], drill: DrillSeams, opts: pulumi.ResourceOptions) -> list[Experiment]:
     asked = quotas(experiments, versions)
     gate = prod_capacity.apply(lambda capacity: check_fits(capacity["total"]["free"], asked))
-    return [Experiment(experiment_args(e, versions, image_url), e.ttl, gate, like=e.like, opts=opts)
+    return [Experiment(experiment_args(e, versions, image_url), e, gate, drill=drill, opts=opts)
             for e in experiments]

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
+from components.apps.restore_drill import drill_report
 from components.clusters.experiments import ExperimentCapacityError
 from components.config import Versions
 from labctl.experiments.automation import PROD_STACK, CliMissingError, Experiments, backend_env, require_cli
@@ -34,11 +35,13 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chaos", action="store_true", help="install Chaos Mesh for fault injection")
     parser.add_argument("--like", choices=["production"], help="deploy production's apps into the experiment")
     parser.add_argument("--ttl", default="8h", help="time to live, e.g. 8h or 2d")
+    parser.add_argument("--restore-from", help="restore drill: `latest` (or a backup name) of production's backups")
 
 
 def request_from(args: argparse.Namespace, name: str) -> ExperimentRequest:
     return ExperimentRequest(name=name, workers=args.workers, control_planes=args.control_planes, size=args.size,
-                             zones=args.zones, chaos=args.chaos, like=args.like, ttl=args.ttl)
+                             zones=args.zones, chaos=args.chaos, like=args.like, ttl=args.ttl,
+                             restore_from=args.restore_from)
 
 
 def _experiments(args: argparse.Namespace) -> Experiments:
@@ -71,10 +74,15 @@ def _create(args: argparse.Namespace, console: Console) -> int:
     verb = "previewed" if args.preview else "created"
     console.print(f"{verb} {stack_name(request.name)}: {progress.changes or progress.done} "
                   f"in {progress.elapsed:.0f}s; free after it: {left.cpu_m}m CPU, {left.memory_mib}Mi memory")
-    if not args.preview:
-        console.print(f"kubeconfig: pulumi stack output experimentKubeconfigs --show-secrets "
-                      f"--stack {stack_name(request.name)}\nexpires after {request.ttl}; "
-                      f"`labctl experiment extend {request.name} --ttl 4h` to keep it longer")
+    if args.preview:
+        return 0
+    console.print(f"kubeconfig: pulumi stack output experimentKubeconfigs --show-secrets "
+                  f"--stack {stack_name(request.name)}\nexpires after {request.ttl}; "
+                  f"`labctl experiment extend {request.name} --ttl 4h` to keep it longer")
+    if request.restore_from:
+        passed, message = drill_report(experiments.outputs(stack_name(request.name)), request.name)
+        console.print(message)
+        return 0 if passed else 1
     return 0
 
 

@@ -44,6 +44,7 @@ class ExperimentRequest:
     chaos: bool = False
     like: str | None = None
     ttl: str = "8h"
+    restore_from: str | None = None
 
 
 def stack_name(name: str) -> str:
@@ -108,6 +109,8 @@ def experiment_entry(request: ExperimentRequest) -> dict[str, Any]:
     }
     if request.like:
         entry["like"] = request.like
+    if request.restore_from:
+        entry["restoreFrom"] = request.restore_from
     return entry
 
 

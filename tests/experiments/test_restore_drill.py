@@ -1,0 +1,59 @@
+"""The restore drill: read-only Velero on the restore-drill key, a restore Job, a readiness Job, a verdict."""
+
+import pytest
+import yaml
+
+from components.apps.restore_drill import drill_report, ready_command, restore_command
+from labctl.experiments.request import ExperimentRequest, stack_config
+from labctl.synth import read_stack_file, stack_reference_outputs
+
+DRILL = "homelab:apps:RestoreDrill"
+
+
+@pytest.fixture
+def drill(build, prod):
+    config = stack_config(read_stack_file("lab"), ExperimentRequest(name="drill", workers=2, restore_from="latest"))
+    return build("exp-drill", config, prod_outputs=stack_reference_outputs(prod))
+
+
+def test_velero_reads_productions_prefix_read_only(drill):
+    (proxy,) = [r for r in drill.by_type("kubernetes:addons.cluster.x-k8s.io/v1alpha1:HelmChartProxy")
+                if r.inputs["spec"]["chartName"] == "velero"]
+    values = yaml.safe_load(proxy.inputs["spec"]["valuesTemplate"])
+    (location,) = values["configuration"]["backupStorageLocation"]
+    assert location["accessMode"] == "ReadOnly" and location["prefix"] == "production"
+    assert "schedules" not in values, "the drill never writes backups of its own"
+
+
+def test_the_restore_key_is_the_read_only_one_and_goes_in_through_the_guest_provider(drill):
+    guest = drill.one("pulumi:providers:kubernetes", "drill-guest")
+    secret = drill.one("kubernetes:core/v1:Secret", "drill-restore-credentials")
+    assert secret.provider.startswith(guest.urn) and secret.inputs["stringData"] == {"cloud": "[secret]"}
+    assert "restore-drill-key" not in str([r.inputs for r in drill.registrations])
+
+
+def test_restore_then_wait_for_the_apps_and_report(drill):
+    jobs = {r.inputs["metadata"]["name"]: r for r in drill.by_type("kubernetes:batch/v1:Job")}
+    assert set(jobs) == {"restore-drill", "restore-drill-ready"}
+    assert jobs["restore-drill"].urn in jobs["restore-drill-ready"].dependencies
+    command = jobs["restore-drill"].inputs["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert command == restore_command("latest") and "--from-schedule" in command and "--wait" in command
+    ready = jobs["restore-drill-ready"].inputs["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert ready == ready_command(["home-assistant", "pihole"])
+    assert "drill" in drill.outputs["restoreDrill"]
+
+
+def test_a_named_backup_restores_that_backup():
+    assert restore_command("nightly-2026")[3:6] == ["restore-drill", "--from-backup", "nightly-2026"]
+
+
+@pytest.mark.parametrize(("result", "passed", "says"), [
+    ({"restored": True, "ready": True}, True, "passed"),
+    ({"restored": True, "ready": False}, False, "did not become ready"),
+    ({"restored": False, "ready": False}, False, "did not complete"),
+    (None, False, "did not complete"),
+])
+def test_the_drill_verdict_reads_the_stack_output(result, passed, says):
+    outputs = {"restoreDrill": {"drill": result}} if result is not None else {}
+    verdict, message = drill_report(outputs, "drill")
+    assert verdict is passed and says in message
