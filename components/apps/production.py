@@ -29,6 +29,8 @@ from components.platform.storage import API_PORT, ROOT_USER
 
 HELM_ADDON = "addons.cluster.x-k8s.io/v1alpha1"
 BACKUP_PREFIX = "production"
+# The Velero schedule that backs production's apps up (the restore drill restores its newest backup).
+APPS_SCHEDULE = "apps"
 FILESYSTEM = "production"
 
 
@@ -74,7 +76,7 @@ def guest_velero_values(bucket: str, region: str, read_only: bool = False) -> di
 def velero_values(bucket: str, region: str, settings: BackupSettings, namespaces: list[str]) -> dict[str, Any]:
     """Velero inside production: the apps' namespaces daily."""
     values = guest_velero_values(bucket, region)
-    values["schedules"] = {"apps": {"schedule": settings.schedule, "template": {
+    values["schedules"] = {APPS_SCHEDULE: {"schedule": settings.schedule, "template": {
         "ttl": backups.retention_ttl(settings), "includedNamespaces": namespaces, "storageLocation": "offsite"}}}
     return values
 
@@ -116,8 +118,7 @@ class ProductionApps(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:apps:ProductionApps", cluster.args.name, None, opts)
         name, cluster_namespace = cluster.args.name, cluster.args.namespace
-        guest = k8s.Provider(f"{name}-guest", kubeconfig=cluster.kubeconfig, cluster_identifier=name,
-                             opts=pulumi.ResourceOptions(parent=self))
+        guest = cluster.provider(parent=self)
         def proxy(chart: str, spec: pulumi.Input[dict[str, Any]]) -> k8s.apiextensions.CustomResource:
             return k8s.apiextensions.CustomResource(
                 f"{name}-{chart}", api_version=HELM_ADDON, kind="HelmChartProxy",

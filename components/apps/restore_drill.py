@@ -14,14 +14,13 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.apps.production import chart_proxy_spec, guest_velero_values
+from components.apps.production import APPS_SCHEDULE, chart_proxy_spec, guest_velero_values
 from components.clusters.guest_cluster import GuestCluster
 from components.platform import backups
 from components.platform.chart import namespace
 from components.quantities import resources
 from components.versions import KUBECTL_IMAGE, VELERO_IMAGE
 
-SCHEDULE = "apps"
 RESTORE_JOB, READY_JOB = "restore-drill", "restore-drill-ready"
 ACCOUNT = "restore-drill"
 READY_TIMEOUT = "15m"
@@ -35,7 +34,7 @@ class DrillSeams:
 
 
 def restore_command(restore_from: str) -> list[str]:
-    source = ["--from-schedule", SCHEDULE] if restore_from == "latest" else ["--from-backup", restore_from]
+    source = ["--from-schedule", APPS_SCHEDULE] if restore_from == "latest" else ["--from-backup", restore_from]
     return ["/velero", "restore", "create", RESTORE_JOB, *source, "--wait", "--namespace", backups.NAMESPACE]
 
 
@@ -73,8 +72,7 @@ class RestoreDrill(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:apps:RestoreDrill", cluster.args.name, None, opts)
         name = cluster.args.name
-        guest = k8s.Provider(f"{name}-guest", kubeconfig=cluster.kubeconfig, cluster_identifier=name,
-                             opts=pulumi.ResourceOptions(parent=self))
+        guest = cluster.provider(parent=self)
         velero = k8s.apiextensions.CustomResource(
             f"{name}-velero", api_version="addons.cluster.x-k8s.io/v1alpha1", kind="HelmChartProxy",
             metadata={"name": f"{name}-velero", "namespace": cluster.args.namespace},

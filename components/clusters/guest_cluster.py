@@ -182,6 +182,11 @@ class GuestCluster(pulumi.ComponentResource):
                                   self.kubeconfig)
         self.register_outputs({"cluster": name, "namespace": namespace, "kubeconfig": self.kubeconfig})
 
+    def provider(self, parent: pulumi.Resource) -> k8s.Provider:
+        """A Kubernetes provider for objects written straight into this guest, from its kubeconfig."""
+        return k8s.Provider(f"{self.args.name}-guest", kubeconfig=self.kubeconfig, cluster_identifier=self.args.name,
+                            opts=pulumi.ResourceOptions(parent=parent))
+
     def _worker_pool(self, zone: str, replicas: int, template: pulumi.Resource) -> None:
         name = self.args.name
         config = self._object(BOOTSTRAP, "TalosConfigTemplate", f"{name}-{zone}", {"template": {"spec": {
