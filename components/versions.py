@@ -96,3 +96,6 @@ PIHOLE: Final = "2.29.2"
 VELERO_IMAGE: Final = "velero/velero:v1.17.1"
 # renovate: datasource=docker depName=registry.k8s.io/kubectl
 KUBECTL_IMAGE: Final = "registry.k8s.io/kubectl:v1.35.8"
+# Scratch volumes inside experiment clusters (node-local, thrown away with the experiment).
+# renovate: datasource=helm registryUrl=https://charts.containeroo.ch depName=local-path-provisioner
+LOCAL_PATH_PROVISIONER: Final = "0.0.33"

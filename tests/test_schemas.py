@@ -121,3 +121,23 @@ def test_chart_values_are_checked_coalesced_with_the_charts_defaults_like_helm_d
 def test_values_coalesce_like_helm():
     defaults = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
     assert schemas.merge_values(defaults, {"a": {"c": [3]}, "d": None, "e": 2}) == {"a": {"b": 1, "c": [3]}, "e": 2}
+
+
+@needs_shared
+@pytest.mark.parametrize("stack", ["prod", "experiment"])
+def test_guest_talos_patches_pass_the_talos_schema(stack, request):
+    result: SynthResult = request.getfixturevalue(stack)
+    patched = 0
+    for registration in result.registrations:
+        kind = registration.inputs.get("kind")
+        spec = registration.inputs.get("spec") or {}
+        if kind == "TalosControlPlane":
+            patches = spec["controlPlaneConfig"]["controlplane"]["strategicPatches"]
+        elif kind == "TalosConfigTemplate":
+            patches = spec["template"]["spec"]["strategicPatches"]
+        else:
+            continue
+        for patch in patches:
+            assert schemas.validate_talos_document(yaml.safe_load(patch), versions.TALOS) == [], registration.name
+            patched += 1
+    assert patched >= 3

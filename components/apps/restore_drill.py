@@ -14,7 +14,9 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.apps.catalog import GUEST_STORAGE_CLASS
 from components.apps.production import APPS_SCHEDULE, chart_proxy_spec, guest_velero_values
+from components.clusters.addons import LOCAL_PATH_CLASS
 from components.clusters.guest_cluster import GuestCluster
 from components.platform import backups
 from components.platform.chart import namespace
@@ -68,11 +70,10 @@ def drill_report(outputs: dict[str, Any], experiment: str) -> tuple[bool, str]:
 
 
 class RestoreDrill(pulumi.ComponentResource):
-    def __init__(self, cluster: GuestCluster, restore_from: str, app_namespaces: list[str], seams: DrillSeams,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, cluster: GuestCluster, guest: k8s.Provider, restore_from: str, app_namespaces: list[str],
+                 seams: DrillSeams, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:apps:RestoreDrill", cluster.args.name, None, opts)
         name = cluster.args.name
-        guest = cluster.provider(parent=self)
         velero = k8s.apiextensions.CustomResource(
             f"{name}-velero", api_version="addons.cluster.x-k8s.io/v1alpha1", kind="HelmChartProxy",
             metadata={"name": f"{name}-velero", "namespace": cluster.args.namespace},
@@ -90,6 +91,12 @@ class RestoreDrill(pulumi.ComponentResource):
             f"{name}-restore-credentials", metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=backups.CREDENTIALS_SECRET, namespace=backups.NAMESPACE),
             string_data={"cloud": seams.restore_credentials.apply(backups.credentials_file)}, opts=ns_opts)
+        # Production's claims ask for the shared filesystem; the experiment restores them onto its local volumes.
+        storage_map = k8s.core.v1.ConfigMap(
+            f"{name}-change-storage-class", metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="change-storage-class-config", namespace=backups.NAMESPACE,
+                labels={"velero.io/plugin-config": "", "velero.io/change-storage-class": "RestoreItemAction"}),
+            data={GUEST_STORAGE_CLASS: LOCAL_PATH_CLASS}, opts=ns_opts)
         account = k8s.core.v1.ServiceAccount(
             f"{name}-{ACCOUNT}", metadata=k8s.meta.v1.ObjectMetaArgs(name=ACCOUNT, namespace=backups.NAMESPACE),
             opts=ns_opts)
@@ -100,7 +107,7 @@ class RestoreDrill(pulumi.ComponentResource):
             subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=ACCOUNT, namespace=backups.NAMESPACE)],
             opts=inside)
         after = pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(
-            depends_on=[velero, credentials, account, binding]))
+            depends_on=[velero, credentials, storage_map, account, binding]))
         restore = self._job(RESTORE_JOB, {"name": "velero", "image": VELERO_IMAGE,
                                           "command": restore_command(restore_from),
                                           "resources": resources("50m", "64Mi", memory_limit="256Mi")}, after)

@@ -16,7 +16,7 @@ import yaml
 
 from components.platform.gitops import NAMESPACE as ARGOCD_NAMESPACE
 from components.platform.network import CILIUM_CHART, talos_cilium_values
-from components.versions import CHAOS_MESH
+from components.versions import CHAOS_MESH, LOCAL_PATH_PROVISIONER
 
 CLUSTER_LABEL = "homelab.dev/cluster"
 
@@ -44,6 +44,34 @@ def chaos_mesh_proxy_spec(cluster: str) -> dict[str, Any]:
         "version": CHAOS_MESH,
         "namespace": "chaos-mesh",
         "releaseName": "chaos-mesh",
+        "valuesTemplate": yaml.safe_dump(values, sort_keys=True),
+    }
+
+
+# Experiments keep their volumes on the VMs' own disks: a Talos bind mount the provisioner's helper writes to.
+LOCAL_PATH = "/var/local-path-provisioner"
+LOCAL_PATH_NAMESPACE = "local-path-storage"
+LOCAL_PATH_CLASS = "local-path"
+
+
+def local_path_mount_patch() -> dict[str, Any]:
+    """The Talos patch that lets the local-path provisioner's pods write under ``LOCAL_PATH`` (Talos' root is
+    read-only; the kubelet needs the directory bind-mounted, shared)."""
+    return {"machine": {"kubelet": {"extraMounts": [{
+        "destination": LOCAL_PATH, "type": "bind", "source": LOCAL_PATH,
+        "options": ["bind", "rshared", "rw"]}]}}}
+
+
+def local_path_proxy_spec(cluster: str) -> dict[str, Any]:
+    values = {"storageClass": {"name": LOCAL_PATH_CLASS, "defaultClass": True, "reclaimPolicy": "Delete"},
+              "nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": [LOCAL_PATH]}]}
+    return {
+        "clusterSelector": {"matchLabels": {CLUSTER_LABEL: cluster}},
+        "repoURL": "https://charts.containeroo.ch",
+        "chartName": "local-path-provisioner",
+        "version": LOCAL_PATH_PROVISIONER,
+        "namespace": LOCAL_PATH_NAMESPACE,
+        "releaseName": "local-path-provisioner",
         "valuesTemplate": yaml.safe_dump(values, sort_keys=True),
     }
 

@@ -28,6 +28,8 @@ class ClusterClass:
     # KubeVirt's eviction strategy when its node drains.
     eviction: str
     layer: str
+    # Node-local scratch volumes on the VMs' disks (experiments); production keeps its data on JuiceFS.
+    local_volumes: bool = False
 
     def argocd_name(self, cluster: str) -> str:
         """The cluster's name in Argo CD, which its class's AppProject targets (components/platform/gitops.py)."""
@@ -45,6 +47,6 @@ class ClusterClass:
 
 
 PRODUCTION_CLASS = ClusterClass("production", PRODUCTION, 1.0, "LiveMigrate", "production")
-EXPERIMENT_CLASS = ClusterClass("experiment", EXPERIMENT, 0.25, "External", "experiment")
+EXPERIMENT_CLASS = ClusterClass("experiment", EXPERIMENT, 0.25, "External", "experiment", local_volumes=True)
 
 

@@ -15,9 +15,11 @@ from components.apps.production import applications
 from components.apps.restore_drill import DrillSeams, RestoreDrill
 from components.capacity import Amount
 from components.clusters import namespaces
+from components.clusters.addons import LOCAL_PATH_NAMESPACE
 from components.clusters.classes import EXPERIMENT_CLASS
 from components.clusters.guest_cluster import GuestCluster, GuestClusterArgs, demands
 from components.config import ExperimentSettings, Versions
+from components.platform.chart import namespace
 
 
 class ExperimentCapacityError(Exception):
@@ -66,11 +68,16 @@ class Experiment(pulumi.ComponentResource):
         ns = namespaces.namespace(self, args.namespace, EXPERIMENT_CLASS.name, ttl=settings.ttl, gate=gate)
         namespaces.experiment_fence(self, ns, args.namespace, demands(args))
         self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]))
+        guest = self.cluster.provider(parent=self)
+        # Inside the experiment: the local-path provisioner's namespace, which must allow its hostPath helpers.
+        inside = pulumi.ComponentResource("homelab:clusters:InsideExperiment", args.name, None,
+                                          pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
+        namespace(LOCAL_PATH_NAMESPACE, inside, privileged=True)
         if settings.like == "production":
             applications(self, self.cluster, development_copies(), depends_on=[])
         self.drill: RestoreDrill | None = None
         if settings.restore_from and drill is not None:
-            self.drill = RestoreDrill(self.cluster, settings.restore_from,
+            self.drill = RestoreDrill(self.cluster, guest, settings.restore_from,
                                       [app.namespace for app in production_apps(None)], drill,
                                       opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"namespace": args.namespace})

@@ -114,12 +114,15 @@ def _patch(document: dict[str, Any]) -> str:
     return yaml.safe_dump(document, sort_keys=True)
 
 
-def _talos_patches(zone: str | None) -> list[str]:
-    """No CNI and no kube-proxy (Cilium comes as an add-on); workers carry their simulated zone."""
+def _talos_patches(zone: str | None, local_volumes: bool = False) -> list[str]:
+    """No CNI and no kube-proxy (Cilium comes as an add-on); workers carry their simulated zone, and in
+    classes with local volumes the provisioner's bind mount."""
     cluster = {"cluster": {"network": {"cni": {"name": "none"}}, "proxy": {"disabled": True}}}
     patches = [_patch(cluster)]
     if zone is not None:
         patches.append(_patch({"machine": {"nodeLabels": {ZONE_LABEL: zone}}}))
+        if local_volumes:
+            patches.append(_patch(addons.local_path_mount_patch()))
     return patches
 
 
@@ -162,6 +165,9 @@ class GuestCluster(pulumi.ComponentResource):
             depends_on=[infrastructure, control_plane])
         self._object("addons.cluster.x-k8s.io/v1alpha1", "HelmChartProxy", f"{name}-cilium",
                      addons.cilium_proxy_spec(name))
+        if args.cluster_class.local_volumes:
+            self._object("addons.cluster.x-k8s.io/v1alpha1", "HelmChartProxy", f"{name}-local-path",
+                         addons.local_path_proxy_spec(name))
         if args.chaos:
             self._object("addons.cluster.x-k8s.io/v1alpha1", "HelmChartProxy", f"{name}-chaos-mesh",
                          addons.chaos_mesh_proxy_spec(name))
@@ -191,7 +197,7 @@ class GuestCluster(pulumi.ComponentResource):
         name = self.args.name
         config = self._object(BOOTSTRAP, "TalosConfigTemplate", f"{name}-{zone}", {"template": {"spec": {
             "generateType": "join", "talosVersion": talos_minor(self.args.talos_version),
-            "strategicPatches": _talos_patches(zone)}}})
+            "strategicPatches": _talos_patches(zone, self.args.cluster_class.local_volumes)}}})
         machine_labels = {CLUSTER_NAME_LABEL: name, POOL_LABEL: "workers", ZONE_LABEL: zone}
         self._object(CAPI, "MachineDeployment", f"{name}-{zone}", {
             "clusterName": name,

@@ -253,3 +253,17 @@ def test_the_lab_declares_nothing_in_productions_namespace_or_argocd_project(lab
     assert "production" not in namespaces
     assert not [r for r in lab.registrations if r.type.startswith("homelab:apps:") or
                 r.type == "homelab:clusters:Production"]
+
+
+def test_experiments_get_local_scratch_volumes_and_production_does_not(prod, experiment):
+    def proxies(result):
+        return {r.inputs["spec"]["chartName"] for r in result.by_type(
+            "kubernetes:addons.cluster.x-k8s.io/v1alpha1:HelmChartProxy")}
+
+    assert "local-path-provisioner" in proxies(experiment)
+    assert "local-path-provisioner" not in proxies(prod)
+    (ns,) = [r for r in experiment.by_type(NAMESPACE) if r.inputs["metadata"]["name"] == "local-path-storage"]
+    assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert ns.provider.startswith(experiment.one("pulumi:providers:kubernetes", "demo-guest").urn)
+    workers = [r for r in experiment.by_type("kubernetes:bootstrap.cluster.x-k8s.io/v1alpha3:TalosConfigTemplate")]
+    assert all("/var/local-path-provisioner" in str(w.inputs["spec"]) for w in workers)

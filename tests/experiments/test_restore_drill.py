@@ -57,3 +57,13 @@ def test_the_drill_verdict_reads_the_stack_output(result, passed, says):
     outputs = {"restoreDrill": {"drill": result}} if result is not None else {}
     verdict, message = drill_report(outputs, "drill")
     assert verdict is passed and says in message
+
+
+def test_restored_claims_land_on_the_experiments_local_volumes(drill):
+    (mapping,) = [r for r in drill.by_type("kubernetes:core/v1:ConfigMap")
+                  if r.inputs["metadata"]["name"] == "change-storage-class-config"]
+    assert mapping.inputs["metadata"]["labels"]["velero.io/change-storage-class"] == "RestoreItemAction"
+    assert mapping.inputs["data"] == {"juicefs": "local-path"}
+    restore = next(r for r in drill.by_type("kubernetes:batch/v1:Job")
+                   if r.inputs["metadata"]["name"] == "restore-drill")
+    assert mapping.urn in restore.dependencies
