@@ -102,3 +102,46 @@ def test_without_the_cli_every_command_says_so_in_one_line_and_exits_2(argv, mon
     assert main(argv) == 2
     out = capsys.readouterr().out.strip()
     assert len(out.splitlines()) == 1 and "Pulumi CLI is not installed" in out and "get.pulumi.com" in out
+
+
+def _cli_with(monkeypatch, stacks, prod_outputs):
+    from labctl.experiments import cli
+
+    experiments = create_autospec(Experiments, instance=True)
+    experiments.stack_names.return_value = set(stacks)
+    experiments.outputs.side_effect = lambda stack: prod_outputs if stack == "prod" else {}
+    monkeypatch.setattr(cli, "_experiments", lambda args: experiments)
+    monkeypatch.setattr(cli, "require_cli", lambda: None)
+    return experiments
+
+
+def test_create_refuses_an_experiment_that_does_not_fit_before_any_stack_exists(monkeypatch, capsys, prod):
+    from labctl.synth import stack_reference_outputs
+
+    outputs = stack_reference_outputs(prod)
+    outputs["capacity"] = {"total": {"free": {"cpu_m": 500, "memory_mib": 1024}}}
+    experiments = _cli_with(monkeypatch, {"prod", "lab"}, outputs)
+    assert main(["experiment", "create", "big", "--workers", "3"]) == 1
+    out = capsys.readouterr().out
+    assert "do not fit" in out and "free:  500m CPU, 1024Mi memory" in out
+    experiments.create.assert_not_called()
+
+
+def test_create_refuses_a_taken_name_before_reading_anything(monkeypatch, capsys):
+    experiments = _cli_with(monkeypatch, {"prod", "lab", "exp-demo"}, {})
+    assert main(["experiment", "create", "demo"]) == 1
+    assert "already exists" in capsys.readouterr().out
+    experiments.outputs.assert_not_called()
+    experiments.create.assert_not_called()
+
+
+def test_create_that_fits_runs_the_derived_config_with_live_progress(monkeypatch, capsys, prod):
+    from labctl.experiments.request import ExperimentRequest, stack_config
+    from labctl.synth import read_stack_file, stack_reference_outputs
+
+    experiments = _cli_with(monkeypatch, {"prod", "lab"}, stack_reference_outputs(prod))
+    assert main(["experiment", "create", "demo", "--workers", "2", "--ttl", "2d"]) == 0
+    expected = stack_config(read_stack_file("lab"), ExperimentRequest(name="demo", workers=2, ttl="2d"))
+    experiments.create.assert_called_once_with("demo", expected, "2d", ANY, ANY, preview=False)
+    out = capsys.readouterr().out
+    assert "created exp-demo" in out and "experimentKubeconfigs" in out and "2d" in out
