@@ -21,7 +21,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 typecheck: venv
-	$(BIN)/mypy components labctl
+	$(BIN)/mypy components labctl policy
 
 unit: venv
 	$(BIN)/python -m pytest -n auto -q
