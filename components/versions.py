@@ -21,17 +21,16 @@ SUPPORTED_TALOS_MINORS: Final = ("1.12",)
 KUBERNETES_MINORS_BY_TALOS: Final = {"1.12": ("1.30", "1.31", "1.32", "1.33", "1.34", "1.35")}
 
 # Charts and release manifests of the infrastructure cluster's platform.
-# renovate: datasource=helm registryUrl=https://helm.cilium.io/ depName=cilium
+# renovate: datasource=helm depName=cilium registryUrl=https://helm.cilium.io/
 CILIUM: Final = "1.20.1"
-# renovate: datasource=helm registryUrl=https://charts.jetstack.io depName=cert-manager
+# renovate: datasource=helm depName=cert-manager registryUrl=https://charts.jetstack.io
 CERT_MANAGER: Final = "v1.21.1"
 # renovate: datasource=github-releases depName=kubevirt/kubevirt
 KUBEVIRT: Final = "v1.6.2"
 # renovate: datasource=github-releases depName=kubevirt/containerized-data-importer
 CDI: Final = "v1.63.1"
 # Cluster API: one v1beta1 contract family (core 1.10, Talos providers supporting Talos <= 1.12).
-# renovate: datasource=helm depName=cluster-api-operator
-#   registryUrl=https://kubernetes-sigs.github.io/cluster-api-operator
+# renovate: datasource=helm depName=cluster-api-operator registryUrl=https://kubernetes-sigs.github.io/cluster-api-operator
 CAPI_OPERATOR: Final = "0.17.0"
 # renovate: datasource=github-releases depName=kubernetes-sigs/cluster-api
 CAPI: Final = "v1.10.4"
@@ -43,15 +42,15 @@ CABPT: Final = "v0.6.12"
 CACPPT: Final = "v0.5.12"
 # renovate: datasource=github-releases depName=kubernetes-sigs/cluster-api-addon-provider-helm
 CAAPH: Final = "v0.3.0"
-# renovate: datasource=helm registryUrl=https://argoproj.github.io/argo-helm depName=argo-cd
+# renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
 ARGO_CD: Final = "10.9.0"
-# renovate: datasource=helm registryUrl=https://vmware-tanzu.github.io/helm-charts depName=velero
+# renovate: datasource=helm depName=velero registryUrl=https://vmware-tanzu.github.io/helm-charts
 VELERO: Final = "12.1.0"
 # renovate: datasource=docker depName=velero/velero-plugin-for-aws
 VELERO_AWS_PLUGIN: Final = "v1.13.1"
 # renovate: datasource=docker depName=quay.io/kubevirt/kubevirt-velero-plugin
 KUBEVIRT_VELERO_PLUGIN: Final = "v0.9.1"
-# renovate: datasource=helm registryUrl=https://pkgs.tailscale.com/helmcharts depName=tailscale-operator
+# renovate: datasource=helm depName=tailscale-operator registryUrl=https://pkgs.tailscale.com/helmcharts
 TAILSCALE_OPERATOR: Final = "1.98.2"
 # MinIO's last community release, from a registry that still serves it (its Docker Hub images are gone).
 # renovate: datasource=docker depName=quay.io/minio/minio versioning=loose
@@ -59,21 +58,20 @@ MINIO_IMAGE: Final = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"
 # The etcd release Talos 1.12.12 runs; the shared filesystem's metadata engine uses the same.
 # renovate: datasource=docker depName=quay.io/coreos/etcd
 ETCD_IMAGE: Final = "quay.io/coreos/etcd:v3.6.14"
-# renovate: datasource=helm registryUrl=https://juicedata.github.io/charts/ depName=juicefs-csi-driver
+# renovate: datasource=helm depName=juicefs-csi-driver registryUrl=https://juicedata.github.io/charts/
 JUICEFS_CSI: Final = "0.23.1"
 # renovate: datasource=docker depName=rclone/rclone
 RCLONE_IMAGE: Final = "rclone/rclone:1.69.1"
 
 # Monitoring: OpenTelemetry collectors (agent + gateway) into Loki, Tempo and Mimir, shown by Grafana.
-# renovate: datasource=helm registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
-#   depName=opentelemetry-collector
+# renovate: datasource=helm depName=opentelemetry-collector registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
 OTEL_COLLECTOR: Final = "0.170.0"
 # Grafana's Loki, Tempo and Grafana charts moved to the grafana-community repository in 2026 (FIELD-NOTES).
-# renovate: datasource=helm registryUrl=https://grafana-community.github.io/helm-charts depName=loki
+# renovate: datasource=helm depName=loki registryUrl=https://grafana-community.github.io/helm-charts
 LOKI: Final = "12.0.1"
-# renovate: datasource=helm registryUrl=https://grafana-community.github.io/helm-charts depName=tempo
+# renovate: datasource=helm depName=tempo registryUrl=https://grafana-community.github.io/helm-charts
 TEMPO: Final = "1.26.2"
-# renovate: datasource=helm registryUrl=https://grafana-community.github.io/helm-charts depName=grafana
+# renovate: datasource=helm depName=grafana registryUrl=https://grafana-community.github.io/helm-charts
 GRAFANA: Final = "11.1.7"
 # renovate: datasource=docker depName=grafana/mimir
 MIMIR_IMAGE: Final = "grafana/mimir:2.17.2"
@@ -82,13 +80,13 @@ MIMIR_IMAGE: Final = "grafana/mimir:2.17.2"
 # renovate: datasource=docker depName=quay.io/kubevirt/kubevirt-cloud-controller-manager
 KUBEVIRT_CCM_IMAGE: Final = "quay.io/kubevirt/kubevirt-cloud-controller-manager:v0.5.1"
 # Fault injection inside experiments that ask for it.
-# renovate: datasource=helm registryUrl=https://charts.chaos-mesh.org depName=chaos-mesh
+# renovate: datasource=helm depName=chaos-mesh registryUrl=https://charts.chaos-mesh.org
 CHAOS_MESH: Final = "2.7.2"
 
 # Production's apps (Argo CD Applications into the production guest cluster).
-# renovate: datasource=helm registryUrl=http://pajikos.github.io/home-assistant-helm-chart/ depName=home-assistant
+# renovate: datasource=helm depName=home-assistant registryUrl=http://pajikos.github.io/home-assistant-helm-chart/
 HOME_ASSISTANT: Final = "0.3.5"
-# renovate: datasource=helm registryUrl=https://mojo2600.github.io/pihole-kubernetes/ depName=pihole
+# renovate: datasource=helm depName=pihole registryUrl=https://mojo2600.github.io/pihole-kubernetes/
 PIHOLE: Final = "2.29.2"
 
 # The restore drill: Velero's own CLI to start the restore, kubectl to wait for the restored apps.
@@ -97,5 +95,5 @@ VELERO_IMAGE: Final = "velero/velero:v1.17.1"
 # renovate: datasource=docker depName=registry.k8s.io/kubectl
 KUBECTL_IMAGE: Final = "registry.k8s.io/kubectl:v1.35.8"
 # Scratch volumes inside experiment clusters (node-local, thrown away with the experiment).
-# renovate: datasource=helm registryUrl=https://charts.containeroo.ch depName=local-path-provisioner
+# renovate: datasource=helm depName=local-path-provisioner registryUrl=https://charts.containeroo.ch
 LOCAL_PATH_PROVISIONER: Final = "0.0.33"

@@ -1,0 +1,75 @@
+"""The user's CI workflows lint and audit clean; Renovate's patterns find every pinned version."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components import versions
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+BIN = Path(sys.executable).parent
+
+
+def test_workflows_match_the_github_workflow_schema():
+    run = subprocess.run([BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *WORKFLOWS],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_zizmor_finds_nothing_of_medium_severity_or_above():
+    run = subprocess.run([BIN / "zizmor", "--offline", "--min-severity", "medium", *WORKFLOWS],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_actions_are_pinned_by_commit_and_permissions_start_empty(workflow):
+    document = yaml.safe_load(workflow.read_text())
+    assert document["permissions"] == {}
+    uses = re.findall(r"uses:\s*(\S+)", workflow.read_text())
+    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", use) for use in uses), uses
+
+
+def test_prod_deploys_only_behind_the_approval_environment():
+    deploy = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    assert deploy[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads `on` as True
+    assert deploy["jobs"]["up"]["environment"] == "production"
+
+
+def _patterns(manager):
+    return [re.compile(p.strip("/")) for p in manager["managerFilePatterns"]]
+
+
+def _python_regex(js: str) -> re.Pattern[str]:
+    return re.compile(js.replace("(?<", "(?P<"))
+
+
+def _matches(path: str, text: str):
+    config = json.loads((ROOT / "renovate.json").read_text())
+    for manager in config["customManagers"]:
+        if any(p.search(path) for p in _patterns(manager)):
+            for pattern in manager["matchStrings"]:
+                yield from _python_regex(pattern).finditer(text)
+
+
+def test_renovate_finds_every_pinned_version_in_the_versions_module():
+    text = (ROOT / "components" / "versions.py").read_text()
+    found = {m.group("currentValue") for m in _matches("components/versions.py", text)}
+    pinned = {name: value for name, value in vars(versions).items()
+              if name.isupper() and isinstance(value, str)}
+    expected = {value.rsplit(":", 1)[1] if name.endswith("_IMAGE") else value for name, value in pinned.items()}
+    assert expected == found
+    matches = list(_matches("components/versions.py", text))
+    assert len(matches) == len(pinned), "one Renovate match per pinned constant"
+    assert all(match.group("datasource") and match.group("depName") for match in matches)
+
+
+def test_renovate_finds_version_overrides_in_stack_files():
+    text = "config:\n  homelab:versions:\n    talos: v1.12.12\n    kubernetes: v1.35.8\n"
+    assert {m.group("currentValue") for m in _matches("Pulumi.lab.yaml", text)} == {"v1.12.12", "v1.35.8"}
