@@ -210,6 +210,16 @@ def credentials_are_secret(resources: Sequence[Resource], stack: str) -> Iterato
                 yield Violation("secret-credentials", resource.name, f"{path} is a credential in plain text")
 
 
+_CREDENTIAL_OUTPUT = re.compile(r"password|secret|token|kubeconfig|talosconfig|credentials", re.IGNORECASE)
+
+
+def credential_outputs_are_secret(outputs: Mapping[str, Any]) -> list[Violation]:
+    """Stack outputs that carry credentials are secrets through and through (every leaf)."""
+    return [Violation("secret-credentials", name, f"output {path or name} is a credential in plain text")
+            for name, value in outputs.items() if _CREDENTIAL_OUTPUT.search(name)
+            for path, leaf in _walk(value, name) if isinstance(leaf, str) and leaf not in SECRET_MARKERS]
+
+
 def stateful_resources_are_protected(resources: Sequence[Resource], stack: str) -> Iterator[Violation]:
     """In prod, what holds the only copy of data (machine secrets, buckets, local volumes) is protected."""
     if stack != "prod":

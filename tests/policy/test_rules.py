@@ -106,3 +106,14 @@ def test_the_crossguard_pack_reports_what_the_rules_find():
     protect.validate(args, lambda message, urn: reported.append(message))
     assert reported == ["b: aws:s3/bucket:Bucket is not protected in prod"]
     assert plain([pulumi_policy.Secret("x")]) == ["[secret]"]
+
+
+@pytest.mark.parametrize("stack", ["prod", "lab", "experiment"])
+def test_credential_outputs_are_secret(stack, request):
+    from policy.rules import credential_outputs_are_secret
+
+    result = request.getfixturevalue(stack)
+    assert credential_outputs_are_secret(result.outputs) == []
+    leaked = {**result.outputs, "veleroCredentials": {"accessKeyId": "AKIA", "secretAccessKey": "[secret]"}}
+    assert [v.message for v in credential_outputs_are_secret(leaked)] == [
+        "output veleroCredentials.accessKeyId is a credential in plain text"]
