@@ -9,8 +9,19 @@ from rich.console import Console
 from labctl import render
 from labctl.experiments.cli import add_commands, add_request_flags, synth_overrides
 from labctl.experiments.request import RequestError
-from labctl.summary import print_summary
-from labctl.synth import PROJECT_DIR, config_error, synthesize
+from labctl.summary import budget_table, print_summary
+from labctl.synth import PROJECT_DIR, config_error, stack_reference_outputs, synthesize
+
+
+def _report_config_error(error: Exception, stack: str, console: Console) -> int:
+    """Print every config problem with its key and fix (exit 1); anything else is not ours to explain."""
+    problem = config_error(error)
+    if problem is None:
+        raise error
+    console.print(f"[red]invalid config for stack {stack}[/red] — nothing was written")
+    for issue in problem.issues:
+        console.print(f"  [bold]{issue.key}[/bold]: {issue.problem}\n      fix: {issue.fix}", highlight=False)
+    return 1
 
 
 def _synth(args: argparse.Namespace, console: Console) -> int:
@@ -23,15 +34,35 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
         console.print(f"[red]error:[/red] {error}")
         return 2
     except Exception as error:
-        problem = config_error(error)
-        if problem is None:
-            raise
-        console.print(f"[red]invalid config for stack {args.stack}[/red] — nothing was written")
-        for issue in problem.issues:
-            console.print(f"  [bold]{issue.key}[/bold]: {issue.problem}\n      fix: {issue.fix}", highlight=False)
-        return 1
+        return _report_config_error(error, args.stack, console)
     written = render.write(result, out_dir)
     print_summary(result, str(out_dir), len(written), console)
+    return 0
+
+
+def _capacity(args: argparse.Namespace, console: Console) -> int:
+    from components.capacity import CapacityError
+    from labctl.capacity import chart, with_experiments
+
+    project = Path(args.project).resolve()
+    try:
+        prod = synthesize(args.stack, project_dir=project)
+    except Exception as error:
+        cause: BaseException | None = error
+        while cause is not None and not isinstance(cause, CapacityError):
+            cause = cause.__cause__
+        if cause is not None:
+            console.print(f"[red]the plan does not fit[/red]\n{cause}", highlight=False, soft_wrap=True)
+            return 1
+        return _report_config_error(error, args.stack, console)
+    lab = None
+    if (project / "Pulumi.lab.yaml").is_file():
+        lab = synthesize("lab", project_dir=project, prod_outputs=stack_reference_outputs(prod)).outputs
+    plan = with_experiments(prod.outputs["capacity"], lab)
+    console.print(budget_table(plan))
+    out = Path(args.out) if args.out else Path("out") / args.stack
+    path = chart(plan, out / "capacity.png", f"capacity of {args.stack}")
+    console.print(f"chart: {path}")
     return 0
 
 
@@ -45,6 +76,11 @@ def parser() -> argparse.ArgumentParser:
     synth.add_argument("--project", default=str(PROJECT_DIR), help="project directory holding Pulumi.<stack>.yaml")
     add_request_flags(synth)
     synth.set_defaults(run=_synth)
+    capacity = commands.add_parser("capacity", help="the capacity plan per node and in total, and its chart")
+    capacity.add_argument("stack", nargs="?", default="prod", help="the platform stack (prod)")
+    capacity.add_argument("--out", help="where to write capacity.png (default: out/STACK)")
+    capacity.add_argument("--project", default=str(PROJECT_DIR), help="project directory")
+    capacity.set_defaults(run=_capacity)
     add_commands(commands)
     return root
 
