@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv synth test lint typecheck unit clean
+.PHONY: venv synth test lint typecheck unit bench clean
 
 venv: $(STAMP)
 
@@ -21,12 +21,15 @@ lint: venv
 	$(BIN)/ruff check .
 
 typecheck: venv
-	$(BIN)/mypy components labctl policy
+	$(BIN)/mypy components labctl policy benchmarks
 
 unit: venv
 	$(BIN)/python -m pytest -n auto -q
 
 test: lint typecheck unit  ## what CI runs
+
+bench: venv  ## synth speed vs the SDK floor (not part of the test suite)
+	$(BIN)/python -m benchmarks.bench
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
