@@ -1,19 +1,23 @@
 """The benchmark's cases and one timed run of each, program or floor, in the current process.
 
 The floor replays exactly the registrations the program made (types, names, parents, inputs) with no logic
-of ours, under the same mock engine: what the Pulumi SDK itself costs for that many resources. The lab cases
+of ours, under the same mock engine, through the same Kubernetes SDK classes: what the Pulumi SDK itself
+costs for those resources. The lab cases
 read a prod whose free capacity is made large, so 50 experiments measure the program, not the refusal.
 """
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components import stacks
 from labctl import engine
+from labctl.engine import Registration
 from labctl.mocks import HomelabMocks
 from labctl.synth import PROJECT_DIR, SynthResult, read_stack_file, runtime_config, stack_reference_outputs, synthesize
 
@@ -47,8 +51,37 @@ def case_names() -> list[str]:
     return ["prod", *(f"lab-{count}" for count in EXPERIMENT_COUNTS)]
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _kubernetes_class(type_: str) -> Any | None:
+    """The pulumi-kubernetes class of a built-in kind (``kubernetes:apps/v1:Deployment`` → ``k8s.apps.v1``)."""
+    group_version, kind = type_.removeprefix("kubernetes:").rsplit(":", 1)
+    group, _, version = group_version.rpartition("/")
+    module_name = {"core": "core", "helm.sh": "helm"}.get(group, group.split(".")[0])
+    module = getattr(getattr(k8s, module_name, None), version, None)
+    return getattr(module, kind, None) if module is not None else None
+
+
+def _register(registration: Registration, opts: pulumi.ResourceOptions) -> pulumi.Resource:
+    """One recorded registration, through the same SDK class the program used where one exists."""
+    inputs = dict(registration.inputs)
+    if registration.type.startswith("kubernetes:") and not registration.type.startswith("kubernetes:yaml/"):
+        kwargs = {_snake(key): value for key, value in inputs.items() if key not in ("apiVersion", "kind")}
+        cls = _kubernetes_class(registration.type)
+        if cls is not None and registration.type != "kubernetes:helm.sh/v3:Release":
+            return cls(registration.name, opts=opts, **kwargs)  # type: ignore[no-any-return]
+        if "apiVersion" in inputs:
+            return k8s.apiextensions.CustomResource(registration.name, api_version=inputs["apiVersion"],
+                                                    kind=inputs["kind"], opts=opts, **kwargs)
+    return pulumi.CustomResource(registration.type, registration.name, inputs, opts)
+
+
 def _replay(recorded: SynthResult) -> Callable[[], None]:
-    """A program that registers the recorded resources again, parents first, with nothing else."""
+    """A program that registers the recorded resources again, parents first, with nothing else: built-in
+    Kubernetes kinds and custom resources through the same SDK classes the program uses (their typed input
+    handling is the SDK's own cost), everything else as plain custom resources."""
     def program() -> None:
         made: dict[str, pulumi.Resource] = {}
         # A URN's type part nests its parents' types (``parent$child``): fewer ``$`` registers first.
@@ -58,8 +91,7 @@ def _replay(recorded: SynthResult) -> Callable[[], None]:
             parent = made.get(registration.parent)
             opts = pulumi.ResourceOptions(parent=parent)
             if registration.custom:
-                made[registration.urn] = pulumi.CustomResource(registration.type, registration.name,
-                                                               dict(registration.inputs), opts)
+                made[registration.urn] = _register(registration, opts)
             else:
                 made[registration.urn] = pulumi.ComponentResource(registration.type, registration.name, None, opts)
     return program
