@@ -97,6 +97,8 @@ def build_platform(config: HomelabConfig) -> None:
         ), opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, parent=production))
         pulumi.export("productionKubeconfig", production.cluster.kubeconfig)
     pulumi.export("capacity", platform.capacity)
+    # What experiments may use; the lab reads this small value rather than the whole budget.
+    pulumi.export("freeCapacity", platform.capacity["total"]["free"])
     pulumi.export("guestImage", image)
     pulumi.export("infrastructureClusterName", config.cluster.name)
     pulumi.export("kubernetesEndpoint", metal.endpoint)
@@ -116,7 +118,7 @@ def build_lab(config: HomelabConfig) -> None:
         drill = DrillSeams(velero_bucket=backup.apply(lambda b: str(b["veleroBucket"])),
                            region=backup.apply(lambda b: str(b["region"])),
                            restore_credentials=as_secret(prod.get("restoreDrillCredentials")))
-        built = experiments.build(config.experiments, config.versions, prod.get("capacity"), prod.get("guestImage"),
+        built = experiments.build(config.experiments, config.versions, prod.get("freeCapacity"), prod.get("guestImage"),
                                   drill, opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
         pulumi.export("experimentKubeconfigs", {e.cluster.args.name: e.cluster.kubeconfig for e in built})
         drills = {e.cluster.args.name: e.drill.result for e in built if e.drill is not None}

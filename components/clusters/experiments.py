@@ -1,7 +1,7 @@
 """The lab stack's experimental clusters: each in its own fenced namespace, all within what prod leaves free.
 
-Prod exports its capacity budget; the experiments' quotas together must fit in its ``free`` total (what is
-left after Kubernetes, the platform and production). The check gates every experiment's namespace, and
+Prod exports what its budget leaves after Kubernetes, the platform and production (``freeCapacity``); the
+experiments' quotas together must fit in it. The check gates every experiment's namespace, and
 everything of an experiment depends on its namespace, so an experiment that does not fit creates nothing.
 """
 
@@ -83,9 +83,9 @@ class Experiment(pulumi.ComponentResource):
         self.register_outputs({"namespace": args.namespace})
 
 
-def build(experiments: Sequence[ExperimentSettings], versions: Versions, prod_capacity: pulumi.Output[Any],
+def build(experiments: Sequence[ExperimentSettings], versions: Versions, prod_free: pulumi.Output[Any],
           image_url: pulumi.Output[str], drill: DrillSeams, opts: pulumi.ResourceOptions) -> list[Experiment]:
     asked = quotas(experiments, versions)
-    gate = prod_capacity.apply(lambda capacity: check_fits(capacity["total"]["free"], asked))
+    gate = prod_free.apply(lambda free: check_fits(free, asked))
     return [Experiment(experiment_args(e, versions, image_url), e, gate, drill=drill, opts=opts)
             for e in experiments]

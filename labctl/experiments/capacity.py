@@ -26,4 +26,4 @@ def request_fits(prod_outputs: Mapping[str, Any], others: Iterable[Mapping[str, 
     for outputs in others:
         asked.update(quotas_of(outputs))
     asked.update(quotas([ExperimentSettings.model_validate(experiment)], versions))
-    return check_fits(prod_outputs["capacity"]["total"]["free"], asked)
+    return check_fits(prod_outputs["freeCapacity"], asked)

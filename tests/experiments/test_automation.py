@@ -119,7 +119,7 @@ def test_create_refuses_an_experiment_that_does_not_fit_before_any_stack_exists(
     from labctl.synth import stack_reference_outputs
 
     outputs = stack_reference_outputs(prod)
-    outputs["capacity"] = {"total": {"free": {"cpu_m": 500, "memory_mib": 1024}}}
+    outputs["freeCapacity"] = {"cpu_m": 500, "memory_mib": 1024}
     experiments = _cli_with(monkeypatch, {"prod", "lab"}, outputs)
     assert main(["experiment", "create", "big", "--workers", "3"]) == 1
     out = capsys.readouterr().out

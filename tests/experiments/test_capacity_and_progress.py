@@ -11,7 +11,7 @@ from labctl.experiments.request import ExperimentRequest, experiment_entry
 
 
 def _free(cpu_m, memory_mib):
-    return {"capacity": {"total": {"free": {"cpu_m": cpu_m, "memory_mib": memory_mib}}}}
+    return {"freeCapacity": {"cpu_m": cpu_m, "memory_mib": memory_mib}}
 
 
 def test_a_request_fits_only_with_what_other_experiment_stacks_already_hold():
