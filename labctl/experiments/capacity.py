@@ -1,7 +1,7 @@
 """Whether one more experiment fits: prod's free capacity against every experiment stack's quotas.
 
-Prod's ``capacity`` output knows Kubernetes, the platform and production; it does not know the experiments
-in the lab stack and the other ``exp-*`` stacks. Each of those exports ``experimentQuotas``, so the check
+Prod's ``freeCapacity`` output is what Kubernetes, the platform and production leave; it does not know the
+experiments in the lab stack and the other ``exp-*`` stacks. Each of those exports ``experimentQuotas``, so the check
 adds them all to the new request before a stack is created.
 """
 
