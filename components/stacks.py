@@ -113,13 +113,15 @@ def build_lab(config: HomelabConfig) -> None:
     prod = read_prod(config.prod_stack)
     cluster_name = prod.get("infrastructureClusterName")
     provider = cluster_provider(INFRASTRUCTURE, cluster_name, as_secret(prod.get("kubeconfig")))
+    asked = experiments.quotas(config.experiments, config.versions)
     if config.experiments:
         backup = prod.get("backup")
         drill = DrillSeams(velero_bucket=backup.apply(lambda b: str(b["veleroBucket"])),
                            region=backup.apply(lambda b: str(b["region"])),
                            restore_credentials=as_secret(prod.get("restoreDrillCredentials")))
-        built = experiments.build(config.experiments, config.versions, prod.get("freeCapacity"), prod.get("guestImage"),
-                                  drill, opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
+        built = experiments.build(config.experiments, config.versions, asked, prod.get("freeCapacity"),
+                                  prod.get("guestImage"), drill,
+                                  opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
         pulumi.export("experimentKubeconfigs", {e.cluster.args.name: e.cluster.kubeconfig for e in built})
         drills = {e.cluster.args.name: e.drill.result for e in built if e.drill is not None}
         if drills:
@@ -127,7 +129,7 @@ def build_lab(config: HomelabConfig) -> None:
     pulumi.export("infrastructureClusterName", cluster_name)
     pulumi.export("experiments", {e.name: experiments.namespace_of(e) for e in config.experiments})
     pulumi.export("experimentQuotas", {name: {"cpu_m": q.cpu_m, "memory_mib": q.memory_mib}
-                                       for name, q in experiments.quotas(config.experiments, config.versions).items()})
+                                       for name, q in asked.items()})
 
 
 BUILDERS = {"platform": build_platform, "lab": build_lab}

@@ -10,7 +10,7 @@ from labctl import render
 from labctl.experiments.cli import add_commands, add_request_flags, synth_overrides
 from labctl.experiments.request import RequestError
 from labctl.summary import budget_table, print_summary
-from labctl.synth import PROJECT_DIR, config_error, stack_reference_outputs, synthesize
+from labctl.synth import PROJECT_DIR, cause_of, config_error, stack_reference_outputs, synthesize
 
 
 def _report_config_error(error: Exception, stack: str, console: Console) -> int:
@@ -48,9 +48,7 @@ def _capacity(args: argparse.Namespace, console: Console) -> int:
     try:
         prod = synthesize(args.stack, project_dir=project)
     except Exception as error:
-        cause: BaseException | None = error
-        while cause is not None and not isinstance(cause, CapacityError):
-            cause = cause.__cause__
+        cause = cause_of(error, CapacityError)
         if cause is not None:
             console.print(f"[red]the plan does not fit[/red]\n{cause}", highlight=False, soft_wrap=True)
             return 1

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -119,8 +119,17 @@ def synthesize(
     )
 
 
+_E = TypeVar("_E", bound=BaseException)
+
+
+def cause_of(error: BaseException | None, kind: type[_E]) -> _E | None:
+    """The exception of ``kind`` somewhere down ``error``'s chain of causes (the RunError the program raises
+    wraps the ConfigError or CapacityError that decided it)."""
+    while error is not None and not isinstance(error, kind):
+        error = error.__cause__
+    return error
+
+
 def config_error(error: BaseException) -> ConfigError | None:
     """The ConfigError behind the RunError the program raises for bad config, if that is what failed."""
-    while error is not None and not isinstance(error, ConfigError):
-        error = error.__cause__  # type: ignore[assignment]
-    return error
+    return cause_of(error, ConfigError)

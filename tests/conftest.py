@@ -9,7 +9,7 @@ import pytest
 from components.capacity import CapacityError
 from components.config import ConfigError
 from labctl.engine import ProgramError, Registration
-from labctl.synth import SynthResult, config_error, synthesize
+from labctl.synth import SynthResult, cause_of, config_error, synthesize
 
 PROD_NODES_KEY = "homelab:nodes"
 
@@ -43,9 +43,7 @@ class RejectedPlan:
 def _reject_capacity(overrides: Mapping[str, Any]) -> RejectedPlan:
     with pytest.raises(ProgramError) as caught:
         _build("prod", overrides)
-    cause = caught.value.__cause__
-    while cause is not None and not isinstance(cause, CapacityError):
-        cause = cause.__cause__
+    cause = cause_of(caught.value, CapacityError)
     assert isinstance(cause, CapacityError), f"expected a capacity error, got {caught.value.__cause__!r}"
     return RejectedPlan(str(cause), caught.value.monitor.registrations)
 

@@ -15,14 +15,13 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
 
 from components.apps.catalog import App
-from components.clusters.addons import CLUSTER_LABEL
+from components.clusters.addons import helm_proxy_spec
 from components.clusters.guest_cluster import GuestCluster
 from components.config import BackupSettings
 from components.platform import backups, exposure, shared_fs
-from components.platform.chart import ChartSpec, namespace
+from components.platform.chart import namespace
 from components.platform.gitops import NAMESPACE as ARGOCD_NAMESPACE
 from components.platform.metadata import metadata_url_at
 from components.platform.storage import API_PORT, ROOT_USER
@@ -81,13 +80,6 @@ def velero_values(bucket: str, region: str, settings: BackupSettings, namespaces
     return values
 
 
-def chart_proxy_spec(cluster: str, chart: ChartSpec, values: dict[str, Any]) -> dict[str, Any]:
-    """A platform chart (same pin) installed into a guest cluster by the Helm add-on provider."""
-    return {"clusterSelector": {"matchLabels": {CLUSTER_LABEL: cluster}}, "repoURL": chart.repo,
-            "chartName": chart.chart, "version": chart.version, "namespace": chart.namespace,
-            "releaseName": chart.release, "valuesTemplate": yaml.safe_dump(values, sort_keys=True)}
-
-
 class InsideProduction(pulumi.ComponentResource):
     """The Namespaces, Secrets and storage classes written straight into the guest through its own provider."""
 
@@ -125,12 +117,12 @@ class ProductionApps(pulumi.ComponentResource):
                 metadata={"name": f"{name}-{chart}", "namespace": cluster_namespace}, spec=spec,
                 opts=pulumi.ResourceOptions(parent=self))
 
-        juicefs = proxy(shared_fs.JUICEFS_CHART.chart, chart_proxy_spec(name, shared_fs.JUICEFS_CHART,
+        juicefs = proxy(shared_fs.JUICEFS_CHART.chart, helm_proxy_spec(name, shared_fs.JUICEFS_CHART,
                                                                           shared_fs.juicefs_values()))
-        proxy(exposure.TAILSCALE_CHART.chart, chart_proxy_spec(name, exposure.TAILSCALE_CHART,
+        proxy(exposure.TAILSCALE_CHART.chart, helm_proxy_spec(name, exposure.TAILSCALE_CHART,
                                                                  exposure.tailscale_values(name)))
         namespaces = [app.namespace for app in apps]
-        proxy(backups.VELERO_CHART.chart, seams.velero_bucket.apply(lambda bucket: chart_proxy_spec(
+        proxy(backups.VELERO_CHART.chart, seams.velero_bucket.apply(lambda bucket: helm_proxy_spec(
             name, backups.VELERO_CHART, velero_values(bucket, seams.region, seams.backups, namespaces))))
         inside = InsideProduction(name, seams, juicefs,
                                   opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))

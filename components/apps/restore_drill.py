@@ -15,8 +15,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.apps.catalog import GUEST_STORAGE_CLASS
-from components.apps.production import APPS_SCHEDULE, chart_proxy_spec, guest_velero_values
-from components.clusters.addons import LOCAL_PATH_CLASS
+from components.apps.production import APPS_SCHEDULE, guest_velero_values
+from components.clusters.addons import LOCAL_PATH_CLASS, helm_proxy_spec
 from components.clusters.guest_cluster import GuestCluster
 from components.platform import backups
 from components.platform.chart import namespace
@@ -77,7 +77,7 @@ class RestoreDrill(pulumi.ComponentResource):
         velero = k8s.apiextensions.CustomResource(
             f"{name}-velero", api_version="addons.cluster.x-k8s.io/v1alpha1", kind="HelmChartProxy",
             metadata={"name": f"{name}-velero", "namespace": cluster.args.namespace},
-            spec=pulumi.Output.all(seams.velero_bucket, seams.region).apply(lambda pair: chart_proxy_spec(
+            spec=pulumi.Output.all(seams.velero_bucket, seams.region).apply(lambda pair: helm_proxy_spec(
                 name, backups.VELERO_CHART, guest_velero_values(pair[0], pair[1], read_only=True))),
             opts=pulumi.ResourceOptions(parent=self))
         # Everything below is written into the experiment cluster through its own provider.

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.platform.chart import ChartSpec
 from components.platform.gitops import NAMESPACE as ARGOCD_NAMESPACE
 from components.platform.network import CILIUM_CHART, talos_cilium_values
 from components.versions import CHAOS_MESH, LOCAL_PATH_PROVISIONER
@@ -21,37 +22,33 @@ from components.versions import CHAOS_MESH, LOCAL_PATH_PROVISIONER
 CLUSTER_LABEL = "homelab.dev/cluster"
 
 
-def cilium_proxy_spec(cluster: str) -> dict[str, Any]:
-    return {
-        "clusterSelector": {"matchLabels": {CLUSTER_LABEL: cluster}},
-        "repoURL": CILIUM_CHART.repo,
-        "chartName": CILIUM_CHART.chart,
-        "version": CILIUM_CHART.version,
-        "namespace": CILIUM_CHART.namespace,
-        "releaseName": CILIUM_CHART.release,
-        "valuesTemplate": yaml.safe_dump(talos_cilium_values(), sort_keys=True),
-    }
-
-
-def chaos_mesh_proxy_spec(cluster: str) -> dict[str, Any]:
-    """Chaos Mesh inside one experiment, its daemon on Talos' containerd socket."""
-    values = {"chaosDaemon": {"runtime": "containerd", "socketPath": "/run/containerd/containerd.sock"},
-              "dashboard": {"create": False}}
-    return {
-        "clusterSelector": {"matchLabels": {CLUSTER_LABEL: cluster}},
-        "repoURL": "https://charts.chaos-mesh.org",
-        "chartName": "chaos-mesh",
-        "version": CHAOS_MESH,
-        "namespace": "chaos-mesh",
-        "releaseName": "chaos-mesh",
-        "valuesTemplate": yaml.safe_dump(values, sort_keys=True),
-    }
-
-
+CHAOS_MESH_CHART = ChartSpec(release="chaos-mesh", chart="chaos-mesh", repo="https://charts.chaos-mesh.org",
+                             version=CHAOS_MESH, namespace="chaos-mesh", workloads=())
 # Experiments keep their volumes on the VMs' own disks: a Talos bind mount the provisioner's helper writes to.
 LOCAL_PATH = "/var/local-path-provisioner"
 LOCAL_PATH_NAMESPACE = "local-path-storage"
 LOCAL_PATH_CLASS = "local-path"
+LOCAL_PATH_CHART = ChartSpec(release="local-path-provisioner", chart="local-path-provisioner",
+                             repo="https://charts.containeroo.ch", version=LOCAL_PATH_PROVISIONER,
+                             namespace=LOCAL_PATH_NAMESPACE, workloads=())
+
+
+def helm_proxy_spec(cluster: str, chart: ChartSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """A pinned chart installed into one guest cluster (selected by its label) by the Helm add-on provider."""
+    return {"clusterSelector": {"matchLabels": {CLUSTER_LABEL: cluster}}, "repoURL": chart.repo,
+            "chartName": chart.chart, "version": chart.version, "namespace": chart.namespace,
+            "releaseName": chart.release, "valuesTemplate": yaml.safe_dump(values, sort_keys=True)}
+
+
+def cilium_proxy_spec(cluster: str) -> dict[str, Any]:
+    return helm_proxy_spec(cluster, CILIUM_CHART, talos_cilium_values())
+
+
+def chaos_mesh_proxy_spec(cluster: str) -> dict[str, Any]:
+    """Chaos Mesh inside one experiment, its daemon on Talos' containerd socket."""
+    return helm_proxy_spec(cluster, CHAOS_MESH_CHART, {
+        "chaosDaemon": {"runtime": "containerd", "socketPath": "/run/containerd/containerd.sock"},
+        "dashboard": {"create": False}})
 
 
 def local_path_mount_patch() -> dict[str, Any]:
@@ -63,17 +60,9 @@ def local_path_mount_patch() -> dict[str, Any]:
 
 
 def local_path_proxy_spec(cluster: str) -> dict[str, Any]:
-    values = {"storageClass": {"name": LOCAL_PATH_CLASS, "defaultClass": True, "reclaimPolicy": "Delete"},
-              "nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": [LOCAL_PATH]}]}
-    return {
-        "clusterSelector": {"matchLabels": {CLUSTER_LABEL: cluster}},
-        "repoURL": "https://charts.containeroo.ch",
-        "chartName": "local-path-provisioner",
-        "version": LOCAL_PATH_PROVISIONER,
-        "namespace": LOCAL_PATH_NAMESPACE,
-        "releaseName": "local-path-provisioner",
-        "valuesTemplate": yaml.safe_dump(values, sort_keys=True),
-    }
+    return helm_proxy_spec(cluster, LOCAL_PATH_CHART, {
+        "storageClass": {"name": LOCAL_PATH_CLASS, "defaultClass": True, "reclaimPolicy": "Delete"},
+        "nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": [LOCAL_PATH]}]})
 
 
 def read_kubeconfig(parent: pulumi.Resource, cluster: str, namespace: str,

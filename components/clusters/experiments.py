@@ -83,9 +83,10 @@ class Experiment(pulumi.ComponentResource):
         self.register_outputs({"namespace": args.namespace})
 
 
-def build(experiments: Sequence[ExperimentSettings], versions: Versions, prod_free: pulumi.Output[Any],
-          image_url: pulumi.Output[str], drill: DrillSeams, opts: pulumi.ResourceOptions) -> list[Experiment]:
-    asked = quotas(experiments, versions)
+def build(experiments: Sequence[ExperimentSettings], versions: Versions, asked: Mapping[str, Amount],
+          prod_free: pulumi.Output[Any], image_url: pulumi.Output[str], drill: DrillSeams,
+          opts: pulumi.ResourceOptions) -> list[Experiment]:
+    """The experiments, each gated on ``asked`` (their quotas) fitting in prod's free capacity."""
     gate = prod_free.apply(lambda free: check_fits(free, asked))
     return [Experiment(experiment_args(e, versions, image_url), e, gate, drill=drill, opts=opts)
             for e in experiments]
