@@ -4,11 +4,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pulumi
+import pytest
 import yaml
 
-from labctl import render
+from labctl import engine, render
 from labctl.__main__ import main
-from labctl.synth import PROJECT_DIR
+from labctl.mocks import HomelabMocks
+from labctl.synth import PROJECT_DIR, cause_of
 
 
 def _synth(tmp_path: Path, stack: str, project: Path = PROJECT_DIR) -> tuple[int, Path]:
@@ -49,6 +52,19 @@ def test_lab_reads_prod_through_a_stack_reference(lab):
     assert provider.inputs["kubeconfig"] == "[secret]"
     assert provider.inputs["clusterIdentifier"] == "homelab"
     assert not [r for r in lab.registrations if r.type.startswith("talos:")]
+
+
+def test_the_engine_refuses_a_second_resource_with_the_same_urn():
+    def program() -> None:
+        for _ in range(2):
+            pulumi.ComponentResource("homelab:test:Twin", "twin")
+
+    with pytest.raises(engine.ProgramError) as caught:
+        engine.run_program(program, mocks=HomelabMocks({}), stack="prod", config={}, secret_keys=[],
+                           project_dir=PROJECT_DIR)
+    cause = cause_of(caught.value, engine.DuplicateUrnError)
+    assert isinstance(cause, engine.DuplicateUrnError)
+    assert "homelab:test:Twin" in str(cause) and "'twin'" in str(cause) and "unique" in str(cause)
 
 
 def test_bad_config_exits_non_zero_and_writes_nothing(tmp_path, capsys):

@@ -85,7 +85,7 @@ class RestoreDrill(pulumi.ComponentResource):
                                                 pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
         self._cluster_name = name
         inside = pulumi.ResourceOptions(parent=self._inside)
-        ns = namespace(backups.NAMESPACE, self._inside, privileged=True)
+        ns = namespace(backups.NAMESPACE, self._inside, privileged=True, owner=name)
         ns_opts = pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=[ns]))
         credentials = k8s.core.v1.Secret(
             f"{name}-restore-credentials", metadata=k8s.meta.v1.ObjectMetaArgs(

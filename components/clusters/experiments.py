@@ -72,7 +72,7 @@ class Experiment(pulumi.ComponentResource):
         # Inside the experiment: the local-path provisioner's namespace, which must allow its hostPath helpers.
         inside = pulumi.ComponentResource("homelab:clusters:InsideExperiment", args.name, None,
                                           pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
-        namespace(LOCAL_PATH_NAMESPACE, inside, privileged=True)
+        namespace(LOCAL_PATH_NAMESPACE, inside, privileged=True, owner=args.name)
         if settings.like == "production":
             applications(self, self.cluster, development_copies(), depends_on=[])
         self.drill: RestoreDrill | None = None

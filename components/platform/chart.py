@@ -50,13 +50,17 @@ def install(spec: ChartSpec, values: Mapping[str, Any], parent: pulumi.Resource,
 
 
 def namespace(name: str, parent: pulumi.Resource, privileged: bool = False,
-              depends_on: Sequence[pulumi.Resource] = ()) -> k8s.core.v1.Namespace:
-    """A namespace the platform owns; ``privileged`` for host-level agents (Talos enforces baseline)."""
+              depends_on: Sequence[pulumi.Resource] = (), owner: str = "") -> k8s.core.v1.Namespace:
+    """A namespace the platform owns; ``privileged`` for host-level agents (Talos enforces baseline).
+
+    ``owner`` prefixes the resource name where the same namespace is made once per guest cluster, so each
+    stays unique in the stack (the URN carries the parent's type, not its name).
+    """
     labels = {"app.kubernetes.io/part-of": "homelab-platform"}
     if privileged:
         labels["pod-security.kubernetes.io/enforce"] = "privileged"
     return k8s.core.v1.Namespace(
-        f"ns-{name}",
+        f"{owner}-ns-{name}" if owner else f"ns-{name}",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
     )
