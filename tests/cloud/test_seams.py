@@ -1,10 +1,14 @@
 """Lab and experiment stacks read prod's outputs; a missing one is named in one clear error."""
 
+import pulumi
 import pytest
+from pulumi.runtime.rpc import is_rpc_secret
 
-from components.cloud.seams import REQUIRED_PROD_OUTPUTS, MissingProdOutputsError
+from components.cloud.seams import REQUIRED_PROD_OUTPUTS, MissingProdOutputsError, read_prod
+from labctl import engine
 from labctl.engine import ProgramError
-from labctl.synth import stack_reference_outputs
+from labctl.mocks import HomelabMocks
+from labctl.synth import PROJECT_DIR, stack_reference_outputs
 
 
 def test_prod_exports_every_output_lab_needs(prod):
@@ -16,6 +20,25 @@ def test_prod_exports_every_output_lab_needs(prod):
 
 def test_lab_registers_nothing_of_prods(lab):
     assert not [r for r in lab.registrations if r.type.startswith(("talos:", "aws:", "cloudflare:", "tailscale:"))]
+
+
+def test_each_prod_output_read_keeps_its_own_secrecy(prod):
+    """Outputs are lifted once for all names, so secrecy must come from prod's own list, per output."""
+    outputs = stack_reference_outputs(prod)
+    reference = "organization/homelab/prod"
+
+    def program() -> None:
+        seams = read_prod(reference)
+        for name in REQUIRED_PROD_OUTPUTS:
+            pulumi.export(name, seams.get(name))
+
+    monitor = engine.run_program(program, mocks=HomelabMocks({reference: outputs}), stack="lab", config={},
+                                 secret_keys=[], project_dir=PROJECT_DIR)
+    secret_in_prod = {name for name in REQUIRED_PROD_OUTPUTS if is_rpc_secret(outputs[name])}
+    secret_read = {name for name, value in monitor.raw_stack_outputs.items() if is_rpc_secret(value)}
+    assert secret_in_prod >= {"kubeconfig", "restoreDrillCredentials"}
+    assert secret_read == secret_in_prod
+    assert monitor.stack_outputs["freeCapacity"] == prod.outputs["freeCapacity"]
 
 
 @pytest.mark.parametrize("missing", [["kubeconfig"], ["backup", "dnsZoneId"]])
