@@ -10,6 +10,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from rich.console import Console
+from rich.progress import track
 from rich.table import Table
 
 from benchmarks.cases import EXPERIMENT_COUNTS, case_names
@@ -26,13 +28,25 @@ HERE = Path(__file__).resolve().parent
 RUNS = 5
 
 
-def measure(case: str, floor: bool, runs: int = RUNS) -> dict[str, Any]:
-    samples = []
-    for _ in range(runs):
-        command = [sys.executable, "-m", "benchmarks.run_once", case, *(["--floor"] if floor else [])]
-        done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=HERE.parent)
-        samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
+def run_once(*arguments: str) -> str:
+    command = [sys.executable, "-m", "benchmarks.run_once", *arguments]
+    return subprocess.run(command, capture_output=True, text=True, check=True, cwd=HERE.parent).stdout
+
+
+def measure(arguments: list[str], runs: int = RUNS) -> dict[str, Any]:
+    samples = [json.loads(run_once(*arguments).strip().splitlines()[-1]) for _ in range(runs)]
     return {"seconds": statistics.median(s["seconds"] for s in samples), "resources": samples[0]["resources"]}
+
+
+def measure_case(case: str, scratch: Path) -> dict[str, Any]:
+    """The program and its floor, each the median of fresh processes; the floor replays registrations
+    recorded by yet another process, so neither starts warmer than the other."""
+    recording = scratch / f"{case}.json"
+    run_once(case, "--record", str(recording))
+    program, floor = measure([case]), measure([case, "--floor", str(recording)])
+    return {"case": case, "resources": program["resources"], "seconds": program["seconds"],
+            "msPerResource": 1000 * program["seconds"] / program["resources"],
+            "floorSeconds": floor["seconds"], "ratio": program["seconds"] / floor["seconds"]}
 
 
 def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
@@ -46,12 +60,8 @@ def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    rows = []
-    for case in case_names():
-        program, floor = measure(case, floor=False), measure(case, floor=True)
-        rows.append({"case": case, "resources": program["resources"], "seconds": program["seconds"],
-                     "msPerResource": 1000 * program["seconds"] / program["resources"],
-                     "floorSeconds": floor["seconds"], "ratio": program["seconds"] / floor["seconds"]})
+    with tempfile.TemporaryDirectory() as scratch:
+        rows = [measure_case(case, Path(scratch)) for case in track(case_names(), description="timing cases")]
     lab = [row for row in rows if row["case"].startswith("lab-")]
     slope, intercept, r2 = linear_fit([float(n) for n in EXPERIMENT_COUNTS], [row["seconds"] for row in lab])
     machine = {"python": platform.python_version(), "machine": platform.machine(), "processor": platform.processor(),

@@ -1,14 +1,23 @@
-"""One measurement in a fresh process: `python -m benchmarks.run_once CASE [--floor]` prints JSON."""
+"""One measurement in a fresh process, printed as JSON.
+
+``python -m benchmarks.run_once CASE`` times the program; ``CASE --record FILE`` keeps the case's
+registrations; ``CASE --floor FILE`` times the floor replaying them.
+"""
 
 import json
 import sys
+from pathlib import Path
 
-from benchmarks.cases import timed
+from benchmarks.cases import record, timed
 
 
 def main(argv: list[str]) -> None:
-    seconds, resources = timed(argv[0], floor="--floor" in argv[1:])
-    print(json.dumps({"case": argv[0], "floor": "--floor" in argv[1:], "seconds": seconds, "resources": resources}))
+    case, mode, path = [*argv, "", ""][:3]
+    if mode == "--record":
+        record(case, Path(path))
+        return
+    seconds, resources = timed(case, floor=Path(path) if mode == "--floor" else None)
+    print(json.dumps({"case": case, "floor": mode == "--floor", "seconds": seconds, "resources": resources}))
 
 
 if __name__ == "__main__":
