@@ -90,6 +90,16 @@ def experiment(prod: SynthResult) -> SynthResult:
     return _build("exp-demo", stack_config(read_stack_file("lab"), request), prod_outputs=stack_reference_outputs(prod))
 
 
+@pytest.fixture(scope="session")
+def crowded_lab(prod: SynthResult) -> SynthResult:
+    """A lab stack with two experiments using every option: what is made once per guest must stay distinct."""
+    from labctl.synth import stack_reference_outputs
+
+    every_option = {"chaos": True, "like": "production", "restore_from": "latest"}
+    experiments = [{"name": name, "workers": 1, **every_option} for name in ("a", "b")]
+    return _build("lab", {"homelab:experiments": experiments}, prod_outputs=stack_reference_outputs(prod))
+
+
 def prod_nodes() -> list[dict[str, Any]]:
     """A fresh copy of the reference inventory to mutate in a test."""
     from labctl.synth import read_stack_file

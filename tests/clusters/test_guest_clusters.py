@@ -163,13 +163,10 @@ def test_adding_an_experiment_adds_exactly_one_guest_cluster(build, prod):
     assert not [r for r in two.registrations if r.urn not in old and "::b" not in r.urn and "-b" not in r.urn]
 
 
-def test_experiments_with_every_option_each_get_their_own_resources(build, prod):
+def test_experiments_with_every_option_each_get_their_own_resources(crowded_lab):
     """Resources made once per guest cluster must not share a name: the engine refuses a duplicate URN."""
-    every_option = {"chaos": True, "like": "production", "restore_from": "latest"}
-    experiments = [{"name": name, "workers": 1, **every_option} for name in ("a", "b")]
-    lab = build("lab", {"homelab:experiments": experiments}, prod_outputs=stack_reference_outputs(prod))
-    assert len(lab.by_type("homelab:apps:RestoreDrill")) == 2
-    assert len({r.urn for r in lab.registrations}) == len(lab.registrations)
+    assert len(crowded_lab.by_type("homelab:apps:RestoreDrill")) == 2
+    assert len({r.urn for r in crowded_lab.registrations}) == len(crowded_lab.registrations)
 
 
 def test_experiments_that_do_not_fit_in_what_prod_leaves_free_are_refused_with_numbers(build, prod):
