@@ -30,6 +30,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
 
 from components import versions
+from components.address_ranges import CLUSTER_RANGES
 from components.boards import BOARDS, Architecture
 from components.quantities import cpu_millicores, memory_mib
 
@@ -546,6 +547,11 @@ def _check_cluster(config: HomelabConfig) -> Iterable[ConfigIssue]:
     elif int(cluster.vip) in lb.addresses():
         yield ConfigIssue(f"{key}.vip", f"the VIP {cluster.vip} is inside the LoadBalancer range",
                           "move the VIP or the range so they do not overlap")
+    for owner, network in CLUSTER_RANGES.items():
+        if cluster.subnet.overlaps(network):
+            yield ConfigIssue(f"{key}.subnet", f"{cluster.subnet} overlaps {network}, {owner}",
+                              "the node subnet must stay clear of "
+                              + ", ".join(str(taken) for taken in CLUSTER_RANGES.values()))
 
 
 def _check_guests(config: HomelabConfig) -> Iterable[ConfigIssue]:

@@ -112,6 +112,17 @@ def test_malformed_config_names_its_key_and_registers_nothing(reject, overrides,
     assert rejected.registered == []
 
 
+def test_a_lan_inside_a_clusters_address_ranges_is_refused(reject):
+    """A LAN of 10.100.0.0/16 sits inside the infrastructure cluster's Service range (10.96.0.0/12)."""
+    moved = {"subnet": "10.100.0.0/16", "vip": "10.100.10.10",
+             "loadBalancerRange": {"start": "10.100.10.200", "stop": "10.100.10.239"}}
+    nodes = [{**node, "ip": str(node["ip"]).replace("192.168.", "10.100.")} for node in prod_nodes()]
+    rejected = reject("prod", {"homelab:cluster": _cluster(**moved), "homelab:nodes": nodes})
+    assert rejected.error.keys == ["homelab:cluster.subnet"], str(rejected.error)
+    assert "10.96.0.0/12" in str(rejected.error) and "Services" in str(rejected.error)
+    assert rejected.registered == []
+
+
 def test_lab_stack_rejects_bare_metal(reject):
     rejected = reject("lab", {"homelab:nodes": prod_nodes()})
     assert rejected.error.keys == ["homelab:nodes"]

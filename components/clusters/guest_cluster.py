@@ -15,6 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.address_ranges import GUEST_PODS, GUEST_SERVICES
 from components.capacity import Demand
 from components.clusters import addons, cloud_provider
 from components.clusters.classes import ClusterClass
@@ -30,7 +31,6 @@ CLASS_LABEL = "homelab.dev/cluster-class"
 CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
 POOL_LABEL = "homelab.dev/pool"
 IMAGE = "talos-image"
-POD_CIDR, SERVICE_CIDR = "10.244.0.0/16", "10.96.0.0/12"
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,8 @@ class GuestCluster(pulumi.ComponentResource):
                 "strategicPatches": _talos_patches(None)}},
         }, depends_on=[templates["control-plane"]])
         self.cluster = self._object(CAPI, "Cluster", name, {
-            "clusterNetwork": {"pods": {"cidrBlocks": [POD_CIDR]}, "services": {"cidrBlocks": [SERVICE_CIDR]}},
+            "clusterNetwork": {"pods": {"cidrBlocks": [str(GUEST_PODS)]},
+                               "services": {"cidrBlocks": [str(GUEST_SERVICES)]}},
             "infrastructureRef": self._ref(INFRASTRUCTURE, "KubevirtCluster", name),
             "controlPlaneRef": self._ref(CONTROL_PLANE, "TalosControlPlane",
                                          f"{name}-control-plane"),

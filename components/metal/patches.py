@@ -9,6 +9,7 @@ SSD holds the storage layer's data.
 
 from typing import Any
 
+from components.address_ranges import INFRASTRUCTURE_PODS, INFRASTRUCTURE_SERVICES
 from components.boards import BOARDS
 from components.config import ClusterSettings, Node
 from components.metal import control_plane
@@ -41,7 +42,11 @@ def machine_patch(node: Node, cluster: ClusterSettings, installer_image: str) ->
                 },
             },
         },
-        "cluster": {"network": {"cni": {"name": "none"}}, "proxy": {"disabled": True}},
+        "cluster": {
+            "network": {"cni": {"name": "none"}, "podSubnets": [str(INFRASTRUCTURE_PODS)],
+                        "serviceSubnets": [str(INFRASTRUCTURE_SERVICES)]},
+            "proxy": {"disabled": True},
+        },
     }
     if node.role == "controlplane":
         patch["cluster"]["allowSchedulingOnControlPlanes"] = cluster.allow_scheduling_on_control_planes

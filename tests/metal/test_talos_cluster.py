@@ -1,5 +1,6 @@
 """TalosCluster under mocks: what it registers for the reference inventory, and what a change adds."""
 
+import ipaddress
 import json
 from typing import Any
 
@@ -162,3 +163,14 @@ def test_control_plane_pods_are_sized_in_the_machine_config_and_counted_in_the_b
     assert workloads[("kubernetes", "coredns")]["pods"] == 2
     total = prod.outputs["capacity"]["total"]
     assert total["kubernetes"]["memory_mib"] == 3 * (384 + 128 + 64) + 2 * 70
+
+
+def test_no_guest_address_range_overlaps_the_infrastructure_clusters(prod):
+    """Guests' VMs sit on the infrastructure pod network and reach its Services: their own ranges must differ."""
+    network = _patches(prod, "pi-1")[0]["cluster"]["network"]
+    infrastructure = [ipaddress.ip_network(cidr) for cidr in [*network["podSubnets"], *network["serviceSubnets"]]]
+    (guest,) = prod.by_type("kubernetes:cluster.x-k8s.io/v1beta1:Cluster")
+    ranges = guest.inputs["spec"]["clusterNetwork"]
+    guests = [ipaddress.ip_network(cidr) for part in ("pods", "services") for cidr in ranges[part]["cidrBlocks"]]
+    assert len(infrastructure) == 2 and len(guests) == 2
+    assert not [(a, b) for a in infrastructure for b in guests if a.overlaps(b)]
