@@ -206,11 +206,12 @@ def run_program(
     secret_keys: list[str],
     project_dir: Path,
     project: str = "homelab",
+    preview: bool = False,
 ) -> RecordingMonitor:
     """Run ``program`` once, in a fresh mock runtime, the way the Python language host runs ``__main__``."""
     _freeze_import_time_heap()
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config), secret_keys)
     SETTINGS.outputs.clear()
     # set_mocks starts a root stack of its own; the program's stack, as in `pulumi up`, replaces it.

@@ -67,10 +67,16 @@ def _talos_secrets(name: str) -> dict[str, Any]:
 
 
 class HomelabMocks(Mocks):
-    """Provider answers for synth and tests. ``stack_outputs`` feeds StackReferences by stack name."""
+    """Provider answers for synth and tests. ``stack_outputs`` feeds StackReferences by stack name.
 
-    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    With ``first_preview``, answers as the engine does when previewing a stack that does not exist yet: no
+    resource has an id, so everything derived from one is unknown.
+    """
+
+    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+                 first_preview: bool = False) -> None:
         self.stack_outputs = {name: dict(outputs) for name, outputs in (stack_outputs or {}).items()}
+        self.first_preview = first_preview
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
@@ -114,7 +120,7 @@ class HomelabMocks(Mocks):
         elif args.typ == "talos:imageFactory/schematic:Schematic":
             resource_id = hashlib.sha256(str(state.get("schematic", "")).encode()).hexdigest()
             state["id"] = resource_id
-        return resource_id, state
+        return ("" if self.first_preview else resource_id), state
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         if args.token == "talos:machine/getConfiguration:getConfiguration":

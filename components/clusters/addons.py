@@ -66,9 +66,14 @@ def local_path_proxy_spec(cluster: str) -> dict[str, Any]:
 
 
 def read_kubeconfig(parent: pulumi.Resource, cluster: str, namespace: str,
-                    after: pulumi.Resource) -> pulumi.Output[str]:
-    """The guest's admin kubeconfig from the Secret Cluster API writes, as a Pulumi secret."""
-    secret = k8s.core.v1.Secret.get(f"{cluster}-kubeconfig", f"{namespace}/{cluster}-kubeconfig",
+                    after: pulumi.CustomResource) -> pulumi.Output[str]:
+    """The guest's admin kubeconfig from the Secret Cluster API writes, as a Pulumi secret.
+
+    The Secret's id is derived from the Cluster's, so a preview of a cluster not yet created (its id
+    unknown) skips the read instead of failing on a Secret that cannot exist yet.
+    """
+    secret_id = after.id.apply(lambda _: f"{namespace}/{cluster}-kubeconfig")
+    secret = k8s.core.v1.Secret.get(f"{cluster}-kubeconfig", secret_id,
                                     opts=pulumi.ResourceOptions(parent=parent, depends_on=[after]))
     return pulumi.Output.secret(secret.data.apply(lambda data: base64.b64decode(data["value"]).decode()))
 

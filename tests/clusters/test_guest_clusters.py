@@ -4,10 +4,14 @@ import json
 
 import pytest
 import yaml
+from pulumi.runtime.rpc import UNKNOWN
 
+from components import stacks
 from components.quantities import cpu_millicores, memory_mib
+from labctl import engine
 from labctl.engine import ProgramError
-from labctl.synth import stack_reference_outputs
+from labctl.mocks import HomelabMocks
+from labctl.synth import PROJECT_DIR, read_stack_file, runtime_config, stack_reference_outputs
 from tests.conftest import redacted
 
 CR = "kubernetes:"
@@ -195,6 +199,18 @@ def test_cilium_goes_into_each_guest_through_the_helm_addon_provider_with_valid_
         assert values["kubeProxyReplacement"] is True and "l2announcements" not in values
         if schemas.SCHEMAS.is_dir():
             assert schemas.validate_helm_values("cilium", versions.CILIUM, values) == []
+
+
+@pytest.mark.parametrize("stack", ["prod", "lab"])
+def test_a_first_preview_skips_the_kubeconfig_read_of_a_cluster_not_yet_made(stack, prod):
+    """The Secret cannot exist before its Cluster: its id must be unknown until the Cluster's is, or the
+    preview of a new guest cluster (a PR, `labctl experiment create --preview`) fails on the read."""
+    config, secret_keys = runtime_config(read_stack_file(stack))
+    references = {"organization/homelab/prod": stack_reference_outputs(prod)} if stack == "lab" else {}
+    monitor = engine.run_program(stacks.main, mocks=HomelabMocks(references, first_preview=True), stack=stack,
+                                 config=config, secret_keys=secret_keys, project_dir=PROJECT_DIR, preview=True)
+    reads = [r for r in monitor.registrations if r.read and r.type == "kubernetes:core/v1:Secret"]
+    assert reads and all(r.name.endswith("-kubeconfig") and r.id == UNKNOWN for r in reads)
 
 
 def test_the_kubeconfig_is_read_back_after_the_control_plane_and_registered_in_argocd(prod):
