@@ -591,6 +591,10 @@ def _check_cloud(config: HomelabConfig) -> Iterable[ConfigIssue]:
         yield ConfigIssue(f"{NAMESPACE}:cloud.tailnet.operatorClusters",
                           "the infrastructure cluster runs the Tailscale operator and needs its OAuth client",
                           "add `infrastructure` to the list")
+    if config.production is not None and "production" not in config.cloud.tailnet.operator_clusters:
+        yield ConfigIssue(f"{NAMESPACE}:cloud.tailnet.operatorClusters",
+                          "the production cluster runs its own Tailscale operator (Home Assistant is on the tailnet) "
+                          "and needs its OAuth client", "add `production` to the list")
     acl_file = config.cloud.tailnet.acl_file
     if acl_file is not None:
         try:

@@ -71,6 +71,8 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("missing cluster", {}, ["homelab:cluster"], "homelab:cluster"),
     ("missing platform settings", {}, ["homelab:platform"], "homelab:platform"),
     ("missing cloud settings", {}, ["homelab:cloud"], "homelab:cloud"),
+    ("production without its tailnet client", _cloud("tailnet", operatorClusters=["infrastructure"]), [],
+     "homelab:cloud.tailnet.operatorClusters"),
     ("invalid bucket name", _cloud("backup", veleroBucket="Homelab_Velero"), [], "homelab:cloud.backup.veleroBucket"),
     ("one bucket for both", _cloud("backup", storageBucket="example-homelab-velero"), [],
      "homelab:cloud.backup.storageBucket"),
