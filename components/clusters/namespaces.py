@@ -14,8 +14,11 @@ import pulumi_kubernetes as k8s
 
 from components.capacity import Amount, Demand, total
 from components.clusters.guest_cluster import CLASS_LABEL
+from components.platform.storage import NAMESPACE as STORAGE_NAMESPACE
 
 TTL_LABEL = "homelab.dev/ttl"
+# Set by Kubernetes on every namespace.
+NAME_LABEL = "kubernetes.io/metadata.name"
 PRODUCTION_NAMESPACE = "production"
 # CDI's importer and clone pods, which run beside the VMs while disks are made.
 IMPORT_HEADROOM = Amount(cpu_m=500, memory_mib=512)
@@ -31,9 +34,19 @@ def _not_class(cls: str) -> dict[str, Any]:
     return {"namespaceSelector": {"matchExpressions": [{"key": CLASS_LABEL, "operator": "NotIn", "values": [cls]}]}}
 
 
-# Cilium maps 0.0.0.0/0 to the world outside the cluster, never to pods: other namespaces come only
-# through the namespace selector.
+# Cilium maps 0.0.0.0/0 to the world outside the cluster and, with its CIDR match mode set to nodes
+# (components/platform/network.py), to the nodes and the API server on them, never to pods: other namespaces
+# come only through the namespace selector.
 WORLD = {"ipBlock": {"cidr": "0.0.0.0/0"}}
+
+
+def _not_production_nor_its_data() -> dict[str, Any]:
+    """Every namespace but production's and the storage namespace, where production's volumes live (MinIO,
+    and JuiceFS' metadata etcd, which has no authentication of its own)."""
+    return {"namespaceSelector": {"matchExpressions": [
+        *_not_class("production")["namespaceSelector"]["matchExpressions"],
+        {"key": NAME_LABEL, "operator": "NotIn", "values": [STORAGE_NAMESPACE]},
+    ]}}
 
 
 def _object_opts(parent: pulumi.Resource, namespace: pulumi.Resource) -> pulumi.ResourceOptions:
@@ -68,7 +81,7 @@ def experiment_fence(parent: pulumi.Resource, ns: k8s.core.v1.Namespace, name: s
             f"{name}-not-production", metadata=k8s.meta.v1.ObjectMetaArgs(name="not-production", namespace=name),
             spec=cast(k8s.networking.v1.NetworkPolicySpecArgsDict, {
                 "podSelector": {}, "policyTypes": ["Egress"],
-                "egress": [{"to": [_not_class("production")]}, {"to": [WORLD]}]}),
+                "egress": [{"to": [_not_production_nor_its_data()]}, {"to": [WORLD]}]}),
             opts=opts),
     ]
 

@@ -64,6 +64,9 @@ def cilium_values(lan_links: list[str]) -> dict[str, Any]:
         "l2announcements": {"enabled": True},
         "externalIPs": {"enabled": True},
         "devices": sorted(set(lan_links)),
+        # CIDR rules select the nodes too: LAN traffic to a production LoadBalancer forwarded from another
+        # node arrives from that node, and experiments' cloud controllers reach the API server on the nodes.
+        "policyCIDRMatchMode": ["nodes"],
         # L2 announcements hold one lease per service: give the agents API headroom for them.
         "k8sClientRateLimit": {"qps": 20, "burst": 40},
         "hubble": {

@@ -112,8 +112,21 @@ def test_every_experiment_namespace_has_quota_limits_isolation_and_a_ttl(lab):
     egress = policy.inputs["spec"]["egress"]
     selectors = [peer["namespaceSelector"] for rule in egress for peer in rule["to"] if "namespaceSelector" in peer]
     assert selectors == [{"matchExpressions": [
-        {"key": "homelab.dev/cluster-class", "operator": "NotIn", "values": ["production"]}]}]
+        {"key": "homelab.dev/cluster-class", "operator": "NotIn", "values": ["production"]},
+        {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["storage"]}]}]
     assert policy.inputs["spec"]["policyTypes"] == ["Egress"]
+
+
+def test_experiments_cannot_reach_where_productions_volumes_live(prod, lab):
+    """MinIO and JuiceFS' metadata etcd are in the storage namespace; the egress fence leaves it out."""
+    stores = [r for r in prod.registrations if r.type == "kubernetes:apps/v1:StatefulSet"
+              and r.name in ("minio", "juicefs-meta")]
+    assert {r.inputs["metadata"]["namespace"] for r in stores} == {"storage"}
+    (policy,) = lab.by_type(POLICY)
+    (allowed,) = [peer["namespaceSelector"] for rule in policy.inputs["spec"]["egress"] for peer in rule["to"]
+                  if "namespaceSelector" in peer]
+    assert {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["storage"]} in allowed[
+        "matchExpressions"]
 
 
 def test_the_production_namespace_refuses_traffic_from_experiments(prod):
@@ -122,6 +135,11 @@ def test_the_production_namespace_refuses_traffic_from_experiments(prod):
     sources = [peer for rule in policy.inputs["spec"]["ingress"] for peer in rule["from"]]
     assert {"namespaceSelector": {"matchExpressions": [
         {"key": "homelab.dev/cluster-class", "operator": "NotIn", "values": ["experiment"]}]}} in sources
+    # LAN clients of Pi-hole reach it through whichever node announces its address: Cilium lets the node match
+    # the world rule only in CIDR match mode "nodes".
+    assert {"ipBlock": {"cidr": "0.0.0.0/0"}} in sources
+    (cilium,) = [r for r in prod.by_type("kubernetes:helm.sh/v3:Release") if r.name == "cilium"]
+    assert cilium.inputs["values"]["policyCIDRMatchMode"] == ["nodes"]
 
 
 def test_quota_covers_the_vms_requests_and_the_import_pods(lab):
