@@ -1,9 +1,11 @@
 """Cluster classes: what production and experiment VMs ask of the boards, and who gives way to whom.
 
-``production`` VMs request exactly their limits (Guaranteed QoS once running) at the production priority and
-live-migrate through a node drain, so maintenance of a Pi never takes Home Assistant down. ``experiment`` VMs
-request a quarter of their CPU (Burstable), run at the experiment priority, which never preempts anything
-and is preempted first, and are simply recreated elsewhere by Cluster API on a drain. Memory is never
+``production`` VMs request exactly their limits (Guaranteed QoS once running) at the production priority.
+``experiment`` VMs request a quarter of their CPU (Burstable), run at the experiment priority, which never
+preempts anything and is preempted first. On a node drain both are handed to Cluster API (``External``),
+which replaces the machine elsewhere, as the upstream KubeVirt templates do: a VM on the pod network cannot
+live-migrate (KubeVirt refuses with the bridge binding, and masquerade would give every Talos node the
+same address), and a ``LiveMigrate`` VM that cannot migrate blocks the drain instead. Memory is never
 overcommitted: a VM's guest memory is fixed, so its memory request is its full size in both classes.
 """
 
@@ -46,7 +48,7 @@ class ClusterClass:
         return Demand(self.layer, owner, role, per_vm, count, False)
 
 
-PRODUCTION_CLASS = ClusterClass("production", PRODUCTION, 1.0, "LiveMigrate", "production")
+PRODUCTION_CLASS = ClusterClass("production", PRODUCTION, 1.0, "External", "production")
 EXPERIMENT_CLASS = ClusterClass("experiment", EXPERIMENT, 0.25, "External", "experiment", local_volumes=True)
 
 

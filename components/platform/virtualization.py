@@ -82,8 +82,6 @@ def kubevirt_spec(nodes: tuple[Node, ...]) -> dict[str, Any]:
         "configuration": {
             "cpuModel": _CPU_MODEL[architectures[0]] if len(architectures) == 1 else "host-passthrough",
             "developerConfiguration": {"featureGates": []},
-            # Drains move VMs instead of killing them; production's VMs survive node maintenance.
-            "evictionStrategy": "LiveMigrate",
         },
         "infra": {"replicas": 1},
         "workloads": placement,
@@ -139,7 +137,7 @@ def vm_disk_profile(parent: pulumi.Resource, depends_on: list[pulumi.Resource]) 
     """How CDI makes VM disks on the shared filesystem: ReadWriteMany, Filesystem mode, copied when cloned.
 
     CDI cannot guess these for a CSI driver it does not know, and a DataVolume without them never binds.
-    ReadWriteMany is what lets KubeVirt live-migrate a VM off a draining node. JuiceFS has no block mode,
+    ReadWriteMany lets a disk be attached on whichever Pi its VM runs on. JuiceFS has no block mode,
     so a disk is an image file on the volume (the profile says so rather than CDI trying Block).
     """
     return k8s.apiextensions.CustomResourcePatch(

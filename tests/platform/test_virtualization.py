@@ -24,10 +24,10 @@ def test_each_cr_waits_for_its_operator(prod):
     assert kubevirt.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Available"
 
 
-def test_arm64_vms_pass_the_host_cpu_through_and_live_migrate(prod):
+def test_arm64_vms_pass_the_host_cpu_through_and_each_vms_class_decides_its_eviction(prod):
     configuration = prod.one("kubernetes:kubevirt.io/v1:KubeVirt", "kubevirt").inputs["spec"]["configuration"]
     assert configuration["cpuModel"] == "host-passthrough"
-    assert configuration["evictionStrategy"] == "LiveMigrate"
+    assert "evictionStrategy" not in configuration
 
 
 def test_vm_workloads_are_placed_on_kvm_nodes_only(prod):
