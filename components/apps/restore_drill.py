@@ -3,8 +3,9 @@
 A backup nobody has restored is a hope, not a backup. The drill experiment runs Velero on the read-only
 ``restore-drill`` key against production's prefix of the off-site bucket (the location is read-only too),
 starts the restore with Velero's own CLI in a Job (``--from-schedule`` picks the newest completed backup),
-then a second Job waits for every Deployment and StatefulSet of production's app namespaces to be ready.
-`pulumi up` waits for both Jobs, so the stack's ``restoreDrill`` output says whether the drill passed. The
+then a second Job checks the restore ended ``Completed`` and waits for every Deployment and StatefulSet of
+production's app namespaces to roll out. `pulumi up` waits for both Jobs: the stack's ``restoreDrill`` output
+says the drill passed, and a Job that gives up fails the update (labctl reports that as a failed drill). The
 Jobs run with cluster-admin inside the throw-away experiment cluster, never in production.
 """
 
@@ -41,11 +42,18 @@ def restore_command(restore_from: str) -> list[str]:
 
 
 def ready_command(namespaces: list[str]) -> list[str]:
-    waits = " && ".join(
-        f"kubectl wait --for=condition=Available deployment --all -n {ns} --timeout={READY_TIMEOUT} && "
-        f"kubectl rollout status statefulset -n {ns} --timeout={READY_TIMEOUT}"
+    """The second Job: the restore must have ended ``Completed`` (``velero restore create --wait`` exits 0 for
+    ``PartiallyFailed`` and ``Failed`` too), then every Deployment and StatefulSet restored into each app
+    namespace must roll out; a namespace with none of either means nothing of that app came back."""
+    phase = (f"phase=$(kubectl -n {backups.NAMESPACE} get restores.velero.io {RESTORE_JOB} "
+             "-o jsonpath='{.status.phase}')\n"
+             'if [ "$phase" != Completed ]; then echo "restore ended $phase, not Completed"; exit 1; fi\n')
+    apps = "".join(
+        f"workloads=$(kubectl -n {ns} get deployments,statefulsets -o name)\n"
+        f'if [ -z "$workloads" ]; then echo "nothing restored in {ns}"; exit 1; fi\n'
+        f"for workload in $workloads; do kubectl -n {ns} rollout status $workload --timeout={READY_TIMEOUT}; done\n"
         for ns in namespaces)
-    return ["sh", "-c", waits]
+    return ["sh", "-ec", phase + apps]
 
 
 def job_spec(container: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pulumi.automation as auto
 from rich.console import Console
 from rich.live import Live
 
@@ -45,8 +46,6 @@ def request_from(args: argparse.Namespace, name: str) -> ExperimentRequest:
 
 
 def _experiments(args: argparse.Namespace) -> Experiments:
-    import pulumi.automation as auto
-
     return Experiments(auto, Path(args.project).resolve(), backend_env(os.environ, Path.home()))
 
 
@@ -70,7 +69,12 @@ def _create(args: argparse.Namespace, console: Console) -> int:
             progress.handle(event)
             live.update(progress.line())
 
-        experiments.create(request.name, config, request.ttl, datetime.now(UTC), on_event, preview=args.preview)
+        try:
+            experiments.create(request.name, config, request.ttl, datetime.now(UTC), on_event,
+                               preview=args.preview)
+        except auto.CommandError as error:
+            live.stop()
+            return _update_failed(console, request, error)
     verb = "previewed" if args.preview else "created"
     console.print(f"{verb} {stack_name(request.name)}: {progress.changes or progress.done} "
                   f"in {progress.elapsed:.0f}s; free after it: {left.cpu_m}m CPU, {left.memory_mib}Mi memory")
@@ -84,6 +88,22 @@ def _create(args: argparse.Namespace, console: Console) -> int:
         console.print(message)
         return 0 if passed else 1
     return 0
+
+
+def _update_failed(console: Console, request: ExperimentRequest, error: Exception) -> int:
+    """A failed `pulumi up` (or preview): the engine's own error lines, what it means, and what to do."""
+    lines = [line.strip() for line in str(error).splitlines() if "error" in line.lower()]
+    for line in lines[:5] or str(error).strip().splitlines()[-1:]:
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+    if request.restore_from:
+        console.print("restore drill FAILED: the update stopped before the drill's Jobs completed — the restore "
+                      "did not end Completed or an app did not roll out (see `kubectl -n velero logs "
+                      "job/restore-drill-ready` in the experiment)", highlight=False, soft_wrap=True)
+    else:
+        console.print(f"[red]failed:[/red] {stack_name(request.name)} did not come up", highlight=False)
+    console.print(f"the stack stays for inspection; `labctl experiment destroy {request.name}` removes it",
+                  highlight=False)
+    return 1
 
 
 def _list(args: argparse.Namespace, console: Console) -> int:

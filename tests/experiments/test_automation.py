@@ -145,3 +145,21 @@ def test_create_that_fits_runs_the_derived_config_with_live_progress(monkeypatch
     experiments.create.assert_called_once_with("demo", expected, "2d", ANY, ANY, preview=False)
     out = capsys.readouterr().out
     assert "created exp-demo" in out and "experimentKubeconfigs" in out and "2d" in out
+
+
+@pytest.mark.parametrize(("flags", "says"), [([], "exp-demo did not come up"),
+                                            (["--restore-from", "latest"], "restore drill FAILED")])
+def test_a_failed_update_is_reported_with_the_engines_error_and_exit_1(monkeypatch, capsys, prod, flags, says):
+    from pulumi.automation import CommandError
+    from pulumi.automation._cmd import CommandResult
+
+    from labctl.synth import stack_reference_outputs
+
+    experiments = _cli_with(monkeypatch, {"prod", "lab"}, stack_reference_outputs(prod))
+    stderr = ("error: update failed\n"
+              "  kubernetes:batch/v1:Job restore-drill-ready: error: Job failed: BackoffLimitExceeded")
+    experiments.create.side_effect = CommandError(CommandResult("", stderr, 255))
+    assert main(["experiment", "create", "demo", *flags]) == 1
+    out = capsys.readouterr().out
+    assert says in out and "BackoffLimitExceeded" in out and "labctl experiment destroy demo" in out
+    assert "Traceback" not in out

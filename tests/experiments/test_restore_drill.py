@@ -1,5 +1,7 @@
 """The restore drill: read-only Velero on the restore-drill key, a restore Job, a readiness Job, a verdict."""
 
+import subprocess
+
 import pytest
 import yaml
 
@@ -41,6 +43,47 @@ def test_restore_then_wait_for_the_apps_and_report(drill):
     ready = jobs["restore-drill-ready"].inputs["spec"]["template"]["spec"]["containers"][0]["command"]
     assert ready == ready_command(["home-assistant", "pihole"])
     assert "drill" in drill.outputs["restoreDrill"]
+
+
+FAKE_KUBECTL = """#!/bin/sh
+echo "$*" >> "$CALLS"
+case "$*" in
+  *"get restores.velero.io"*) printf %s "$PHASE" ;;
+  *"-n $EMPTY get"*) ;;
+  *"get deployments,statefulsets"*) echo statefulset.apps/app ;;
+  *"rollout status"*) exit "$ROLLOUT" ;;
+esac
+"""
+
+
+def _run_ready_job(tmp_path, phase="Completed", empty="", rollout=0):
+    """The ready Job's script, run by a real shell against a stand-in kubectl."""
+    kubectl = tmp_path / "kubectl"
+    kubectl.write_text(FAKE_KUBECTL)
+    kubectl.chmod(0o755)
+    calls = tmp_path / "calls"
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "CALLS": str(calls), "PHASE": phase, "EMPTY": empty,
+           "ROLLOUT": str(rollout)}
+    done = subprocess.run(ready_command(["home-assistant", "pihole"]), env=env, capture_output=True, text=True)
+    return done.returncode, done.stdout, calls.read_text().splitlines() if calls.exists() else []
+
+
+def test_the_ready_job_passes_only_a_completed_restore_whose_apps_roll_out(tmp_path):
+    code, _, calls = _run_ready_job(tmp_path)
+    assert code == 0
+    assert [c for c in calls if "rollout status" in c] == [
+        "-n home-assistant rollout status statefulset.apps/app --timeout=15m",
+        "-n pihole rollout status statefulset.apps/app --timeout=15m"]
+
+
+@pytest.mark.parametrize(("case", "says"), [
+    ({"phase": "PartiallyFailed"}, "restore ended PartiallyFailed, not Completed"),
+    ({"empty": "pihole"}, "nothing restored in pihole"),
+    ({"rollout": 1}, ""),
+])
+def test_the_ready_job_fails_a_partial_restore_a_missing_app_or_one_that_does_not_come_up(tmp_path, case, says):
+    code, out, _ = _run_ready_job(tmp_path, **case)
+    assert code != 0 and says in out
 
 
 def test_a_named_backup_restores_that_backup():
