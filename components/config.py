@@ -554,12 +554,30 @@ def _check_cluster(config: HomelabConfig) -> Iterable[ConfigIssue]:
                               + ", ".join(str(taken) for taken in CLUSTER_RANGES.values()))
 
 
+def _check_records_on_the_pool(config: HomelabConfig) -> Iterable[ConfigIssue]:
+    """An A record into the LoadBalancer range must name an address the program pins; any other address of
+    the range goes to whichever Service asks first, so the record would point at a stranger."""
+    cluster, production = config.cluster, config.production
+    if config.cloud is None or cluster is None:
+        return
+    pinned = {str(production.dns_address)} if production and production.dns_address else set()
+    for index, record in enumerate(config.cloud.dns.records):
+        address = ipaddress.ip_address(record.target) if record.type == "A" else None
+        if address is not None and int(address) in cluster.load_balancer_range.addresses() \
+                and record.target not in pinned:
+            yield ConfigIssue(f"{NAMESPACE}:cloud.dns.records[{index}].target",
+                              f"{record.target} is in the LoadBalancer range but nothing pins it",
+                              "set `homelab:production.dnsAddress` to it (Pi-hole), or point the record elsewhere")
+
+
 def _check_guests(config: HomelabConfig) -> Iterable[ConfigIssue]:
     production, cluster = config.production, config.cluster
     address = production.dns_address if production else None
-    if address and cluster and int(address) not in cluster.load_balancer_range.addresses():
+    pool = cluster.load_balancer_range if cluster else None
+    if address and pool and pool.start <= pool.stop and int(address) not in pool.addresses():
         yield ConfigIssue(f"{NAMESPACE}:production.dnsAddress", f"{address} is outside the LoadBalancer range",
                           "pick a free address of homelab:cluster.loadBalancerRange")
+    yield from _check_records_on_the_pool(config)
     if config.role == "platform" and config.experiments:
         yield ConfigIssue(f"{NAMESPACE}:experiments", "experiments belong to the lab stack, not prod",
                           "move them to Pulumi.lab.yaml (or create one with `labctl experiment create`)")

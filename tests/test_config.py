@@ -73,6 +73,9 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("missing cloud settings", {}, ["homelab:cloud"], "homelab:cloud"),
     ("production without its tailnet client", _cloud("tailnet", operatorClusters=["infrastructure"]), [],
      "homelab:cloud.tailnet.operatorClusters"),
+    ("record on an unpinned pool address", _cloud("dns", records=[{"name": "grafana", "type": "A",
+                                                                   "target": "192.168.10.201"}]), [],
+     "homelab:cloud.dns.records[0].target"),
     ("invalid bucket name", _cloud("backup", veleroBucket="Homelab_Velero"), [], "homelab:cloud.backup.veleroBucket"),
     ("one bucket for both", _cloud("backup", storageBucket="example-homelab-velero"), [],
      "homelab:cloud.backup.storageBucket"),
@@ -119,7 +122,10 @@ def test_a_lan_inside_a_clusters_address_ranges_is_refused(reject):
     moved = {"subnet": "10.100.0.0/16", "vip": "10.100.10.10",
              "loadBalancerRange": {"start": "10.100.10.200", "stop": "10.100.10.239"}}
     nodes = [{**node, "ip": str(node["ip"]).replace("192.168.", "10.100.")} for node in prod_nodes()]
-    rejected = reject("prod", {"homelab:cluster": _cluster(**moved), "homelab:nodes": nodes})
+    production = {**read_stack_file("prod")["homelab:production"], "dnsAddress": "10.100.10.200"}
+    records = [{"name": "pihole", "type": "A", "target": "10.100.10.200"}]
+    rejected = reject("prod", {"homelab:cluster": _cluster(**moved), "homelab:nodes": nodes,
+                               "homelab:production": production, **_cloud("dns", records=records)})
     assert rejected.error.keys == ["homelab:cluster.subnet"], str(rejected.error)
     assert "10.96.0.0/12" in str(rejected.error) and "Services" in str(rejected.error)
     assert rejected.registered == []

@@ -37,10 +37,12 @@ def test_app_volumes_are_on_the_guests_shared_filesystem_and_pihole_dns_is_a_lan
     assert "juicefs" in {c.inputs["metadata"]["name"] for c in classes}
 
 
-def test_pihole_takes_the_configured_dns_address(build):
-    result = build("prod", {"homelab:production": {"dnsAddress": "192.168.10.210"}})
-    pihole = _applications(result)["production-pihole"]["source"]["helm"]["valuesObject"]
-    assert pihole["serviceDns"]["loadBalancerIP"] == "192.168.10.210"
+def test_pihole_takes_the_configured_dns_address(prod):
+    pihole = _applications(prod)["production-pihole"]["source"]["helm"]["valuesObject"]
+    assert pihole["serviceDns"]["loadBalancerIP"] == "192.168.10.200"
+    records = prod.by_type("cloudflare:index/dnsRecord:DnsRecord")
+    (record,) = [r for r in records if r.inputs["name"].startswith("pihole.")]
+    assert record.inputs["content"] == "192.168.10.200"
 
 
 def test_guest_secrets_go_through_the_guests_own_provider_and_stay_secret(prod):

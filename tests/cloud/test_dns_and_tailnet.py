@@ -9,7 +9,7 @@ RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 
 def test_records_from_config_are_owned_and_never_proxy_private_addresses(prod):
     records = {r.inputs["name"]: r.inputs for r in prod.by_type(RECORD)}
-    assert set(records) == {"pihole.example.net", "grafana.example.net"}
+    assert set(records) == {"pihole.example.net"}
     zone = prod.outputs["dnsZoneId"]
     for record in records.values():
         assert record["zoneId"] == zone
