@@ -96,6 +96,7 @@ def machine_template_spec(args: GuestClusterArgs, pool: str) -> dict[str, Any]:
                 "dataVolumeTemplates": [{
                     "metadata": {"name": "boot"},
                     "spec": {"source": {"pvc": {"name": IMAGE, "namespace": args.namespace}},
+                             "priorityClassName": cls.priority.name,
                              "storage": {"storageClassName": DEFAULT_CLASS,
                                          "resources": {"requests": {"storage": _quantity(settings.disk)}}}},
                 }],
@@ -136,6 +137,7 @@ class GuestCluster(pulumi.ComponentResource):
         labels = {CLASS_LABEL: args.cluster_class.name}
         image = self._object("cdi.kubevirt.io/v1beta1", "DataVolume", IMAGE, {
             "source": {"http": {"url": args.image_url}},
+            "priorityClassName": args.cluster_class.priority.name,
             "storage": {"storageClassName": DEFAULT_CLASS,
                         "resources": {"requests": {"storage": _quantity(args.settings.disk)}}},
         }, annotations={"cdi.kubevirt.io/storage.bind.immediate.requested": "true"})

@@ -3,6 +3,11 @@
 The scheduler evicts lower-priority pods to place higher ones, so production (and the VMs of the
 production guest cluster) preempts experiments when the boards are full, while experiment pods wait
 instead of pushing anything out (``preemptionPolicy: Never``).
+
+The platform tier is the cluster's default: not every chart lets a priority class be set for every pod
+(operators, webhooks, the Cluster API providers), and a pod left at priority 0 could be preempted by a
+production VM. So everything that does not say otherwise is platform, and every pod the guest clusters
+bring (VMs, their disk importers and cloners, their cloud controllers) names its own class.
 """
 
 from dataclasses import dataclass
@@ -33,7 +38,7 @@ def priority_classes(parent: pulumi.Resource,
             tier.name,
             metadata=k8s.meta.v1.ObjectMetaArgs(name=tier.name),
             value=tier.value,
-            global_default=False,
+            global_default=tier is PLATFORM,
             preemption_policy="PreemptLowerPriority" if tier.preempts else "Never",
             description=tier.description,
             opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),

@@ -41,7 +41,33 @@ def test_production_preempts_experiments_and_experiments_preempt_nothing(prod):
     assert platform["value"] > production["value"] > experiment["value"]
     assert production["preemptionPolicy"] == "PreemptLowerPriority"
     assert experiment["preemptionPolicy"] == "Never"
-    assert not any(t.get("globalDefault") for t in tiers.values())
+    # Pods no chart lets us class are platform; nothing else is anybody's default.
+    assert [name for name, tier in tiers.items() if tier.get("globalDefault")] == ["homelab-platform"]
+
+
+def _pod_classes(result: SynthResult) -> dict[str, str | None]:
+    """Every pod-making object the guest clusters bring, with the priority class its pods get."""
+    found: dict[str, str | None] = {}
+    for r in result.registrations:
+        kind, spec = r.type.rsplit(":", 1)[-1], r.inputs.get("spec") or {}
+        if kind == "DataVolume":
+            found[r.urn] = spec.get("priorityClassName")
+        elif kind == "KubevirtMachineTemplate":
+            vm = spec["template"]["spec"]["virtualMachineTemplate"]["spec"]
+            found[f"{r.urn} VM"] = vm["template"]["spec"].get("priorityClassName")
+            for volume in vm["dataVolumeTemplates"]:
+                found[f"{r.urn} disk"] = volume["spec"].get("priorityClassName")
+        elif kind == "Deployment" and r.inputs["metadata"].get("namespace") in ("production", "experiment-sandbox"):
+            found[r.urn] = spec["template"]["spec"].get("priorityClassName")
+    return found
+
+
+@pytest.mark.parametrize(("stack", "tier"), [("prod", "homelab-production"), ("lab", "homelab-experiment")])
+def test_every_pod_a_guest_cluster_brings_names_its_class_rather_than_take_the_platform_default(stack, tier,
+                                                                                                request):
+    classes = _pod_classes(request.getfixturevalue(stack))
+    assert len(classes) >= 5, "VMs, boot disks, the image import and the cloud controller"
+    assert set(classes.values()) == {tier}
 
 
 def _depends_on(result: SynthResult, urn: str) -> set[str]:
