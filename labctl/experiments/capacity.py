@@ -5,12 +5,13 @@ experiments in the lab stack and the other ``exp-*`` stacks. Each of those expor
 adds them all to the new request before a stack is created.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from components.capacity import Amount
 from components.clusters.experiments import check_fits, quotas
 from components.config import ExperimentSettings, Versions
+from labctl.experiments.request import RequestError
 
 
 def quotas_of(outputs: Mapping[str, Any]) -> dict[str, Amount]:
@@ -19,11 +20,20 @@ def quotas_of(outputs: Mapping[str, Any]) -> dict[str, Amount]:
             for name, q in (outputs.get("experimentQuotas") or {}).items()}
 
 
-def request_fits(prod_outputs: Mapping[str, Any], others: Iterable[Mapping[str, Any]],
+def check_name_is_free(name: str, others: Mapping[str, Mapping[str, Any]]) -> None:
+    """An experiment of the lab stack (or of any other stack) already owns the name's namespace and cluster."""
+    for stack, outputs in sorted(others.items()):
+        if name in quotas_of(outputs):
+            raise RequestError(f"experiment {name!r} already runs in the {stack} stack (its namespace and "
+                               f"Cluster would be shared)", "pick another name")
+
+
+def request_fits(prod_outputs: Mapping[str, Any], others: Mapping[str, Mapping[str, Any]],
                  experiment: Mapping[str, Any], versions: Versions) -> Amount:
-    """What stays free after the new experiment; ExperimentCapacityError (with the numbers) if it does not fit."""
+    """What stays free after the new experiment, counting every other stack's quotas (by stack, so equal
+    names in two stacks both count); ExperimentCapacityError (with the numbers) if it does not fit."""
     asked: dict[str, Amount] = {}
-    for outputs in others:
-        asked.update(quotas_of(outputs))
+    for stack, outputs in sorted(others.items()):
+        asked.update({f"{name} ({stack})": amount for name, amount in quotas_of(outputs).items()})
     asked.update(quotas([ExperimentSettings.model_validate(experiment)], versions))
     return check_fits(prod_outputs["freeCapacity"], asked)

@@ -14,7 +14,7 @@ from components.apps.restore_drill import drill_report
 from components.clusters.experiments import ExperimentCapacityError
 from components.config import Versions
 from labctl.experiments.automation import PROD_STACK, CliMissingError, Experiments, backend_env, require_cli
-from labctl.experiments.capacity import request_fits
+from labctl.experiments.capacity import check_name_is_free, request_fits
 from labctl.experiments.progress import Progress
 from labctl.experiments.request import (
     EXPIRES_TAG,
@@ -59,7 +59,8 @@ def _create(args: argparse.Namespace, console: Console) -> int:
     config = stack_config(template, request)
     prod_stack = str(template.get("homelab:prodStack", PROD_STACK)).rsplit("/", 1)[-1]
     prod_outputs = experiments.outputs(prod_stack)
-    others = [experiments.outputs(s) for s in sorted(existing) if s == "lab" or is_experiment_stack(s)]
+    others = {s: experiments.outputs(s) for s in sorted(existing) if s == "lab" or is_experiment_stack(s)}
+    check_name_is_free(request.name, others)
     left = request_fits(prod_outputs, others, config["homelab:experiments"][0], Versions())
     expected = synthesize(stack_name(request.name), project_dir=project, config_overrides=config,
                           prod_outputs=prod_outputs)

@@ -163,3 +163,14 @@ def test_a_failed_update_is_reported_with_the_engines_error_and_exit_1(monkeypat
     out = capsys.readouterr().out
     assert says in out and "BackoffLimitExceeded" in out and "labctl experiment destroy demo" in out
     assert "Traceback" not in out
+
+
+def test_create_refuses_a_name_the_lab_stack_already_runs(monkeypatch, capsys, prod):
+    from labctl.synth import stack_reference_outputs
+
+    experiments = _cli_with(monkeypatch, {"prod", "lab"}, stack_reference_outputs(prod))
+    lab = {"experimentQuotas": {"sandbox": {"cpu_m": 1220, "memory_mib": 5184}}}
+    experiments.outputs.side_effect = lambda stack: lab if stack == "lab" else stack_reference_outputs(prod)
+    assert main(["experiment", "create", "sandbox"]) == 1
+    assert "already runs in the lab stack" in capsys.readouterr().out
+    experiments.create.assert_not_called()

@@ -5,9 +5,9 @@ from pulumi.automation import events
 
 from components.clusters.experiments import ExperimentCapacityError
 from components.config import Versions
-from labctl.experiments.capacity import request_fits
+from labctl.experiments.capacity import check_name_is_free, request_fits
 from labctl.experiments.progress import Progress
-from labctl.experiments.request import ExperimentRequest, experiment_entry
+from labctl.experiments.request import ExperimentRequest, RequestError, experiment_entry
 
 
 def _free(cpu_m, memory_mib):
@@ -17,14 +17,28 @@ def _free(cpu_m, memory_mib):
 def test_a_request_fits_only_with_what_other_experiment_stacks_already_hold():
     entry = experiment_entry(ExperimentRequest(name="demo"))
     # demo: 2 small VMs → 2 × (250m + 100m) + 20m + 500m CPU, 2 × (2048 + 256) + 64 + 512 Mi
-    left = request_fits(_free(2000, 8000), [], entry, Versions())
+    left = request_fits(_free(2000, 8000), {}, entry, Versions())
     assert (left.cpu_m, left.memory_mib) == (2000 - 1220, 8000 - 5184)
-    others = [{"experimentQuotas": {"sandbox": {"cpu_m": 1000, "memory_mib": 4000}}}]
+    others = {"lab": {"experimentQuotas": {"sandbox": {"cpu_m": 1000, "memory_mib": 4000}}}}
     with pytest.raises(ExperimentCapacityError) as caught:
         request_fits(_free(2000, 8000), others, entry, Versions())
     message = str(caught.value)
-    assert "sandbox: 1000m CPU, 4000Mi memory" in message and "demo: 1220m CPU, 5184Mi memory" in message
+    assert "sandbox (lab): 1000m CPU, 4000Mi memory" in message and "demo: 1220m CPU, 5184Mi memory" in message
     assert "free:  2000m CPU, 8000Mi memory" in message
+
+
+def test_equal_names_in_two_stacks_both_count():
+    entry = experiment_entry(ExperimentRequest(name="demo"))
+    quota = {"experimentQuotas": {"sandbox": {"cpu_m": 300, "memory_mib": 1000}}}
+    left = request_fits(_free(2000, 8000), {"lab": quota, "exp-sandbox": quota}, entry, Versions())
+    assert (left.cpu_m, left.memory_mib) == (2000 - 1220 - 600, 8000 - 5184 - 2000)
+
+
+def test_a_name_an_experiment_of_another_stack_holds_is_refused():
+    with pytest.raises(RequestError) as caught:
+        check_name_is_free("sandbox", {"lab": {"experimentQuotas": {"sandbox": {"cpu_m": 1, "memory_mib": 1}}}})
+    assert "already runs in the lab stack" in str(caught.value)
+    check_name_is_free("demo", {"lab": {"experimentQuotas": {"sandbox": {"cpu_m": 1, "memory_mib": 1}}}})
 
 
 def _meta(op, name):
