@@ -77,7 +77,7 @@ class Demand:
         return self.per_pod.times(self.pods)
 
 
-def _lookup(values: Mapping[str, Any], path: Path) -> Any:
+def value_at(values: Mapping[str, Any], path: Path) -> Any:
     current: Any = values
     for key in path:
         if not isinstance(current, Mapping) or key not in current:
@@ -91,9 +91,9 @@ def chart_demands(layer: str, release: str, values: Mapping[str, Any], workloads
     """Demand of one chart install, read from the values the program passes it."""
     demands = []
     for workload in workloads:
-        replicas = workload.replicas if isinstance(workload.replicas, int) else int(_lookup(values, workload.replicas))
+        replicas = workload.replicas if isinstance(workload.replicas, int) else int(value_at(values, workload.replicas))
         pods = node_count if workload.per_node else replicas
-        per_pod = requests_of(_lookup(values, workload.resources))
+        per_pod = requests_of(value_at(values, workload.resources))
         demands.append(Demand(layer, release, workload.name, per_pod, pods, workload.per_node))
     return demands
 

@@ -97,3 +97,5 @@ KUBECTL_IMAGE: Final = "registry.k8s.io/kubectl:v1.35.8"
 # Scratch volumes inside experiment clusters (node-local, thrown away with the experiment).
 # renovate: datasource=helm depName=local-path-provisioner registryUrl=https://charts.containeroo.ch
 LOCAL_PATH_PROVISIONER: Final = "0.0.33"
+# renovate: datasource=docker depName=busybox
+LOCAL_PATH_HELPER_IMAGE: Final = "busybox:1.37.0"

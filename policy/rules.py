@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 SECRET_MARKERS = ("[secret]",)
 PRODUCTION_PRIORITY, EXPERIMENT_PRIORITY = "homelab-production", "homelab-experiment"
 PRODUCTION_NAMESPACE = "production"
@@ -79,6 +81,16 @@ def _sized(resources: Any) -> bool:
     return {"cpu", "memory"} <= set(requests) and "memory" in limits
 
 
+def _chart_values(resource: Resource) -> Mapping[str, Any]:
+    """The values of a Helm release, or of a chart the Helm add-on provider puts into a guest cluster."""
+    if resource.type.startswith("kubernetes:helm.sh/"):
+        return resource.props.get("values") or {}
+    if _kind(resource) == "HelmChartProxy":
+        template = (resource.props.get("spec") or {}).get("valuesTemplate")
+        return (yaml.safe_load(template) or {}) if isinstance(template, str) else {}
+    return {}
+
+
 def containers_have_requests_and_limits(resources: Sequence[Resource], stack: str) -> Iterator[Violation]:
     """Every container the program configures asks for CPU and memory and caps its memory."""
     for resource in resources:
@@ -88,16 +100,15 @@ def containers_have_requests_and_limits(resources: Sequence[Resource], stack: st
             if not _sized(container.get("resources")):
                 yield Violation("requests-and-limits", resource.name,
                                 f"container {container.get('name')} lacks CPU/memory requests or a memory limit")
-        if resource.type.startswith("kubernetes:helm.sh/"):
-            for path, value in _walk(resource.props.get("values") or {}):
-                if not (path.endswith("resources") and isinstance(value, Mapping) and value):
-                    continue
-                # Some charts key resources by container (`resources.manager`): check each block.
-                blocks = {path: value} if {"requests", "limits"} & set(value) else {
-                    f"{path}.{name}": block for name, block in value.items()}
-                for where, block in blocks.items():
-                    if not _sized(block):
-                        yield Violation("requests-and-limits", resource.name, f"values.{where} is not fully sized")
+        for path, value in _walk(_chart_values(resource)):
+            if not (path.endswith("resources") and isinstance(value, Mapping) and value):
+                continue
+            # Some charts key resources by container (`resources.manager`): check each block.
+            blocks = {path: value} if {"requests", "limits"} & set(value) else {
+                f"{path}.{name}": block for name, block in value.items()}
+            for where, block in blocks.items():
+                if not _sized(block):
+                    yield Violation("requests-and-limits", resource.name, f"values.{where} is not fully sized")
 
 
 def _vm_specs(resource: Resource) -> Iterator[Mapping[str, Any]]:

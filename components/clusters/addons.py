@@ -14,23 +14,29 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.capacity import Workload
 from components.platform.chart import ChartSpec
 from components.platform.gitops import NAMESPACE as ARGOCD_NAMESPACE
-from components.platform.network import CILIUM_CHART, talos_cilium_values
-from components.versions import CHAOS_MESH, LOCAL_PATH_PROVISIONER
+from components.platform.network import GUEST_CILIUM_CHART, talos_cilium_values
+from components.quantities import resources
+from components.versions import CHAOS_MESH, LOCAL_PATH_HELPER_IMAGE, LOCAL_PATH_PROVISIONER
 
 CLUSTER_LABEL = "homelab.dev/cluster"
 
 
-CHAOS_MESH_CHART = ChartSpec(release="chaos-mesh", chart="chaos-mesh", repo="https://charts.chaos-mesh.org",
-                             version=CHAOS_MESH, namespace="chaos-mesh", workloads=())
+CHAOS_MESH_CHART = ChartSpec(
+    release="chaos-mesh", chart="chaos-mesh", repo="https://charts.chaos-mesh.org", version=CHAOS_MESH,
+    namespace="chaos-mesh", workloads=(
+        Workload("controller-manager", ("controllerManager", "resources"), ("controllerManager", "replicaCount")),
+        Workload("chaos-daemon", ("chaosDaemon", "resources"), per_node=True)))
 # Experiments keep their volumes on the VMs' own disks: a Talos bind mount the provisioner's helper writes to.
 LOCAL_PATH = "/var/local-path-provisioner"
 LOCAL_PATH_NAMESPACE = "local-path-storage"
 LOCAL_PATH_CLASS = "local-path"
 LOCAL_PATH_CHART = ChartSpec(release="local-path-provisioner", chart="local-path-provisioner",
                              repo="https://charts.containeroo.ch", version=LOCAL_PATH_PROVISIONER,
-                             namespace=LOCAL_PATH_NAMESPACE, workloads=())
+                             namespace=LOCAL_PATH_NAMESPACE,
+                             workloads=(Workload("provisioner", ("resources",), ("replicaCount",)),))
 
 
 def helm_proxy_spec(cluster: str, chart: ChartSpec, values: dict[str, Any]) -> dict[str, Any]:
@@ -41,13 +47,16 @@ def helm_proxy_spec(cluster: str, chart: ChartSpec, values: dict[str, Any]) -> d
 
 
 def cilium_proxy_spec(cluster: str) -> dict[str, Any]:
-    return helm_proxy_spec(cluster, CILIUM_CHART, talos_cilium_values())
+    return helm_proxy_spec(cluster, GUEST_CILIUM_CHART, talos_cilium_values())
 
 
 def chaos_mesh_proxy_spec(cluster: str) -> dict[str, Any]:
     """Chaos Mesh inside one experiment, its daemon on Talos' containerd socket."""
     return helm_proxy_spec(cluster, CHAOS_MESH_CHART, {
-        "chaosDaemon": {"runtime": "containerd", "socketPath": "/run/containerd/containerd.sock"},
+        # One controller (the chart runs three) in a VM-sized cluster; the daemon on every node.
+        "controllerManager": {"replicaCount": 1, "resources": resources("25m", "128Mi", memory_limit="384Mi")},
+        "chaosDaemon": {"runtime": "containerd", "socketPath": "/run/containerd/containerd.sock",
+                        "resources": resources("25m", "64Mi", memory_limit="256Mi")},
         "dashboard": {"create": False}})
 
 
@@ -60,9 +69,15 @@ def local_path_mount_patch() -> dict[str, Any]:
 
 
 def local_path_proxy_spec(cluster: str) -> dict[str, Any]:
+    helper_repository, helper_tag = LOCAL_PATH_HELPER_IMAGE.rsplit(":", 1)
     return helm_proxy_spec(cluster, LOCAL_PATH_CHART, {
         "storageClass": {"name": LOCAL_PATH_CLASS, "defaultClass": True, "reclaimPolicy": "Delete"},
-        "nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": [LOCAL_PATH]}]})
+        "nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": [LOCAL_PATH]}],
+        "replicaCount": 1,
+        "resources": resources("10m", "32Mi", memory_limit="96Mi"),
+        # The chart's helper (it makes and removes volume directories) defaults to busybox:latest.
+        "helperImage": {"repository": helper_repository, "tag": helper_tag},
+        "helperPod": {"resources": resources("10m", "16Mi", memory_limit="64Mi")}})
 
 
 def read_kubeconfig(parent: pulumi.Resource, cluster: str, namespace: str,

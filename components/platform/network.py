@@ -7,6 +7,7 @@ get LAN addresses without BGP. Envoy is off: no L7 policy or ingress runs here, 
 per Pi.
 """
 
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -29,6 +30,8 @@ CILIUM_CHART = ChartSpec(
         Workload("hubble-ui-frontend", ("hubble", "ui", "frontend", "resources")),
     ),
 )
+# A guest's Cilium: the same chart without Hubble's relay and UI, so only the agent and operator run.
+GUEST_CILIUM_CHART = replace(CILIUM_CHART, workloads=CILIUM_CHART.workloads[:2])
 
 # The agent's default capabilities minus SYS_MODULE: Talos does not let pods load kernel modules.
 _AGENT_CAPABILITIES = ["CHOWN", "KILL", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "SYS_ADMIN", "SYS_RESOURCE",

@@ -67,6 +67,14 @@ def test_each_rule_fires_on_its_violating_example(rule):
     assert found and {v.rule for v in found} == {rule}
 
 
+def test_a_chart_put_into_a_guest_with_unsized_values_is_caught():
+    values = "chaosDaemon:\n  resources:\n    requests: {cpu: 25m}\n"
+    proxy = Resource("kubernetes:addons.cluster.x-k8s.io/v1alpha1:HelmChartProxy", "chaos", {
+        "kind": "HelmChartProxy", "metadata": {"name": "chaos"}, "spec": {"valuesTemplate": values}})
+    (found,) = check([proxy], "lab", rules=["requests-and-limits"])
+    assert "values.chaosDaemon.resources is not fully sized" in found.message
+
+
 @pytest.mark.parametrize(("version", "pinned"), [("1.2.3", True), ("^1.2", False), ("~1.2", False),
                                                  ("1.x", False), ("latest", False), ("", False)])
 def test_chart_versions_must_be_exact(version, pinned):
