@@ -16,8 +16,11 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 BIN = Path(sys.executable).parent
 
 
-def test_workflows_match_the_github_workflow_schema():
-    run = subprocess.run([BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *WORKFLOWS],
+@pytest.mark.parametrize(("schema", "files"), [("vendor.github-workflows", WORKFLOWS),
+                                               ("vendor.renovate", [ROOT / "renovate.json"])],
+                         ids=["workflows", "renovate"])
+def test_ci_files_match_their_schema(schema, files):
+    run = subprocess.run([BIN / "check-jsonschema", "--builtin-schema", schema, *files],
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
 
@@ -73,3 +76,34 @@ def test_renovate_finds_every_pinned_version_in_the_versions_module():
 def test_renovate_finds_version_overrides_in_stack_files():
     text = "config:\n  homelab:versions:\n    talos: v1.12.12\n    kubernetes: v1.35.8\n"
     assert {m.group("currentValue") for m in _matches("Pulumi.lab.yaml", text)} == {"v1.12.12", "v1.35.8"}
+
+
+def _bounds() -> dict[str, tuple[int, ...]]:
+    """Each dependency Renovate may not move past, and its exclusive upper bound."""
+    config = json.loads((ROOT / "renovate.json").read_text())
+    bounds = {}
+    for rule in config["packageRules"]:
+        match = re.fullmatch(r"<(\d+)\.(\d+)\.0", rule.get("allowedVersions", ""))
+        assert match, f"{rule['description']}: bounds are written <MAJOR.MINOR.0"
+        for name in rule["matchDepNames"]:
+            bounds[name] = tuple(int(part) for part in match.groups())
+    return bounds
+
+
+def test_renovate_keeps_every_family_pin_inside_its_bound():
+    text = (ROOT / "components" / "versions.py").read_text()
+    current = {m.group("depName"): m.group("currentValue") for m in _matches("components/versions.py", text)}
+    bounds = _bounds()
+    assert {"siderolabs/talos", "kubernetes/kubernetes", "kubernetes-sigs/cluster-api",
+            "kubernetes-sigs/cluster-api-provider-kubevirt", "cilium"} <= set(bounds)
+    for name, bound in bounds.items():
+        pinned = tuple(int(part) for part in current[name].lstrip("v").split(".")[:2])
+        assert pinned < bound, f"{name} {current[name]} is already past Renovate's bound"
+
+
+def test_renovate_stops_kubernetes_where_the_supported_talos_stops():
+    newest = max(tuple(int(p) for p in minor.split(".")) for minors in versions.KUBERNETES_MINORS_BY_TALOS.values()
+                 for minor in minors)
+    assert _bounds()["kubernetes/kubernetes"] == (newest[0], newest[1] + 1)
+    talos = max(tuple(int(p) for p in minor.split(".")) for minor in versions.SUPPORTED_TALOS_MINORS)
+    assert _bounds()["siderolabs/talos"] == (talos[0], talos[1] + 1)
