@@ -45,6 +45,16 @@ def test_prod_deploys_only_behind_the_approval_environment():
     assert deploy["jobs"]["up"]["environment"] == "production"
 
 
+def test_pulumi_runs_on_the_lan_runner_and_never_for_fork_code():
+    """Previews, updates and refreshes reach the Talos API and the VIP: only a runner at home can."""
+    for workflow in WORKFLOWS:
+        for name, job in yaml.safe_load(workflow.read_text())["jobs"].items():
+            runs_pulumi = any("pulumi/actions" in step.get("uses", "") for step in job["steps"])
+            assert (job["runs-on"] == ["self-hosted", "homelab"]) is runs_pulumi, f"{workflow.name}: {name}"
+    preview = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())["jobs"]["preview"]
+    assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+
+
 def _patterns(manager):
     return [re.compile(p.strip("/")) for p in manager["managerFilePatterns"]]
 
