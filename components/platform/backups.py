@@ -48,7 +48,7 @@ def velero_values() -> dict[str, Any]:
         ],
         "resources": resources("50m", "192Mi", memory_limit="512Mi"),
         "deployNodeAgent": True,
-        "nodeAgent": {"resources": resources("25m", "96Mi", memory_limit="512Mi")},
+        "nodeAgent": {"resources": resources("25m", "64Mi", memory_limit="512Mi")},
         "credentials": {"useSecret": True, "existingSecret": CREDENTIALS_SECRET},
         # The location and schedules are declared below as objects of their own.
         "backupsEnabled": False,

@@ -45,7 +45,7 @@ def juicefs_values() -> dict[str, Any]:
         "immutable": True,
         "kubeletDir": "/var/lib/kubelet",
         "controller": {"replicas": 1, "resources": resources("20m", "96Mi", memory_limit="256Mi")},
-        "node": {"resources": resources("20m", "96Mi", memory_limit="256Mi")},
+        "node": {"resources": resources("20m", "64Mi", memory_limit="256Mi")},
         "dashboard": {"enabled": False},
         # The classes are declared by the program (below), not by the chart.
         "storageClasses": [],

@@ -55,6 +55,37 @@ CDI_COMPONENTS = (
 IMPORTER_RESOURCES = resources("100m", "256Mi", cpu_limit="1", memory_limit="512Mi")
 
 
+@dataclass(frozen=True)
+class Operator:
+    """An operator Deployment from a release manifest, resized by a patch the program applies after it."""
+
+    name: str
+    namespace: str
+    release: str
+    replicas: int
+    resources: dict[str, Any]
+
+
+# Upstream ships virt-operator as 2 replicas of 450Mi requests and cdi-operator as 100m/150Mi with no limits.
+# Running VMs never depend on the operators, so one small replica each is enough on four Pis.
+OPERATORS = (
+    Operator("virt-operator", KUBEVIRT_NAMESPACE, KUBEVIRT, 1, resources("10m", "256Mi", memory_limit="512Mi")),
+    Operator("cdi-operator", CDI_NAMESPACE, CDI, 1, resources("100m", "150Mi", memory_limit="256Mi")),
+)
+
+
+def operator_patch_body(operator: Operator) -> dict[str, Any]:
+    """The fields of the operator's Deployment the program owns. ``patchForce`` takes them over from the
+    manifest's own apply; the release annotation changes with each upgrade, so the patch is applied again
+    after the new manifest (which resets them)."""
+    return {
+        "metadata": {"name": operator.name, "namespace": operator.namespace,
+                     "annotations": {"pulumi.com/patchForce": "true", "homelab.dev/release": operator.release}},
+        "spec": {"replicas": operator.replicas, "template": {"spec": {"containers": [
+            {"name": operator.name, "resources": operator.resources}]}}},
+    }
+
+
 def vm_hosts(nodes: tuple[Node, ...]) -> list[Node]:
     return [node for node in nodes if BOARDS[node.board].kvm]
 
@@ -116,9 +147,16 @@ def install(parent: pulumi.Resource, kubevirt: dict[str, Any], cdi: dict[str, An
     opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
     kubevirt_operator = k8s.yaml.v2.ConfigFile("kubevirt-operator", file=KUBEVIRT_OPERATOR, opts=opts)
     cdi_operator = k8s.yaml.v2.ConfigFile("cdi-operator", file=CDI_OPERATOR, opts=opts)
+    resized = [
+        k8s.apps.v1.DeploymentPatch(
+            f"{operator.name}-size", **operator_patch_body(operator),
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[manifest]))
+        for operator, manifest in zip(OPERATORS, (kubevirt_operator, cdi_operator), strict=True)
+    ]
     return [
         kubevirt_operator,
         cdi_operator,
+        *resized,
         k8s.apiextensions.CustomResource(
             "kubevirt", api_version="kubevirt.io/v1", kind="KubeVirt",
             metadata={"name": "kubevirt", "namespace": KUBEVIRT_NAMESPACE,

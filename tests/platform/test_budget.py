@@ -17,7 +17,7 @@ def test_exported_budget_is_what_the_registered_objects_ask_for(prod):
     ]
     owners = {demand.owner for demand in demands}
     assert {"cilium", "cert-manager", "capi-operator", "virt-handler", "cdi-apiserver",
-            "CoreProvider/cluster-api"} <= owners
+            "CoreProvider/cluster-api", "virt-operator", "cdi-operator"} <= owners
     recomputed = total(demand.amount for demand in demands)
     assert capacity["total"]["platform"] == {"cpu_m": recomputed.cpu_m, "memory_mib": recomputed.memory_mib}
     assert capacity["problems"] == []

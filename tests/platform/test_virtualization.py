@@ -56,3 +56,19 @@ def test_an_inventory_that_cannot_host_vms_is_refused(reject):
     assert "homelab:nodes" in rejected.error.keys
     assert any("KubeVirt" in issue.problem for issue in rejected.error.issues)
     assert rejected.registered == []
+
+
+def test_the_operators_from_release_manifests_are_resized_after_them_and_again_after_each_upgrade(prod):
+    """Upstream's virt-operator is 2 × 450Mi of requests and no limits; the patch owns replicas and resources."""
+    from components.versions import CDI, KUBEVIRT
+
+    for name, manifest, release in (("virt-operator", "kubevirt-operator", KUBEVIRT),
+                                    ("cdi-operator", "cdi-operator", CDI)):
+        patch = prod.one("kubernetes:apps/v1:DeploymentPatch", f"{name}-size")
+        assert prod.one(CONFIG_FILE, manifest).urn in patch.dependencies
+        metadata, spec = patch.inputs["metadata"], patch.inputs["spec"]
+        assert metadata["name"] == name
+        assert metadata["annotations"] == {"pulumi.com/patchForce": "true", "homelab.dev/release": release}
+        assert spec["replicas"] == 1
+        (container,) = spec["template"]["spec"]["containers"]
+        assert container["name"] == name and "memory" in container["resources"]["limits"]
