@@ -21,7 +21,7 @@ from components.cloud import (
 )
 from components.cluster_provider import cluster_provider
 from components.clusters import experiments
-from components.clusters.guest_cluster import demands as guest_demands
+from components.clusters.guest_cluster import infrastructure_demands
 from components.clusters.image import guest_image_url
 from components.clusters.production import NAME as PRODUCTION
 from components.clusters.production import Production, production_args
@@ -58,7 +58,7 @@ def build_platform(config: HomelabConfig) -> None:
     assert config.cluster is not None and config.platform is not None and config.cloud is not None
     reservation = production_args(config.production, config.versions, "") if config.production else None
     platform_plan = plan_platform(config.cluster, config.nodes, config.platform,
-                                  guest_demands(reservation) if reservation else ())
+                                  infrastructure_demands(reservation) if reservation else ())
     protect = pulumi.get_stack() == "prod"
     backup, dns, tailnet = build_cloud(config, protect)
     metal = TalosCluster(

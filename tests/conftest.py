@@ -95,7 +95,8 @@ def crowded_lab(prod: SynthResult) -> SynthResult:
     """A lab stack with two experiments using every option: what is made once per guest must stay distinct."""
     from labctl.synth import stack_reference_outputs
 
-    every_option = {"chaos": True, "like": "production", "restore_from": "latest"}
+    every_option = {"chaos": True, "like": "production", "restore_from": "latest",
+                    "size": {"cpu": 1, "memory": "1Gi"}}
     experiments = [{"name": name, "workers": 1, **every_option} for name in ("a", "b")]
     return _build("lab", {"homelab:experiments": experiments}, prod_outputs=stack_reference_outputs(prod))
 

@@ -17,7 +17,7 @@ from components.capacity import Amount
 from components.clusters import namespaces
 from components.clusters.addons import LOCAL_PATH_NAMESPACE
 from components.clusters.classes import EXPERIMENT_CLASS
-from components.clusters.guest_cluster import GuestCluster, GuestClusterArgs, demands
+from components.clusters.guest_cluster import GuestCluster, GuestClusterArgs, demands, disk_mounts
 from components.config import ExperimentSettings, Versions
 from components.platform.chart import namespace
 
@@ -47,7 +47,12 @@ def experiment_args(experiment: ExperimentSettings, versions: Versions, image_ur
 
 
 def quotas(experiments: Sequence[ExperimentSettings], versions: Versions) -> dict[str, Amount]:
-    return {e.name: namespaces.quota(demands(experiment_args(e, versions, ""))) for e in experiments}
+    """What each experiment asks of prod's free capacity: its namespace's quota and its disks' mount pods."""
+    asked = {}
+    for experiment in experiments:
+        args = experiment_args(experiment, versions, "")
+        asked[experiment.name] = namespaces.quota(demands(args)) + disk_mounts(args).amount
+    return asked
 
 
 def check_fits(free: Mapping[str, Any], asked: Mapping[str, Amount]) -> Amount:

@@ -16,12 +16,12 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.address_ranges import GUEST_PODS, GUEST_SERVICES
-from components.capacity import Demand
+from components.capacity import Demand, requests_of
 from components.clusters import addons, cloud_provider
 from components.clusters.classes import ClusterClass
 from components.config import GuestClusterSettings
 from components.metal.patches import ZONE_LABEL
-from components.platform.shared_fs import DEFAULT_CLASS
+from components.platform.shared_fs import DEFAULT_CLASS, MOUNT_POD
 
 CAPI = "cluster.x-k8s.io/v1beta1"
 INFRASTRUCTURE = "infrastructure.cluster.x-k8s.io/v1alpha1"
@@ -54,10 +54,23 @@ def workers_per_zone(settings: GuestClusterSettings) -> dict[str, int]:
 
 
 def demands(args: GuestClusterArgs) -> list[Demand]:
+    """What runs in the guest's own namespace: its VMs and its cloud controller (what its quota covers)."""
     cls, size = args.cluster_class, args.settings.size
     return [cls.vm_demand(args.name, "control-plane", size, args.settings.control_planes),
             cls.vm_demand(args.name, "workers", size, args.settings.workers),
             cloud_provider.demand(args.name, cls.layer, cls.priority.name)]
+
+
+def disk_mounts(args: GuestClusterArgs) -> Demand:
+    """The JuiceFS mount pod each VM's disk runs on its node: in the ``juicefs`` namespace, so outside the
+    guest's own namespace and quota, but the guest's all the same."""
+    vms = args.settings.control_planes + args.settings.workers
+    return Demand(args.cluster_class.layer, args.name, "disk-mounts", requests_of(MOUNT_POD), vms, False)
+
+
+def infrastructure_demands(args: GuestClusterArgs) -> list[Demand]:
+    """Everything the guest takes from the infrastructure cluster."""
+    return [*demands(args), disk_mounts(args)]
 
 
 def talos_minor(version: str) -> str:

@@ -83,7 +83,10 @@ def test_velero_in_production_backs_the_app_namespaces_up_under_its_own_prefix(p
 def test_a_like_production_experiment_gets_throwaway_copies_of_productions_apps(build, prod):
     from labctl.synth import stack_reference_outputs
 
-    result = build("lab", {"homelab:experiments": [{"name": "dev", "like": "production"}, {"name": "plain"}]},
+    # Two small experiments: the reference inventory leaves room for one of the default size beside production.
+    small = {"size": {"cpu": 1, "memory": "1Gi"}}
+    result = build("lab", {"homelab:experiments": [{"name": "dev", "like": "production", **small},
+                                                   {"name": "plain", **small}]},
                    prod_outputs=stack_reference_outputs(prod))
     apps = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in result.by_type(APPLICATION)}
     assert set(apps) == {"exp-dev-home-assistant", "exp-dev-pihole"}

@@ -150,7 +150,8 @@ def test_quota_covers_the_vms_requests_and_the_import_pods(lab):
     # controller (20m, 64Mi), 500m + 512Mi for CDI's import pods.
     cpu, memory = 2 * (250 + 100) + 20 + 500, 2 * (2048 + 256) + 64 + 512
     assert quota == {"requests.cpu": f"{cpu}m", "requests.memory": f"{memory}Mi"}
-    assert lab.outputs["experimentQuotas"]["sandbox"] == {"cpu_m": cpu, "memory_mib": memory}
+    # What it asks of prod's free capacity adds the JuiceFS mount pod of each VM's disk (outside its namespace).
+    assert lab.outputs["experimentQuotas"]["sandbox"] == {"cpu_m": cpu + 2 * 50, "memory_mib": memory + 2 * 256}
 
 
 def test_workers_spread_over_simulated_zones_with_their_labels(prod):
@@ -165,13 +166,14 @@ def test_workers_spread_over_simulated_zones_with_their_labels(prod):
 
 def test_production_is_reserved_in_prods_budget(prod):
     workloads = [w for w in prod.outputs["capacity"]["workloads"] if w["layer"] == "production"]
-    assert sum(w["pods"] for w in workloads) == 3 + 1
-    # 3 VMs of 2 vCPU / 2Gi, Guaranteed, plus the launcher overhead each, and the cloud controller.
-    assert prod.outputs["capacity"]["total"]["production"] == {"cpu_m": 3 * 2100 + 20,
-                                                               "memory_mib": 3 * (2048 + 256) + 64}
+    assert sum(w["pods"] for w in workloads) == 3 + 1 + 3
+    # 3 VMs of 2 vCPU / 2Gi, Guaranteed, plus the launcher overhead each, the cloud controller, and the
+    # JuiceFS mount pod each VM's disk runs on its node (50m, 256Mi).
+    assert prod.outputs["capacity"]["total"]["production"] == {"cpu_m": 3 * 2100 + 20 + 3 * 50,
+                                                               "memory_mib": 3 * (2048 + 256) + 64 + 3 * 256}
 
 
-def _experiments(*names, workers=1, memory="2Gi"):
+def _experiments(*names, workers=1, memory="1Gi"):
     return {"homelab:experiments": [{"name": name, "workers": workers, "size": {"cpu": 1, "memory": memory}}
                                     for name in names]}
 
@@ -272,7 +274,9 @@ def test_guest_load_balancers_go_through_a_cloud_controller_that_finds_the_vms(l
 
 
 def test_chaos_mesh_only_in_experiments_that_ask_for_it(build, prod):
-    result = build("lab", {"homelab:experiments": [{"name": "calm"}, {"name": "storm", "chaos": True}]},
+    small = {"size": {"cpu": 1, "memory": "1Gi"}}
+    experiments = [{"name": "calm", **small}, {"name": "storm", "chaos": True, **small}]
+    result = build("lab", {"homelab:experiments": experiments},
                    prod_outputs=stack_reference_outputs(prod))
     proxies = {r.inputs["metadata"]["namespace"]: r.inputs["spec"]["chartName"]
                for r in result.by_type("kubernetes:addons.cluster.x-k8s.io/v1alpha1:HelmChartProxy")
