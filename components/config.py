@@ -89,7 +89,14 @@ def _memory(value: str) -> str:
     return value
 
 
+def _chart_version(value: str) -> str:
+    if not re.fullmatch(r"v?\d+\.\d+\.\d+", value):
+        raise _fixable(f"{value!r} is not an exact chart version", "write the chart's own version, e.g. 1.20.1")
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+ChartVersion = Annotated[str, AfterValidator(_chart_version)]
 Version = Annotated[str, AfterValidator(_semver)]
 CpuQuantity = Annotated[str, AfterValidator(_cpu)]
 MemoryQuantity = Annotated[str, AfterValidator(_memory)]
@@ -337,6 +344,13 @@ class Versions(StrictModel):
 
     talos: Version = versions.TALOS
     kubernetes: Version = versions.KUBERNETES
+    # Per-stack chart versions by release name (components/versions.py PLATFORM_CHART_PINS), e.g. to try a
+    # new Cilium in one stack first.
+    charts: dict[str, ChartVersion] = {}
+
+    def chart(self, release: str) -> str:
+        """The version of a platform release this stack runs: its override, or the pin."""
+        return self.charts.get(release, versions.PLATFORM_CHART_PINS[release])
 
     @property
     def talos_minor(self) -> str:
@@ -640,6 +654,12 @@ def _check_versions(config: HomelabConfig) -> Iterable[ConfigIssue]:
                           f"pin Kubernetes {supported[0]}-{supported[-1]}.x, e.g. {versions.KUBERNETES}")
 
 
+def _check_chart_overrides(config: HomelabConfig) -> Iterable[ConfigIssue]:
+    for release in sorted(set(config.versions.charts) - set(versions.PLATFORM_CHART_PINS)):
+        yield ConfigIssue(f"{NAMESPACE}:versions.charts.{release}", f"there is no platform release {release!r}",
+                          "use one of " + ", ".join(sorted(versions.PLATFORM_CHART_PINS)))
+
+
 def _check_secrets(config: HomelabConfig, stack: str, secret_keys: set[str]) -> Iterable[ConfigIssue]:
     for name in REQUIRED_SECRETS[config.role]:
         if getattr(config.secrets, name) is None:
@@ -677,6 +697,7 @@ def parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Iterable[str] 
         *_check_cloud(config),
         *_check_guests(config),
         *_check_versions(config),
+        *_check_chart_overrides(config),
         *_check_secrets(config, stack, set(secret_keys)),
     ]
     if issues:

@@ -57,7 +57,7 @@ def build_cloud(config: HomelabConfig, protect: bool) -> tuple[OffsiteBackup, Dn
 def build_platform(config: HomelabConfig) -> None:
     assert config.cluster is not None and config.platform is not None and config.cloud is not None
     reservation = production_args(config.production, config.versions, "") if config.production else None
-    platform_plan = plan_platform(config.cluster, config.nodes, config.platform,
+    platform_plan = plan_platform(config.cluster, config.nodes, config.platform, config.versions,
                                   infrastructure_demands(reservation) if reservation else ())
     protect = pulumi.get_stack() == "prod"
     backup, dns, tailnet = build_cloud(config, protect)

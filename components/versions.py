@@ -99,3 +99,11 @@ KUBECTL_IMAGE: Final = "registry.k8s.io/kubectl:v1.35.8"
 LOCAL_PATH_PROVISIONER: Final = "0.0.33"
 # renovate: datasource=docker depName=busybox
 LOCAL_PATH_HELPER_IMAGE: Final = "busybox:1.37.0"
+
+# The infrastructure cluster's Helm releases by release name, each at its pin above: what a stack may
+# override under `homelab:versions.charts` (a guest's Cilium follows the `cilium` entry).
+PLATFORM_CHART_PINS: Final = {
+    "cilium": CILIUM, "cert-manager": CERT_MANAGER, "capi-operator": CAPI_OPERATOR, "argocd": ARGO_CD,
+    "velero": VELERO, "tailscale-operator": TAILSCALE_OPERATOR, "juicefs-csi-driver": JUICEFS_CSI,
+    "otel-agent": OTEL_COLLECTOR, "otel-gateway": OTEL_COLLECTOR, "loki": LOKI, "tempo": TEMPO, "grafana": GRAFANA,
+}

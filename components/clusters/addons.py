@@ -8,6 +8,7 @@ as a Pulumi secret, and registers the cluster with Argo CD as a cluster Secret b
 
 import base64
 import json
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -46,8 +47,8 @@ def helm_proxy_spec(cluster: str, chart: ChartSpec, values: dict[str, Any]) -> d
             "releaseName": chart.release, "valuesTemplate": yaml.safe_dump(values, sort_keys=True)}
 
 
-def cilium_proxy_spec(cluster: str) -> dict[str, Any]:
-    return helm_proxy_spec(cluster, GUEST_CILIUM_CHART, talos_cilium_values())
+def cilium_proxy_spec(cluster: str, version: str) -> dict[str, Any]:
+    return helm_proxy_spec(cluster, replace(GUEST_CILIUM_CHART, version=version), talos_cilium_values())
 
 
 def chaos_mesh_proxy_spec(cluster: str) -> dict[str, Any]:

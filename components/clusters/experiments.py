@@ -43,7 +43,8 @@ def experiment_args(experiment: ExperimentSettings, versions: Versions, image_ur
                     ) -> GuestClusterArgs:
     return GuestClusterArgs(name=experiment.name, namespace=namespace_of(experiment), cluster_class=EXPERIMENT_CLASS,
                             settings=experiment, talos_version=versions.talos,
-                            kubernetes_version=versions.kubernetes, image_url=image_url, chaos=experiment.chaos)
+                            kubernetes_version=versions.kubernetes, image_url=image_url, chaos=experiment.chaos,
+                            cilium_version=versions.chart("cilium"))
 
 
 def quotas(experiments: Sequence[ExperimentSettings], versions: Versions) -> dict[str, Amount]:

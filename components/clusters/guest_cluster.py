@@ -22,6 +22,7 @@ from components.clusters.classes import ClusterClass
 from components.config import GuestClusterSettings
 from components.metal.patches import ZONE_LABEL
 from components.platform.shared_fs import DEFAULT_CLASS, MOUNT_POD
+from components.versions import CILIUM
 
 CAPI = "cluster.x-k8s.io/v1beta1"
 INFRASTRUCTURE = "infrastructure.cluster.x-k8s.io/v1alpha1"
@@ -45,6 +46,8 @@ class GuestClusterArgs:
     image_url: pulumi.Input[str]
     # Chaos Mesh inside the cluster, for fault-injection experiments.
     chaos: bool = False
+    # The guest's Cilium runs the infrastructure cluster's release (its per-stack override included).
+    cilium_version: str = CILIUM
 
 
 def workers_per_zone(settings: GuestClusterSettings) -> dict[str, int]:
@@ -180,7 +183,7 @@ class GuestCluster(pulumi.ComponentResource):
                          "pulumi.com/timeoutSeconds": "1800"},
             depends_on=[infrastructure, control_plane])
         self._object("addons.cluster.x-k8s.io/v1alpha1", "HelmChartProxy", f"{name}-cilium",
-                     addons.cilium_proxy_spec(name))
+                     addons.cilium_proxy_spec(name, args.cilium_version))
         if args.cluster_class.local_volumes:
             self._object("addons.cluster.x-k8s.io/v1alpha1", "HelmChartProxy", f"{name}-local-path",
                          addons.local_path_proxy_spec(name))

@@ -14,7 +14,8 @@ def production_args(settings: GuestClusterSettings, versions: Versions, image_ur
                     ) -> GuestClusterArgs:
     return GuestClusterArgs(name=NAME, namespace=namespaces.PRODUCTION_NAMESPACE, cluster_class=PRODUCTION_CLASS,
                             settings=settings, talos_version=versions.talos,
-                            kubernetes_version=versions.kubernetes, image_url=image_url)
+                            kubernetes_version=versions.kubernetes, image_url=image_url,
+                            cilium_version=versions.chart("cilium"))
 
 
 class Production(pulumi.ComponentResource):

@@ -5,11 +5,11 @@ first resource exists, and the budget is computed from the very values dicts tha
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from components.capacity import Budget, CapacityError, Demand, plan, pod_template_demand
-from components.config import ClusterSettings, Node, PlatformSettings
+from components.config import ClusterSettings, Node, PlatformSettings, Versions
 from components.metal import control_plane
 from components.platform import (
     backups,
@@ -40,6 +40,10 @@ PLATFORM_CHARTS: dict[str, ChartSpec] = {
 class ChartPlan:
     spec: ChartSpec
     values: dict[str, Any]
+
+    def at(self, version: str) -> "ChartPlan":
+        """The same chart and values at the version this stack runs (a per-stack override, or the pin)."""
+        return replace(self, spec=replace(self.spec, version=version))
 
 
 @dataclass(frozen=True)
@@ -85,12 +89,12 @@ def object_demands(kind: str, body: Mapping[str, Any], node_count: int, vm_host_
 
 
 def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: PlatformSettings,
-                  production: Sequence[Demand] = ()) -> PlatformPlan:
+                  stack_versions: Versions, production: Sequence[Demand] = ()) -> PlatformPlan:
     """Every chart's values for this inventory, and the budget they add up to with the production cluster's
     reservation; raises CapacityError."""
     lan_links = sorted({node.lan_link for node in nodes})
     store = storage.object_store_endpoint()
-    charts = {chart.spec.release: chart for chart in (
+    planned_charts = (
         ChartPlan(CILIUM_CHART, cilium_values(lan_links)),
         ChartPlan(CERT_MANAGER_CHART, cert_manager_values()),
         ChartPlan(cluster_api.OPERATOR_CHART, cluster_api.operator_values()),
@@ -104,7 +108,8 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: P
         ChartPlan(monitoring.LOKI_CHART, monitoring.loki_values(store)),
         ChartPlan(monitoring.TEMPO_CHART, monitoring.tempo_values(store)),
         ChartPlan(monitoring.GRAFANA_CHART, monitoring.grafana_values()),
-    )}
+    )
+    charts = {chart.spec.release: chart.at(stack_versions.chart(chart.spec.release)) for chart in planned_charts}
     kubevirt, cdi = virtualization.kubevirt_spec(nodes), virtualization.cdi_spec()
     object_store = storage.minio_statefulset_spec(settings.object_store)
     metadata_engine = metadata.etcd_statefulset_spec()

@@ -2,6 +2,7 @@
 
 import pytest
 
+from components import versions
 from labctl.synth import SynthResult
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -119,3 +120,18 @@ def test_every_cilium_workload_has_requests_and_limits(prod, key):
                          values["hubble"]["ui"]["frontend"]["resources"]]}[key]
     for block in blocks:
         assert set(block["requests"]) == {"cpu", "memory"} and "memory" in block["limits"]
+
+
+def test_a_stack_can_run_another_chart_version_and_the_guests_cilium_follows_it(build):
+    result = build("prod", {"homelab:versions": {"charts": {"cilium": "1.20.2"}}})
+    releases = {r.name: r.inputs["version"] for r in result.by_type("kubernetes:helm.sh/v3:Release")}
+    assert releases["cilium"] == "1.20.2" and releases["cert-manager"] == versions.CERT_MANAGER
+    guest = [r.inputs["spec"] for r in result.registrations if r.type.endswith(":HelmChartProxy")
+             and r.inputs["spec"]["chartName"] == "cilium"]
+    assert guest and all(spec["version"] == "1.20.2" for spec in guest)
+
+
+def test_every_platform_release_is_overridable_and_pinned_where_the_charts_are():
+    from components.platform.plan import PLATFORM_CHARTS
+
+    assert {release: spec.version for release, spec in PLATFORM_CHARTS.items()} == versions.PLATFORM_CHART_PINS
