@@ -76,10 +76,12 @@ def object_demands(kind: str, body: Mapping[str, Any], node_count: int, vm_host_
         return virtualization.demands(spec["customizeComponents"]["patches"], vm_host_count, spec["infra"]["replicas"])
     if kind == "CDI":
         return virtualization.demands(body["spec"]["customizeComponents"]["patches"], node_count, replicas=1)
-    if kind in ("StatefulSet", "Deployment", "DeploymentPatch"):
+    if kind in ("StatefulSet", "Deployment"):
         spec = body["spec"]
         return [pod_template_demand("platform", body["metadata"]["name"], spec["template"]["spec"],
                                     pods=int(spec.get("replicas", 1)))]
+    if kind == "ConfigFile":
+        return virtualization.manifest_demands(body["file"])
     if kind in cluster_api.PROVIDER_KINDS:
         deployment = body["spec"]["deployment"]
         name = body["metadata"]["name"]
@@ -118,7 +120,7 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: P
         *(("Release", {"name": release, "values": chart.values}) for release, chart in charts.items()),
         ("KubeVirt", {"spec": kubevirt}),
         ("CDI", {"spec": cdi}),
-        *(("DeploymentPatch", virtualization.operator_patch_body(operator)) for operator in virtualization.OPERATORS),
+        *(("ConfigFile", {"file": operator.url}) for operator in virtualization.OPERATORS),
         ("StatefulSet", {"metadata": {"name": storage.MINIO}, "spec": object_store}),
         ("StatefulSet", {"metadata": {"name": metadata.ETCD}, "spec": metadata_engine}),
         ("StatefulSet", {"metadata": {"name": metrics_store.NAME}, "spec": metrics}),

@@ -9,7 +9,7 @@ running VMs do not need them to keep running.
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -57,33 +57,48 @@ IMPORTER_RESOURCES = resources("100m", "256Mi", cpu_limit="1", memory_limit="512
 
 @dataclass(frozen=True)
 class Operator:
-    """An operator Deployment from a release manifest, resized by a patch the program applies after it."""
+    """An operator Deployment of a release manifest, resized as the manifest is registered."""
 
+    manifest: str
+    url: str
     name: str
     namespace: str
-    release: str
     replicas: int
     resources: dict[str, Any]
 
+    def pod_template(self) -> dict[str, Any]:
+        """The Deployment fields the program sets: what the budget counts."""
+        return {"replicas": self.replicas, "template": {"spec": {"containers": [
+            {"name": self.name, "resources": self.resources}]}}}
 
-# Upstream ships virt-operator as 2 replicas of 450Mi requests and cdi-operator as 100m/150Mi with no limits.
-# Running VMs never depend on the operators, so one small replica each is enough on four Pis.
+
+# Upstream ships virt-operator as 2 replicas of 450Mi requests and cdi-operator as 100m/150Mi, both without
+# limits. Running VMs never depend on the operators, so one small replica each is enough on four Pis.
 OPERATORS = (
-    Operator("virt-operator", KUBEVIRT_NAMESPACE, KUBEVIRT, 1, resources("10m", "256Mi", memory_limit="512Mi")),
-    Operator("cdi-operator", CDI_NAMESPACE, CDI, 1, resources("100m", "150Mi", memory_limit="256Mi")),
+    Operator("kubevirt-operator", KUBEVIRT_OPERATOR, "virt-operator", KUBEVIRT_NAMESPACE, 1,
+             resources("10m", "256Mi", memory_limit="512Mi")),
+    Operator("cdi-operator", CDI_OPERATOR, "cdi-operator", CDI_NAMESPACE, 1,
+             resources("100m", "150Mi", memory_limit="256Mi")),
 )
 
 
-def operator_patch_body(operator: Operator) -> dict[str, Any]:
-    """The fields of the operator's Deployment the program owns. ``patchForce`` takes them over from the
-    manifest's own apply; the release annotation changes with each upgrade, so the patch is applied again
-    after the new manifest (which resets them)."""
-    return {
-        "metadata": {"name": operator.name, "namespace": operator.namespace,
-                     "annotations": {"pulumi.com/patchForce": "true", "homelab.dev/release": operator.release}},
-        "spec": {"replicas": operator.replicas, "template": {"spec": {"containers": [
-            {"name": operator.name, "resources": operator.resources}]}}},
-    }
+def resize(operator: Operator) -> pulumi.ResourceTransform:
+    """A transform for the manifest's resources: the operator's Deployment gets the program's replicas and
+    container resources before it is registered, so one apply owns them (a patch applied afterwards would
+    fight the manifest's own apply on every refresh and upgrade)."""
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        # A manifest's objects arrive as plain dictionaries.
+        props = cast(dict[str, Any], args.props)
+        if args.type_ != "kubernetes:apps/v1:Deployment" or (props.get("metadata") or {}).get("name") != operator.name:
+            return None
+        spec = dict(props.get("spec") or {})
+        template = dict(spec.get("template") or {})
+        pod = dict(template.get("spec") or {})
+        pod["containers"] = [{**container, "resources": operator.resources} if container.get("name") == operator.name
+                             else container for container in pod.get("containers") or []]
+        spec.update(replicas=operator.replicas, template={**template, "spec": pod})
+        return pulumi.ResourceTransformResult(props={**props, "spec": spec}, opts=args.opts)
+    return transform
 
 
 def vm_hosts(nodes: tuple[Node, ...]) -> list[Node]:
@@ -141,22 +156,23 @@ def demands(spec_patches: list[dict[str, str]], node_count: int, replicas: int) 
     return found
 
 
+def manifest_demands(url: str) -> list[Demand]:
+    """What the operator of the release manifest at ``url`` asks, as the transform resizes it."""
+    return [pod_template_demand("platform", operator.name, operator.pod_template()["template"]["spec"],
+                                operator.replicas) for operator in OPERATORS if operator.url == url]
+
+
 def install(parent: pulumi.Resource, kubevirt: dict[str, Any], cdi: dict[str, Any],
             depends_on: list[pulumi.Resource]) -> list[pulumi.Resource]:
     """Operators from the release manifests, then the CRs that make them deploy (which wait for the CRDs)."""
     opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
-    kubevirt_operator = k8s.yaml.v2.ConfigFile("kubevirt-operator", file=KUBEVIRT_OPERATOR, opts=opts)
-    cdi_operator = k8s.yaml.v2.ConfigFile("cdi-operator", file=CDI_OPERATOR, opts=opts)
-    resized = [
-        k8s.apps.v1.DeploymentPatch(
-            f"{operator.name}-size", **operator_patch_body(operator),
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[manifest]))
-        for operator, manifest in zip(OPERATORS, (kubevirt_operator, cdi_operator), strict=True)
-    ]
+    kubevirt_operator, cdi_operator = (
+        k8s.yaml.v2.ConfigFile(operator.manifest, file=operator.url, opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(transforms=[resize(operator)])))
+        for operator in OPERATORS)
     return [
         kubevirt_operator,
         cdi_operator,
-        *resized,
         k8s.apiextensions.CustomResource(
             "kubevirt", api_version="kubevirt.io/v1", kind="KubeVirt",
             metadata={"name": "kubevirt", "namespace": KUBEVIRT_NAMESPACE,

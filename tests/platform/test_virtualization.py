@@ -2,9 +2,11 @@
 
 import json
 
+import pulumi
 import yaml
 
 from components import versions
+from components.platform import virtualization
 from tests.conftest import prod_nodes
 
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
@@ -58,17 +60,41 @@ def test_an_inventory_that_cannot_host_vms_is_refused(reject):
     assert rejected.registered == []
 
 
-def test_the_operators_from_release_manifests_are_resized_after_them_and_again_after_each_upgrade(prod):
-    """Upstream's virt-operator is 2 × 450Mi of requests and no limits; the patch owns replicas and resources."""
-    from components.versions import CDI, KUBEVIRT
+def _deployment(name, replicas=2, memory="450Mi"):
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "kubevirt"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": {"spec": {
+                "containers": [{"name": name, "image": "x", "resources": {"requests": {"memory": memory}}},
+                               {"name": "sidecar", "image": "y"}]}}}}
 
-    for name, manifest, release in (("virt-operator", "kubevirt-operator", KUBEVIRT),
-                                    ("cdi-operator", "cdi-operator", CDI)):
-        patch = prod.one("kubernetes:apps/v1:DeploymentPatch", f"{name}-size")
-        assert prod.one(CONFIG_FILE, manifest).urn in patch.dependencies
-        metadata, spec = patch.inputs["metadata"], patch.inputs["spec"]
-        assert metadata["name"] == name
-        assert metadata["annotations"] == {"pulumi.com/patchForce": "true", "homelab.dev/release": release}
-        assert spec["replicas"] == 1
-        (container,) = spec["template"]["spec"]["containers"]
-        assert container["name"] == name and "memory" in container["resources"]["limits"]
+
+def test_the_operators_are_resized_as_their_manifests_are_registered():
+    """Upstream's virt-operator is 2 × 450Mi of requests and no limits; the transform sets replicas and the
+    operator container's resources, and touches nothing else of the manifest."""
+    operator = virtualization.OPERATORS[0]
+    transform = virtualization.resize(operator)
+    opts = pulumi.ResourceOptions()
+    args = pulumi.ResourceTransformArgs(True, "kubernetes:apps/v1:Deployment", "kubevirt/virt-operator",
+                                        _deployment("virt-operator"), opts)
+    result = transform(args)
+    assert result is not None and result.opts is opts
+    spec = result.props["spec"]
+    assert spec["replicas"] == 1 and spec["selector"] == {"matchLabels": {"app": "virt-operator"}}
+    (resized, sidecar) = spec["template"]["spec"]["containers"]
+    assert resized == {"name": "virt-operator", "image": "x", "resources": operator.resources}
+    assert sidecar == {"name": "sidecar", "image": "y"}
+    for other in (pulumi.ResourceTransformArgs(True, "kubernetes:apps/v1:Deployment", "kubevirt/virt-api",
+                                               _deployment("virt-api"), opts),
+                  pulumi.ResourceTransformArgs(True, "kubernetes:core/v1:Service", "kubevirt/virt-operator",
+                                               {"metadata": {"name": "virt-operator"}}, opts)):
+        assert transform(other) is None
+
+
+def test_each_operator_manifest_is_registered_with_its_resizing_and_counted(prod):
+    demands = {d.owner: d for d in virtualization.manifest_demands(virtualization.KUBEVIRT_OPERATOR)
+               + virtualization.manifest_demands(virtualization.CDI_OPERATOR)}
+    assert {owner: (d.pods, d.per_pod.memory_mib) for owner, d in demands.items()} == {
+        "virt-operator": (1, 256), "cdi-operator": (1, 150)}
+    files = {r.inputs["file"] for r in prod.by_type(CONFIG_FILE)}
+    assert {virtualization.KUBEVIRT_OPERATOR, virtualization.CDI_OPERATOR} <= files
+    workloads = {w["owner"] for w in prod.outputs["capacity"]["workloads"]}
+    assert {"virt-operator", "cdi-operator"} <= workloads
