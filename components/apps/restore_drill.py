@@ -3,8 +3,8 @@
 A backup nobody has restored is a hope, not a backup. The drill experiment runs Velero on the read-only
 ``restore-drill`` key against production's prefix of the off-site bucket (the location is read-only too),
 starts the restore with Velero's own CLI in a Job (``--from-schedule`` picks the newest completed backup),
-then a second Job checks the restore ended ``Completed`` and waits for every Deployment and StatefulSet of
-production's app namespaces to roll out. `pulumi up` waits for both Jobs: the stack's ``restoreDrill`` output
+then a second Job checks the restore ended ``Completed`` and waits for every pod of production's app
+namespaces to become ready. `pulumi up` waits for both Jobs: the stack's ``restoreDrill`` output
 says the drill passed, and a Job that gives up fails the update (labctl reports that as a failed drill). The
 Jobs run with cluster-admin inside the throw-away experiment cluster, never in production.
 """
@@ -41,24 +41,28 @@ def restore_command(restore_from: str) -> list[str]:
     return ["/velero", "restore", "create", RESTORE_JOB, *source, "--wait", "--namespace", backups.NAMESPACE]
 
 
-def ready_command(namespaces: list[str]) -> list[str]:
-    """The second Job: the restore must have ended ``Completed`` (``velero restore create --wait`` exits 0 for
-    ``PartiallyFailed`` and ``Failed`` too), then every Deployment and StatefulSet restored into each app
-    namespace must roll out; a namespace with none of either means nothing of that app came back."""
-    phase = (f"phase=$(kubectl -n {backups.NAMESPACE} get restores.velero.io {RESTORE_JOB} "
-             "-o jsonpath='{.status.phase}')\n"
-             'if [ "$phase" != Completed ]; then echo "restore ended $phase, not Completed"; exit 1; fi\n')
-    apps = "".join(
-        f"workloads=$(kubectl -n {ns} get deployments,statefulsets -o name)\n"
-        f'if [ -z "$workloads" ]; then echo "nothing restored in {ns}"; exit 1; fi\n'
-        f"for workload in $workloads; do kubectl -n {ns} rollout status $workload --timeout={READY_TIMEOUT}; done\n"
-        for ns in namespaces)
-    return ["sh", "-ec", phase + apps]
+def ready_checks(namespaces: list[str]) -> list[dict[str, Any]]:
+    """The second Job's steps, one kubectl command each (the kubectl image has no shell), run in order as
+    init containers and then the last one: the restore must have ended ``Completed`` (``velero restore
+    create --wait`` returns for ``PartiallyFailed`` and ``Failed`` too), then every pod restored into each app
+    namespace must become ready. A namespace without pods fails its step (the Job retries while the restored
+    workloads are still creating them), so an app that did not come back fails the drill."""
+    phase = ["kubectl", "wait", "--for=jsonpath={.status.phase}=Completed", f"restores.velero.io/{RESTORE_JOB}",
+             "-n", backups.NAMESPACE, f"--timeout={READY_TIMEOUT}"]
+    checks = [("restore-completed", phase)] + [
+        (f"{ns}-ready", ["kubectl", "wait", "--for=condition=Ready", "pods", "--all", "-n", ns,
+                         f"--timeout={READY_TIMEOUT}"]) for ns in namespaces]
+    return [{"name": name, "image": KUBECTL_IMAGE, "command": command,
+             "resources": resources("20m", "32Mi", memory_limit="128Mi")} for name, command in checks]
 
 
-def job_spec(container: dict[str, Any]) -> dict[str, Any]:
-    return {"backoffLimit": 10, "template": {"spec": {
-        "serviceAccountName": ACCOUNT, "restartPolicy": "OnFailure", "containers": [container]}}}
+def job_spec(containers: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Job running ``containers`` one after another: all but the last as init containers."""
+    *first, last = containers
+    pod: dict[str, Any] = {"serviceAccountName": ACCOUNT, "restartPolicy": "OnFailure", "containers": [last]}
+    if first:
+        pod["initContainers"] = first
+    return {"backoffLimit": 10, "template": {"spec": pod}}
 
 
 def _succeeded(status: Any) -> bool:
@@ -116,18 +120,16 @@ class RestoreDrill(pulumi.ComponentResource):
             opts=inside)
         after = pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(
             depends_on=[velero, credentials, storage_map, account, binding]))
-        restore = self._job(RESTORE_JOB, {"name": "velero", "image": VELERO_IMAGE,
-                                          "command": restore_command(restore_from),
-                                          "resources": resources("50m", "64Mi", memory_limit="256Mi")}, after)
-        ready = self._job(READY_JOB, {"name": "kubectl", "image": KUBECTL_IMAGE,
-                                      "command": ready_command(app_namespaces),
-                                      "resources": resources("20m", "32Mi", memory_limit="128Mi")},
+        restore = self._job(RESTORE_JOB, [{"name": "velero", "image": VELERO_IMAGE,
+                                           "command": restore_command(restore_from),
+                                           "resources": resources("50m", "64Mi", memory_limit="256Mi")}], after)
+        ready = self._job(READY_JOB, ready_checks(app_namespaces),
                           pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=[restore])))
         self.result = pulumi.Output.all(restore.status, ready.status).apply(
             lambda statuses: {"restored": _succeeded(statuses[0]), "ready": _succeeded(statuses[1])})
         self.register_outputs({"restoreDrill": self.result})
 
-    def _job(self, name: str, container: dict[str, Any], opts: pulumi.ResourceOptions) -> k8s.batch.v1.Job:
+    def _job(self, name: str, containers: list[dict[str, Any]], opts: pulumi.ResourceOptions) -> k8s.batch.v1.Job:
         return k8s.batch.v1.Job(
             f"{self._cluster_name}-{name}", metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=backups.NAMESPACE),
-            spec=cast(k8s.batch.v1.JobSpecArgsDict, job_spec(container)), opts=opts)
+            spec=cast(k8s.batch.v1.JobSpecArgsDict, job_spec(containers)), opts=opts)

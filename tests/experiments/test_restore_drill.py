@@ -5,7 +5,7 @@ import subprocess
 import pytest
 import yaml
 
-from components.apps.restore_drill import drill_report, ready_command, restore_command
+from components.apps.restore_drill import drill_report, job_spec, ready_checks, restore_command
 from labctl.experiments.request import ExperimentRequest, stack_config
 from labctl.synth import read_stack_file, stack_reference_outputs
 
@@ -40,50 +40,57 @@ def test_restore_then_wait_for_the_apps_and_report(drill):
     assert jobs["restore-drill"].urn in jobs["restore-drill-ready"].dependencies
     command = jobs["restore-drill"].inputs["spec"]["template"]["spec"]["containers"][0]["command"]
     assert command == restore_command("latest") and "--from-schedule" in command and "--wait" in command
-    ready = jobs["restore-drill-ready"].inputs["spec"]["template"]["spec"]["containers"][0]["command"]
-    assert ready == ready_command(["home-assistant", "pihole"])
+    ready = jobs["restore-drill-ready"].inputs["spec"]["template"]["spec"]
+    assert [*ready["initContainers"], *ready["containers"]] == ready_checks(["home-assistant", "pihole"])
     assert "drill" in drill.outputs["restoreDrill"]
 
 
 FAKE_KUBECTL = """#!/bin/sh
 echo "$*" >> "$CALLS"
 case "$*" in
-  *"get restores.velero.io"*) printf %s "$PHASE" ;;
-  *"-n $EMPTY get"*) ;;
-  *"get deployments,statefulsets"*) echo statefulset.apps/app ;;
-  *"rollout status"*) exit "$ROLLOUT" ;;
+  *"restores.velero.io"*) [ "$PHASE" = Completed ] || { echo "timed out waiting for the condition"; exit 1; } ;;
+  *"-n $EMPTY"*) echo "error: no matching resources found"; exit 1 ;;
+  *"condition=Ready"*) exit "$READY" ;;
 esac
 """
 
 
-def _run_ready_job(tmp_path, phase="Completed", empty="", rollout=0):
-    """The ready Job's script, run by a real shell against a stand-in kubectl."""
+def _run_ready_job(tmp_path, phase="Completed", empty="no-such-namespace", ready=0):
+    """The ready Job's containers run in order, as Kubernetes runs init containers, against a stand-in
+    kubectl: the first that fails stops the pod."""
     kubectl = tmp_path / "kubectl"
     kubectl.write_text(FAKE_KUBECTL)
     kubectl.chmod(0o755)
     calls = tmp_path / "calls"
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "CALLS": str(calls), "PHASE": phase, "EMPTY": empty,
-           "ROLLOUT": str(rollout)}
-    done = subprocess.run(ready_command(["home-assistant", "pihole"]), env=env, capture_output=True, text=True)
-    return done.returncode, done.stdout, calls.read_text().splitlines() if calls.exists() else []
+           "READY": str(ready)}
+    spec = job_spec(ready_checks(["home-assistant", "pihole"]))["template"]["spec"]
+    for container in [*spec.get("initContainers", []), *spec["containers"]]:
+        assert container["command"][0] == "kubectl", "the kubectl image has no shell"
+        done = subprocess.run(container["command"], env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            return container["name"], done.stdout
+    return None, ""
 
 
-def test_the_ready_job_passes_only_a_completed_restore_whose_apps_roll_out(tmp_path):
-    code, _, calls = _run_ready_job(tmp_path)
-    assert code == 0
-    assert [c for c in calls if "rollout status" in c] == [
-        "-n home-assistant rollout status statefulset.apps/app --timeout=15m",
-        "-n pihole rollout status statefulset.apps/app --timeout=15m"]
+def test_the_ready_job_passes_a_completed_restore_whose_apps_become_ready(tmp_path):
+    assert _run_ready_job(tmp_path) == (None, "")
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert calls == [
+        "wait --for=jsonpath={.status.phase}=Completed restores.velero.io/restore-drill -n velero --timeout=15m",
+        "wait --for=condition=Ready pods --all -n home-assistant --timeout=15m",
+        "wait --for=condition=Ready pods --all -n pihole --timeout=15m"]
 
 
-@pytest.mark.parametrize(("case", "says"), [
-    ({"phase": "PartiallyFailed"}, "restore ended PartiallyFailed, not Completed"),
-    ({"empty": "pihole"}, "nothing restored in pihole"),
-    ({"rollout": 1}, ""),
+@pytest.mark.parametrize(("case", "stops_at", "says"), [
+    ({"phase": "PartiallyFailed"}, "restore-completed", "timed out"),
+    ({"empty": "pihole"}, "pihole-ready", "no matching resources"),
+    ({"ready": 1}, "home-assistant-ready", ""),
 ])
-def test_the_ready_job_fails_a_partial_restore_a_missing_app_or_one_that_does_not_come_up(tmp_path, case, says):
-    code, out, _ = _run_ready_job(tmp_path, **case)
-    assert code != 0 and says in out
+def test_the_ready_job_fails_a_partial_restore_a_missing_app_or_one_that_does_not_come_up(tmp_path, case,
+                                                                                           stops_at, says):
+    stopped, out = _run_ready_job(tmp_path, **case)
+    assert stopped == stops_at and says in out
 
 
 def test_a_named_backup_restores_that_backup():
