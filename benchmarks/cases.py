@@ -157,7 +157,9 @@ def replay_program(registrations: list[Registration]) -> Callable[[], None]:
             provider = made.get(_urn(registration.provider))
             opts = pulumi.ResourceOptions(parent=made.get(registration.parent),
                                           provider=provider if isinstance(provider, pulumi.ProviderResource) else None,
-                                          depends_on=[made[urn] for urn in registration.dependencies])
+                                          depends_on=[made[urn] for urn in registration.dependencies],
+                                          protect=registration.protect,
+                                          aliases=[pulumi.Alias(name=name) for name in registration.aliases] or None)
             if registration.type == "pulumi:pulumi:StackReference":
                 made[registration.urn] = pulumi.StackReference(registration.name, registration.inputs.get("name"))
             elif registration.read:

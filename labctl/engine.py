@@ -86,6 +86,8 @@ class Registration:
     inputs: dict[str, Any]
     read: bool = False
     id: str = ""  # what a read looks up; registrations have none yet
+    # Earlier names the resource answers to (its aliases' names), so a rename keeps the deployed object.
+    aliases: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +101,7 @@ class Registration:
             "protect": self.protect,
             "read": self.read,
             "id": self.id,
+            "aliases": list(self.aliases),
             "inputs": self.inputs,
         }
 
@@ -143,6 +146,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 urn=response.urn, type=request.type, name=request.name, custom=bool(request.custom),
                 parent=request.parent, provider=request.provider, dependencies=tuple(sorted(request.dependencies)),
                 protect=bool(request.protect), inputs=plain(_struct(request.object)),
+                aliases=tuple(alias.spec.name for alias in request.aliases
+                              if alias.HasField("spec") and alias.spec.name),
             ))
         return response
 

@@ -25,7 +25,8 @@ def test_the_floor_replays_exactly_the_programs_registrations(stack, prod, lab):
     floor = engine.run_program(replay_program(recorded.registrations), mocks=HomelabMocks(references), stack=stack,
                                config=config, secret_keys=secret_keys, project_dir=PROJECT_DIR)
 
-    def shape(registrations: list[engine.Registration]) -> list[tuple[str, str, str, bool, object]]:
-        return sorted((r.urn, r.type, r.parent, r.read, r.inputs) for r in registrations)
+    def shape(registrations: list[engine.Registration]) -> list[tuple[object, ...]]:
+        return sorted((r.urn, r.type, r.parent, r.provider, r.dependencies, r.protect, r.aliases, r.read, r.inputs)
+                      for r in registrations)
 
     assert shape(floor.registrations) == shape(recorded.registrations)

@@ -83,7 +83,7 @@ def drill_report(outputs: dict[str, Any], experiment: str) -> tuple[bool, str]:
 
 class RestoreDrill(pulumi.ComponentResource):
     def __init__(self, cluster: GuestCluster, guest: k8s.Provider, restore_from: str, app_namespaces: list[str],
-                 seams: DrillSeams, opts: pulumi.ResourceOptions | None = None) -> None:
+                 seams: DrillSeams, opts: pulumi.ResourceOptions | None = None, sole: bool = True) -> None:
         super().__init__("homelab:apps:RestoreDrill", cluster.args.name, None, opts)
         name = cluster.args.name
         velero = k8s.apiextensions.CustomResource(
@@ -97,7 +97,7 @@ class RestoreDrill(pulumi.ComponentResource):
                                                 pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
         self._cluster_name = name
         inside = pulumi.ResourceOptions(parent=self._inside)
-        ns = namespace(backups.NAMESPACE, self._inside, privileged=True, owner=name)
+        ns = namespace(backups.NAMESPACE, self._inside, privileged=True, owner=name, adopt_unowned=sole)
         ns_opts = pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=[ns]))
         credentials = k8s.core.v1.Secret(
             f"{name}-restore-credentials", metadata=k8s.meta.v1.ObjectMetaArgs(

@@ -69,7 +69,8 @@ class Experiment(pulumi.ComponentResource):
     """One experiment: its fenced namespace and its guest cluster."""
 
     def __init__(self, args: GuestClusterArgs, settings: ExperimentSettings, gate: pulumi.Output[Any],
-                 drill: DrillSeams | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
+                 drill: DrillSeams | None = None, opts: pulumi.ResourceOptions | None = None,
+                 sole: bool = True) -> None:
         super().__init__("homelab:clusters:Experiment", args.name, None, opts)
         ns = namespaces.namespace(self, args.namespace, EXPERIMENT_CLASS.name, ttl=settings.ttl, gate=gate)
         namespaces.experiment_fence(self, ns, args.namespace, demands(args))
@@ -78,14 +79,14 @@ class Experiment(pulumi.ComponentResource):
         # Inside the experiment: the local-path provisioner's namespace, which must allow its hostPath helpers.
         inside = pulumi.ComponentResource("homelab:clusters:InsideExperiment", args.name, None,
                                           pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
-        namespace(LOCAL_PATH_NAMESPACE, inside, privileged=True, owner=args.name)
+        namespace(LOCAL_PATH_NAMESPACE, inside, privileged=True, owner=args.name, adopt_unowned=sole)
         if settings.like == "production":
             applications(self, self.cluster, development_copies(), depends_on=[])
         self.drill: RestoreDrill | None = None
         if settings.restore_from and drill is not None:
             self.drill = RestoreDrill(self.cluster, guest, settings.restore_from,
                                       [app.namespace for app in production_apps(None)], drill,
-                                      opts=pulumi.ResourceOptions(parent=self))
+                                      opts=pulumi.ResourceOptions(parent=self), sole=sole)
         self.register_outputs({"namespace": args.namespace})
 
 
@@ -94,5 +95,6 @@ def build(experiments: Sequence[ExperimentSettings], versions: Versions, asked: 
           opts: pulumi.ResourceOptions) -> list[Experiment]:
     """The experiments, each gated on ``asked`` (their quotas) fitting in prod's free capacity."""
     gate = prod_free.apply(lambda free: check_fits(free, asked))
-    return [Experiment(experiment_args(e, versions, image_url), e, gate, drill=drill, opts=opts)
+    return [Experiment(experiment_args(e, versions, image_url), e, gate, drill=drill, opts=opts,
+                       sole=len(experiments) == 1)
             for e in experiments]

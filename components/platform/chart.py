@@ -50,17 +50,21 @@ def install(spec: ChartSpec, values: Mapping[str, Any], parent: pulumi.Resource,
 
 
 def namespace(name: str, parent: pulumi.Resource, privileged: bool = False,
-              depends_on: Sequence[pulumi.Resource] = (), owner: str = "") -> k8s.core.v1.Namespace:
+              depends_on: Sequence[pulumi.Resource] = (), owner: str = "",
+              adopt_unowned: bool = False) -> k8s.core.v1.Namespace:
     """A namespace the platform owns; ``privileged`` for host-level agents (Talos enforces baseline).
 
     ``owner`` prefixes the resource name where the same namespace is made once per guest cluster, so each
-    stays unique in the stack (the URN carries the parent's type, not its name).
+    stays unique in the stack (the URN carries the parent's type, not its name). Earlier stacks named it
+    ``ns-NAME``; ``adopt_unowned`` takes that resource over, which only the sole guest of a stack may do (two
+    claiming one old resource is an engine error, and it can only have been made for a single guest).
     """
     labels = {"app.kubernetes.io/part-of": "homelab-platform"}
     if privileged:
         labels["pod-security.kubernetes.io/enforce"] = "privileged"
+    aliases = [pulumi.Alias(name=f"ns-{name}")] if owner and adopt_unowned else None
     return k8s.core.v1.Namespace(
         f"{owner}-ns-{name}" if owner else f"ns-{name}",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on), aliases=aliases),
     )

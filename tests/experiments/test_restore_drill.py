@@ -117,3 +117,12 @@ def test_restored_claims_land_on_the_experiments_local_volumes(drill):
     restore = next(r for r in drill.by_type("kubernetes:batch/v1:Job")
                    if r.inputs["metadata"]["name"] == "restore-drill")
     assert mapping.urn in restore.dependencies
+
+
+def test_a_sole_experiment_keeps_the_namespaces_it_had_under_their_old_names(drill, crowded_lab):
+    """Before names were owned, a stack's one experiment made `ns-local-path-storage` (and its drill
+    `ns-velero`); only a sole experiment may take those over, as two claiming one is an engine error."""
+    namespaces = {r.name: r.aliases for r in drill.by_type("kubernetes:core/v1:Namespace") if "Inside" in r.urn}
+    assert namespaces == {"drill-ns-local-path-storage": ("ns-local-path-storage",),
+                          "drill-ns-velero": ("ns-velero",)}
+    assert not [r.aliases for r in crowded_lab.by_type("kubernetes:core/v1:Namespace") if r.aliases]
