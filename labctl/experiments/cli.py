@@ -75,7 +75,7 @@ def _create(args: argparse.Namespace, console: Console) -> int:
                                preview=args.preview)
         except auto.CommandError as error:
             live.stop()
-            return _update_failed(console, request, error)
+            return _update_failed(console, request, error, preview=args.preview)
     verb = "previewed" if args.preview else "created"
     console.print(f"{verb} {stack_name(request.name)}: {progress.changes or progress.done} "
                   f"in {progress.elapsed:.0f}s; free after it: {left.cpu_m}m CPU, {left.memory_mib}Mi memory")
@@ -91,11 +91,15 @@ def _create(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _update_failed(console: Console, request: ExperimentRequest, error: Exception) -> int:
+def _update_failed(console: Console, request: ExperimentRequest, error: Exception, preview: bool) -> int:
     """A failed `pulumi up` (or preview): the engine's own error lines, what it means, and what to do."""
     lines = [line.strip() for line in str(error).splitlines() if "error" in line.lower()]
     for line in lines[:5] or str(error).strip().splitlines()[-1:]:
         console.print(f"  {line}", highlight=False, soft_wrap=True)
+    if preview:
+        console.print(f"[red]preview failed:[/red] nothing was created, and the stack "
+                      f"{stack_name(request.name)} made for the preview is removed again", highlight=False)
+        return 1
     if request.restore_from:
         console.print("restore drill FAILED: the update stopped before the drill's Jobs completed — the restore "
                       "did not end Completed or an app did not roll out (see `kubectl -n velero logs "

@@ -148,7 +148,8 @@ def test_create_that_fits_runs_the_derived_config_with_live_progress(monkeypatch
 
 
 @pytest.mark.parametrize(("flags", "says"), [([], "exp-demo did not come up"),
-                                            (["--restore-from", "latest"], "restore drill FAILED")])
+                                            (["--restore-from", "latest"], "restore drill FAILED"),
+                                            (["--restore-from", "latest", "--preview"], "preview failed")])
 def test_a_failed_update_is_reported_with_the_engines_error_and_exit_1(monkeypatch, capsys, prod, flags, says):
     from pulumi.automation import CommandError
     from pulumi.automation._cmd import CommandResult
@@ -161,8 +162,11 @@ def test_a_failed_update_is_reported_with_the_engines_error_and_exit_1(monkeypat
     experiments.create.side_effect = CommandError(CommandResult("", stderr, 255))
     assert main(["experiment", "create", "demo", *flags]) == 1
     out = capsys.readouterr().out
-    assert says in out and "BackoffLimitExceeded" in out and "labctl experiment destroy demo" in out
-    assert "Traceback" not in out
+    assert says in out and "BackoffLimitExceeded" in out and "Traceback" not in out
+    # A failed preview removed its stack, and ran no drill: nothing to destroy, no drill verdict.
+    preview = "--preview" in flags
+    assert ("labctl experiment destroy demo" in out) is not preview
+    assert ("restore drill FAILED" in out) is (not preview and "--restore-from" in flags)
 
 
 def test_create_refuses_a_name_the_lab_stack_already_runs(monkeypatch, capsys, prod):
