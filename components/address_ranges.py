@@ -13,6 +13,9 @@ INFRASTRUCTURE_SERVICES = IPv4Network("10.96.0.0/12")
 GUEST_PODS = IPv4Network("10.243.0.0/16")
 GUEST_SERVICES = IPv4Network("10.95.0.0/16")
 
+# The Kubernetes API on the nodes and the VIP.
+API_SERVER_PORT = 6443
+
 CLUSTER_RANGES = {
     "the infrastructure cluster's pods": INFRASTRUCTURE_PODS,
     "the infrastructure cluster's Services": INFRASTRUCTURE_SERVICES,

@@ -30,7 +30,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
 
 from components import versions
-from components.address_ranges import CLUSTER_RANGES
+from components.address_ranges import API_SERVER_PORT, CLUSTER_RANGES
 from components.boards import BOARDS, Architecture
 from components.quantities import cpu_millicores, memory_mib
 
@@ -187,7 +187,7 @@ class ClusterSettings(StrictModel):
 
     @property
     def endpoint(self) -> str:
-        return f"https://{self.vip}:6443"
+        return f"https://{self.vip}:{API_SERVER_PORT}"
 
 
 class GitOpsSettings(StrictModel):

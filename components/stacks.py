@@ -101,6 +101,7 @@ def build_platform(config: HomelabConfig) -> None:
     pulumi.export("freeCapacity", platform.capacity["total"]["free"])
     pulumi.export("guestImage", image)
     pulumi.export("infrastructureClusterName", config.cluster.name)
+    pulumi.export("lanSubnet", str(config.cluster.subnet))
     pulumi.export("kubernetesEndpoint", metal.endpoint)
     pulumi.export("kubeconfig", metal.kubeconfig)
     pulumi.export("talosconfig", metal.talosconfig)
@@ -120,7 +121,7 @@ def build_lab(config: HomelabConfig) -> None:
                            region=backup.apply(lambda b: str(b["region"])),
                            restore_credentials=as_secret(prod.get("restoreDrillCredentials")))
         built = experiments.build(config.experiments, config.versions, asked, prod.get("freeCapacity"),
-                                  prod.get("guestImage"), drill,
+                                  prod.get("guestImage"), drill, prod.get("lanSubnet"),
                                   opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
         pulumi.export("experimentKubeconfigs", {e.cluster.args.name: e.cluster.kubeconfig for e in built})
         drills = {e.cluster.args.name: e.drill.result for e in built if e.drill is not None}

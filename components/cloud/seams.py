@@ -15,7 +15,7 @@ import pulumi
 # Outputs every lab and experiment stack needs from prod.
 REQUIRED_PROD_OUTPUTS = (
     "infrastructureClusterName", "kubeconfig", "backup", "restoreDrillCredentials", "dnsZoneId", "tailnetTags",
-    "freeCapacity", "guestImage",
+    "freeCapacity", "guestImage", "lanSubnet",
 )
 
 

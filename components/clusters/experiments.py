@@ -69,11 +69,11 @@ class Experiment(pulumi.ComponentResource):
     """One experiment: its fenced namespace and its guest cluster."""
 
     def __init__(self, args: GuestClusterArgs, settings: ExperimentSettings, gate: pulumi.Output[Any],
-                 drill: DrillSeams | None = None, opts: pulumi.ResourceOptions | None = None,
-                 sole: bool = True) -> None:
+                 lan_subnet: pulumi.Output[str], drill: DrillSeams | None = None,
+                 opts: pulumi.ResourceOptions | None = None, sole: bool = True) -> None:
         super().__init__("homelab:clusters:Experiment", args.name, None, opts)
         ns = namespaces.namespace(self, args.namespace, EXPERIMENT_CLASS.name, ttl=settings.ttl, gate=gate)
-        namespaces.experiment_fence(self, ns, args.namespace, demands(args))
+        namespaces.experiment_fence(self, ns, args.namespace, demands(args), lan_subnet)
         self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]))
         guest = self.cluster.provider(parent=self)
         # Inside the experiment: the local-path provisioner's namespace, which must allow its hostPath helpers.
@@ -92,9 +92,9 @@ class Experiment(pulumi.ComponentResource):
 
 def build(experiments: Sequence[ExperimentSettings], versions: Versions, asked: Mapping[str, Amount],
           prod_free: pulumi.Output[Any], image_url: pulumi.Output[str], drill: DrillSeams,
-          opts: pulumi.ResourceOptions) -> list[Experiment]:
+          lan_subnet: pulumi.Output[str], opts: pulumi.ResourceOptions) -> list[Experiment]:
     """The experiments, each gated on ``asked`` (their quotas) fitting in prod's free capacity."""
     gate = prod_free.apply(lambda free: check_fits(free, asked))
-    return [Experiment(experiment_args(e, versions, image_url), e, gate, drill=drill, opts=opts,
+    return [Experiment(experiment_args(e, versions, image_url), e, gate, lan_subnet, drill=drill, opts=opts,
                        sole=len(experiments) == 1)
             for e in experiments]

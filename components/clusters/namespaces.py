@@ -12,6 +12,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.address_ranges import API_SERVER_PORT
 from components.capacity import Amount, Demand, total
 from components.clusters.guest_cluster import CLASS_LABEL
 from components.platform.storage import NAMESPACE as STORAGE_NAMESPACE
@@ -63,8 +64,19 @@ def namespace(parent: pulumi.Resource, name: str, cls: str, ttl: str | None = No
                                  opts=pulumi.ResourceOptions(parent=parent))
 
 
+def experiment_egress(lan_subnet: str) -> list[dict[str, Any]]:
+    """Anywhere but production and its data; of the LAN's hosts (the Pis among them) only the Kubernetes API,
+    which the experiment's cloud controller needs. Cilium matches nodes by CIDR (its match mode is
+    ``nodes``), so without the exception the world rule would open every node's ports (Talos, kubelet)."""
+    return [
+        {"to": [_not_production_nor_its_data()]},
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [lan_subnet]}}]},
+        {"to": [{"ipBlock": {"cidr": lan_subnet}}], "ports": [{"protocol": "TCP", "port": API_SERVER_PORT}]},
+    ]
+
+
 def experiment_fence(parent: pulumi.Resource, ns: k8s.core.v1.Namespace, name: str,
-                     demands: list[Demand]) -> list[pulumi.Resource]:
+                     demands: list[Demand], lan_subnet: pulumi.Output[str]) -> list[pulumi.Resource]:
     amount = quota(demands)
     opts = _object_opts(parent, ns)
     return [
@@ -79,9 +91,8 @@ def experiment_fence(parent: pulumi.Resource, ns: k8s.core.v1.Namespace, name: s
             opts=opts),
         k8s.networking.v1.NetworkPolicy(
             f"{name}-not-production", metadata=k8s.meta.v1.ObjectMetaArgs(name="not-production", namespace=name),
-            spec=cast(k8s.networking.v1.NetworkPolicySpecArgsDict, {
-                "podSelector": {}, "policyTypes": ["Egress"],
-                "egress": [{"to": [_not_production_nor_its_data()]}, {"to": [WORLD]}]}),
+            spec=lan_subnet.apply(lambda subnet: cast(k8s.networking.v1.NetworkPolicySpecArgsDict, {
+                "podSelector": {}, "policyTypes": ["Egress"], "egress": experiment_egress(subnet)})),
             opts=opts),
     ]
 

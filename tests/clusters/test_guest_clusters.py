@@ -119,6 +119,16 @@ def test_every_experiment_namespace_has_quota_limits_isolation_and_a_ttl(lab):
     assert policy.inputs["spec"]["policyTypes"] == ["Egress"]
 
 
+def test_experiments_reach_the_lan_only_for_the_kubernetes_api(lab):
+    """Cilium's CIDR rules select the nodes too: the world rule leaves the LAN out, and of the LAN only the
+    API server port is open (the experiment's cloud controller needs it; Talos and the kubelet stay shut)."""
+    (policy,) = lab.by_type(POLICY)
+    blocks = [(peer["ipBlock"], rule.get("ports")) for rule in policy.inputs["spec"]["egress"] for peer in rule["to"]
+              if "ipBlock" in peer]
+    assert blocks == [({"cidr": "0.0.0.0/0", "except": ["192.168.10.0/24"]}, None),
+                      ({"cidr": "192.168.10.0/24"}, [{"protocol": "TCP", "port": 6443}])]
+
+
 def test_experiments_cannot_reach_where_productions_volumes_live(prod, lab):
     """MinIO and JuiceFS' metadata etcd are in the storage namespace; the egress fence leaves it out."""
     stores = [r for r in prod.registrations if r.type == "kubernetes:apps/v1:StatefulSet"
