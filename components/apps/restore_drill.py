@@ -27,6 +27,7 @@ from components.versions import KUBECTL_IMAGE, VELERO_IMAGE
 RESTORE_JOB, READY_JOB = "restore-drill", "restore-drill-ready"
 ACCOUNT = "restore-drill"
 READY_TIMEOUT = "15m"
+JOB_TIMEOUT = "60m"
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,13 @@ def restore_command(restore_from: str) -> list[str]:
 def ready_checks(namespaces: list[str]) -> list[dict[str, Any]]:
     """The second Job's steps, one kubectl command each (the kubectl image has no shell), run in order as
     init containers and then the last one: the restore must have ended ``Completed`` (``velero restore
-    create --wait`` returns for ``PartiallyFailed`` and ``Failed`` too), then every pod restored into each app
-    namespace must become ready. A namespace without pods fails its step (the Job retries while the restored
-    workloads are still creating them), so an app that did not come back fails the drill."""
+    create --wait`` returns for ``PartiallyFailed`` and ``Failed`` too), then every pod of each app namespace
+    must become ready. A namespace without pods fails its step (the Job retries while the restored workloads
+    are still creating them), so an app that did not come back fails the drill. Each app namespace holds one
+    workload (Home Assistant a StatefulSet, Pi-hole a Deployment), so its pods are its readiness."""
+    # The restore Job ends only once the restore has a final phase: it is Completed now or never.
     phase = ["kubectl", "wait", "--for=jsonpath={.status.phase}=Completed", f"restores.velero.io/{RESTORE_JOB}",
-             "-n", backups.NAMESPACE, f"--timeout={READY_TIMEOUT}"]
+             "-n", backups.NAMESPACE, "--timeout=30s"]
     checks = [("restore-completed", phase)] + [
         (f"{ns}-ready", ["kubectl", "wait", "--for=condition=Ready", "pods", "--all", "-n", ns,
                          f"--timeout={READY_TIMEOUT}"]) for ns in namespaces]
@@ -132,4 +135,7 @@ class RestoreDrill(pulumi.ComponentResource):
     def _job(self, name: str, containers: list[dict[str, Any]], opts: pulumi.ResourceOptions) -> k8s.batch.v1.Job:
         return k8s.batch.v1.Job(
             f"{self._cluster_name}-{name}", metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=backups.NAMESPACE),
-            spec=cast(k8s.batch.v1.JobSpecArgsDict, job_spec(containers)), opts=opts)
+            spec=cast(k8s.batch.v1.JobSpecArgsDict, job_spec(containers)),
+            # A restore and the apps' start take longer than the provider's default ten-minute wait for a Job.
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+                custom_timeouts=pulumi.CustomTimeouts(create=JOB_TIMEOUT))))

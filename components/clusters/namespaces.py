@@ -12,7 +12,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.address_ranges import API_SERVER_PORT
+from components.address_ranges import API_SERVER_PORT, INFRASTRUCTURE_PODS
 from components.capacity import Amount, Demand, total
 from components.clusters.guest_cluster import CLASS_LABEL
 from components.platform.storage import NAMESPACE as STORAGE_NAMESPACE
@@ -70,7 +70,8 @@ def experiment_egress(lan_subnet: str) -> list[dict[str, Any]]:
     ``nodes``), so without the exception the world rule would open every node's ports (Talos, kubelet)."""
     return [
         {"to": [_not_production_nor_its_data()]},
-        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [lan_subnet]}}]},
+        # Each node also answers on an address of its pod range (Cilium's router IP): out of the world too.
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [lan_subnet, str(INFRASTRUCTURE_PODS)]}}]},
         {"to": [{"ipBlock": {"cidr": lan_subnet}}], "ports": [{"protocol": "TCP", "port": API_SERVER_PORT}]},
     ]
 

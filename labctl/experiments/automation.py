@@ -82,14 +82,16 @@ class Experiments:
         """Create ``exp-NAME`` with its config and expiry, then run it. Ctrl-C cancels the update and leaves a
         stack that `destroy` cleans up."""
         stack = self.api.create_stack(stack_name=stack_name(name), work_dir=str(self.project_dir), opts=self._opts())
-        stack.set_all_config({key: self.api.ConfigValue(value=value)
-                              for key, value in as_pulumi_config(dict(config)).items()})
-        stack.set_tag(EXPIRES_TAG, format_time(expires_at(ttl, now)))
-        stack.set_tag(TTL_TAG, ttl)
-        if preview:
-            try:
+        try:
+            stack.set_all_config({key: self.api.ConfigValue(value=value)
+                                  for key, value in as_pulumi_config(dict(config)).items()})
+            stack.set_tag(EXPIRES_TAG, format_time(expires_at(ttl, now)))
+            stack.set_tag(TTL_TAG, ttl)
+            if preview:
                 return stack.preview(on_event=on_event)
-            finally:
+        finally:
+            # A preview leaves nothing behind, whatever step it stopped at.
+            if preview:
                 stack.workspace.remove_stack(stack_name(name))
         try:
             return stack.up(on_event=on_event)

@@ -125,7 +125,7 @@ def test_experiments_reach_the_lan_only_for_the_kubernetes_api(lab):
     (policy,) = lab.by_type(POLICY)
     blocks = [(peer["ipBlock"], rule.get("ports")) for rule in policy.inputs["spec"]["egress"] for peer in rule["to"]
               if "ipBlock" in peer]
-    assert blocks == [({"cidr": "0.0.0.0/0", "except": ["192.168.10.0/24"]}, None),
+    assert blocks == [({"cidr": "0.0.0.0/0", "except": ["192.168.10.0/24", "10.244.0.0/16"]}, None),
                       ({"cidr": "192.168.10.0/24"}, [{"protocol": "TCP", "port": 6443}])]
 
 

@@ -48,6 +48,15 @@ def test_preview_removes_the_stack_it_made_and_never_runs_up():
     stack.up.assert_not_called()
 
 
+def test_a_preview_that_fails_before_previewing_still_removes_its_stack():
+    api, stack = _api()
+    stack.set_tag.side_effect = RuntimeError("tags not supported by this backend")
+    with pytest.raises(RuntimeError):
+        Experiments(api, PROJECT, ENV).create("demo", {}, "8h", NOW, print, preview=True)
+    stack.workspace.remove_stack.assert_called_once_with("exp-demo")
+    stack.preview.assert_not_called()
+
+
 def test_ctrl_c_cancels_the_update_and_leaves_the_stack_for_destroy():
     api, stack = _api()
     stack.up.side_effect = KeyboardInterrupt

@@ -77,7 +77,7 @@ def test_the_ready_job_passes_a_completed_restore_whose_apps_become_ready(tmp_pa
     assert _run_ready_job(tmp_path) == (None, "")
     calls = (tmp_path / "calls").read_text().splitlines()
     assert calls == [
-        "wait --for=jsonpath={.status.phase}=Completed restores.velero.io/restore-drill -n velero --timeout=15m",
+        "wait --for=jsonpath={.status.phase}=Completed restores.velero.io/restore-drill -n velero --timeout=30s",
         "wait --for=condition=Ready pods --all -n home-assistant --timeout=15m",
         "wait --for=condition=Ready pods --all -n pihole --timeout=15m"]
 
