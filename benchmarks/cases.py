@@ -97,12 +97,11 @@ def _sdk_value(value: Any) -> Any:
     return value
 
 
-def _register(registration: Registration, opts: pulumi.ResourceOptions) -> pulumi.Resource:
+def _register(registration: Registration, cls: Any | None, opts: pulumi.ResourceOptions) -> pulumi.Resource:
     """One recorded registration, through the same SDK class the program used where one exists."""
     inputs = dict(registration.inputs)
     if registration.type.startswith("pulumi:providers:"):
         inputs = {key: _sdk_value(value) for key, value in inputs.items()}
-    cls = sdk_class(registration.type)
     if cls is not None:
         kwargs = {_snake(key): value for key, value in inputs.items() if key not in ("apiVersion", "kind")}
         return cls(registration.name, opts=opts, **kwargs)  # type: ignore[no-any-return]
@@ -114,8 +113,7 @@ def _register(registration: Registration, opts: pulumi.ResourceOptions) -> pulum
     return pulumi.CustomResource(registration.type, registration.name, inputs, opts)
 
 
-def _read(registration: Registration, opts: pulumi.ResourceOptions) -> pulumi.Resource:
-    cls = sdk_class(registration.type)
+def _read(registration: Registration, cls: Any | None, opts: pulumi.ResourceOptions) -> pulumi.Resource:
     if cls is None:
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=registration.id))
         return pulumi.CustomResource(registration.type, registration.name, {}, opts)
@@ -151,9 +149,13 @@ def replay_program(registrations: list[Registration]) -> Callable[[], None]:
     components (ConfigFile) through the SDK classes the program uses (their typed input handling and lazy
     imports are the SDK's own cost); the stack reference and every read made again; our components as
     plain components."""
+    ordered = _parents_and_dependencies_first(registrations)
+
     def program() -> None:
         made: dict[str, pulumi.Resource] = {}
-        for registration in _parents_and_dependencies_first(registrations):
+        for registration in ordered:
+            # Resolved here, in the timed run: it imports the SDK module lazily, as the program's first use does.
+            cls = sdk_class(registration.type)
             provider = made.get(_urn(registration.provider))
             opts = pulumi.ResourceOptions(parent=made.get(registration.parent),
                                           provider=provider if isinstance(provider, pulumi.ProviderResource) else None,
@@ -163,9 +165,9 @@ def replay_program(registrations: list[Registration]) -> Callable[[], None]:
             if registration.type == "pulumi:pulumi:StackReference":
                 made[registration.urn] = pulumi.StackReference(registration.name, registration.inputs.get("name"))
             elif registration.read:
-                made[registration.urn] = _read(registration, opts)
-            elif registration.custom or sdk_class(registration.type) is not None:
-                made[registration.urn] = _register(registration, opts)
+                made[registration.urn] = _read(registration, cls, opts)
+            elif registration.custom or cls is not None:
+                made[registration.urn] = _register(registration, cls, opts)
             else:
                 made[registration.urn] = pulumi.ComponentResource(registration.type, registration.name, None, opts)
     return program

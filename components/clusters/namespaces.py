@@ -31,8 +31,12 @@ def quota(demands: list[Demand]) -> Amount:
     return total(demand.amount for demand in demands) + IMPORT_HEADROOM
 
 
+def _class_not_in(cls: str) -> dict[str, Any]:
+    return {"key": CLASS_LABEL, "operator": "NotIn", "values": [cls]}
+
+
 def _not_class(cls: str) -> dict[str, Any]:
-    return {"namespaceSelector": {"matchExpressions": [{"key": CLASS_LABEL, "operator": "NotIn", "values": [cls]}]}}
+    return {"namespaceSelector": {"matchExpressions": [_class_not_in(cls)]}}
 
 
 # Cilium maps 0.0.0.0/0 to the world outside the cluster and, with its CIDR match mode set to nodes
@@ -45,9 +49,7 @@ def _not_production_nor_its_data() -> dict[str, Any]:
     """Every namespace but production's and the storage namespace, where production's volumes live (MinIO,
     and JuiceFS' metadata etcd, which has no authentication of its own)."""
     return {"namespaceSelector": {"matchExpressions": [
-        *_not_class("production")["namespaceSelector"]["matchExpressions"],
-        {"key": NAME_LABEL, "operator": "NotIn", "values": [STORAGE_NAMESPACE]},
-    ]}}
+        _class_not_in("production"), {"key": NAME_LABEL, "operator": "NotIn", "values": [STORAGE_NAMESPACE]}]}}
 
 
 def _object_opts(parent: pulumi.Resource, namespace: pulumi.Resource) -> pulumi.ResourceOptions:
