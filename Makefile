@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv synth test lint typecheck unit bench clean
+.PHONY: venv synth test lint typecheck unit bench clean tools
 
 venv: $(STAMP)
 
@@ -13,6 +13,9 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+tools:  ## the upstream tier's tools (Helm, talos-check, kube-apiserver, etcd), built from Go modules into ~/.cache
+	$(PYTHON) -m labctl.toolchain
 
 synth: venv  ## render the prod stack offline into out/prod
 	$(BIN)/python -m labctl synth prod

@@ -100,6 +100,18 @@ LOCAL_PATH_PROVISIONER: Final = "0.0.33"
 # renovate: datasource=docker depName=busybox
 LOCAL_PATH_HELPER_IMAGE: Final = "busybox:1.37.0"
 
+# Tools of the upstream test tier (`make tools`, labctl/toolchain.py), each beside what it must match. The
+# kube-apiserver follows KUBERNETES and etcd follows ETCD_IMAGE.
+# Helm v3 as pulumi-kubernetes embeds it. The module proxy serves neither the v4.34.2 tag of
+# github.com/pulumi/pulumi-kubernetes/provider/v4 nor any tag's commit, and the newest tag `fetch` shows is
+# v4.32.0 (a03ff6ba58d2, 2026-06-08): its provider/go.mod requires helm.sh/helm/v3 v3.20.2, as master does.
+# renovate: datasource=go depName=helm.sh/helm/v3
+HELM: Final = "v3.20.2"
+# The Talos machinery pulumiverse-talos 0.8.1 is built with (its provider/go.mod at v0.8.1, via
+# terraform-provider-talos v0.11.0): the generator and validator of every infrastructure node's config.
+# renovate: datasource=go depName=github.com/siderolabs/talos/pkg/machinery
+TALOS_MACHINERY: Final = "v1.13.0"
+
 # The infrastructure cluster's Helm releases by release name, each at its pin above: what a stack may
 # override under `homelab:versions.charts` (a guest's Cilium follows the `cilium` entry).
 PLATFORM_CHART_PINS: Final = {

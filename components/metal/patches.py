@@ -57,7 +57,9 @@ def machine_patch(node: Node, cluster: ClusterSettings, installer_image: str) ->
 def network_documents(node: Node, cluster: ClusterSettings) -> list[dict[str, Any]]:
     """Hostname, DHCP on the LAN link (addresses are DHCP reservations), and the VIP on control planes."""
     documents = [
-        _document("HostnameConfig", hostname=node.name),
+        # Talos 1.12's generated config carries a HostnameConfig with `auto: stable`; the patch merges into it,
+        # and the machinery refuses `auto` beside `hostname` unless auto is off (network/hostname.go Validate).
+        _document("HostnameConfig", auto="off", hostname=node.name),
         _document("DHCPv4Config", name=node.lan_link),
     ]
     if node.role == "controlplane":

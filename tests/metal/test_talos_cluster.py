@@ -62,6 +62,8 @@ def test_every_node_gets_identity_zone_and_reservations(prod):
     for node in prod_nodes():
         machine = _machine(prod, node["name"])["machine"]
         assert _kinds(prod, node["name"])["HostnameConfig"]["hostname"] == node["name"]
+        # The generated config's HostnameConfig has `auto: stable`, which Talos refuses beside a hostname.
+        assert _kinds(prod, node["name"])["HostnameConfig"]["auto"] == "off"
         assert _kinds(prod, node["name"])["DHCPv4Config"]["name"] == "end0"
         assert machine["install"]["disk"] == node["installDisk"]
         assert machine["install"]["image"].startswith("factory.talos.dev/installer/")

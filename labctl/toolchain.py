@@ -1,0 +1,130 @@
+"""The upstream tools the `upstream` test tier runs, built from Go modules into a cache outside the checkout.
+
+``python -m labctl.toolchain`` (``make tools``) builds each tool that is not already in the cache; tests find
+them with ``tool_path``. Every version comes from ``components/versions.py``, where it sits beside the pin it
+must match; each tool builds in its own wrapper module under ``tools/`` whose go.mod requires exactly that
+version (checked here before building, and by the tests).
+
+The cache is ``$HOMELAB_TOOLS_DIR``, else ``~/.cache/homelab-tools``: ``<tool>-<version>/<binary>``.
+Exit codes: 0 built or already there, 1 a build failed or a wrapper module disagrees with its pin, 3 no Go.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from components import versions
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+WRAPPERS = PROJECT_DIR / "tools"
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    module: str  # the upstream module the wrapper's go.mod requires
+    version: str  # that module's version, from components/versions.py
+    package: str  # the main package built from it
+    own_source: bool = False  # the project's own program: its source is part of the cache key
+
+    @property
+    def wrapper(self) -> Path:
+        return WRAPPERS / self.name
+
+    @property
+    def cache_key(self) -> str:
+        if not self.own_source:
+            return f"{self.name}-{self.version}"
+        digest = hashlib.sha256()
+        for path in sorted(self.wrapper.glob("*")):
+            if path.is_file():
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return f"{self.name}-{self.version}-{digest.hexdigest()[:12]}"
+
+
+def _image_tag(image: str) -> str:
+    return image.rsplit(":", 1)[1]
+
+
+TOOLS: tuple[Tool, ...] = (
+    Tool("helm", "helm.sh/helm/v3", versions.HELM, "helm.sh/helm/v3/cmd/helm"),
+    Tool("talos-check", "github.com/siderolabs/talos/pkg/machinery", versions.TALOS_MACHINERY, ".",
+         own_source=True),
+    Tool("kube-apiserver", "k8s.io/kubernetes", versions.KUBERNETES, "k8s.io/kubernetes/cmd/kube-apiserver"),
+    Tool("etcd", "go.etcd.io/etcd/server/v3", _image_tag(versions.ETCD_IMAGE), "go.etcd.io/etcd/server/v3"),
+)
+BY_NAME = {tool.name: tool for tool in TOOLS}
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("HOMELAB_TOOLS_DIR") or Path.home() / ".cache" / "homelab-tools")
+
+
+def tool_path(name: str) -> Path:
+    """Where ``make tools`` puts the named tool's binary (it may not be there yet)."""
+    tool = BY_NAME[name]
+    return cache_dir() / tool.cache_key / tool.name
+
+
+def required_version(tool: Tool) -> str | None:
+    """The version of ``tool.module`` its wrapper's go.mod requires."""
+    text = (tool.wrapper / "go.mod").read_text()
+    match = re.search(rf"^(?:require\s+|\t){re.escape(tool.module)}\s+(\S+)", text, re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def wrapper_problems() -> list[str]:
+    """Each wrapper module whose go.mod does not require the pinned version of its tool."""
+    problems = []
+    for tool in TOOLS:
+        required = required_version(tool)
+        if required != tool.version:
+            problems.append(f"tools/{tool.name}/go.mod requires {tool.module} {required}, but "
+                            f"components/versions.py pins {tool.version}: make them agree")
+    return problems
+
+
+def build(tool: Tool) -> Path:
+    """Build ``tool`` into the cache unless it is there; returns the binary's path."""
+    target = tool_path(tool.name)
+    if target.is_file() and os.access(target, os.X_OK):
+        print(f"{tool.name} {tool.version}: up to date ({target})")
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    print(f"{tool.name} {tool.version}: building (cold builds take minutes; kube-apiserver the longest)",
+          flush=True)
+    started = time.monotonic()
+    env = {**os.environ, "GOFLAGS": "-mod=readonly -buildvcs=false"}
+    subprocess.run(["go", "build", "-trimpath", "-o", str(partial), tool.package],
+                   cwd=tool.wrapper, env=env, check=True)
+    partial.rename(target)
+    print(f"{tool.name} {tool.version}: built in {time.monotonic() - started:.0f} s", flush=True)
+    return target
+
+
+def main() -> int:
+    if shutil.which("go") is None:
+        print("make tools needs Go (1.25 or newer) on PATH; without it the upstream tests skip", file=sys.stderr)
+        return 3
+    problems = wrapper_problems()
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    for tool in TOOLS:
+        try:
+            build(tool)
+        except subprocess.CalledProcessError as error:
+            print(f"{tool.name} {tool.version}: go build failed (exit {error.returncode})", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

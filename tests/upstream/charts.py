@@ -1,0 +1,147 @@
+"""Every chart the program installs, rendered by the real Helm from ``../shared/charts`` at exactly its pin.
+
+An install is a Helm release on the infrastructure cluster or a chart a HelmChartProxy puts into a guest, with
+the release name, namespace and values the program registered. ``unread_keys`` names each key path of the
+program's values that the chart neither defaults nor reads: Helm ignores such a key without a word.
+"""
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from labctl.synth import SynthResult
+
+SHARED = Path(os.environ.get("HOMELAB_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
+CHARTS = SHARED / "charts"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+INFRASTRUCTURE = "homelab"
+GUEST_SELECTOR = "homelab.dev/cluster"
+
+
+@dataclass(frozen=True)
+class Install:
+    where: str  # the registering resource's URN
+    cluster: str  # the infrastructure cluster, or the guest the proxy selects
+    chart: str
+    version: str
+    release: str
+    namespace: str
+    values: dict[str, Any] = field(hash=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.cluster}/{self.release} ({self.chart} {self.version})"
+
+
+def installs(result: SynthResult) -> list[Install]:
+    found = []
+    for r in result.registrations:
+        if r.type == RELEASE:
+            found.append(Install(r.urn, INFRASTRUCTURE, r.inputs["chart"], r.inputs["version"], r.inputs["name"],
+                                 r.inputs["namespace"], r.inputs.get("values") or {}))
+        elif r.type.endswith(":HelmChartProxy") and not r.read:
+            spec = r.inputs["spec"]
+            found.append(Install(r.urn, spec["clusterSelector"]["matchLabels"][GUEST_SELECTOR], spec["chartName"],
+                                 spec["version"], spec["releaseName"], spec["namespace"],
+                                 yaml.safe_load(spec["valuesTemplate"]) or {}))
+    return found
+
+
+def chart_dir(chart: str, version: str) -> Path:
+    return CHARTS / f"{chart}-{version}"
+
+
+@cache
+def _render_text(helm: Path, chart: str, version: str, release: str, namespace: str, values_yaml: str,
+                 kube_version: str) -> str:
+    done = subprocess.run(
+        [str(helm), "template", release, str(chart_dir(chart, version)), "--namespace", namespace,
+         "--kube-version", kube_version.removeprefix("v"), "--include-crds", "--values", "-"],
+        input=values_yaml, capture_output=True, text=True, timeout=120,
+        env={"HOME": os.environ.get("HOME", "/tmp"), "PATH": os.environ.get("PATH", ""),
+             "HELM_CACHE_HOME": "/tmp/homelab-helm/cache", "HELM_CONFIG_HOME": "/tmp/homelab-helm/config",
+             "HELM_DATA_HOME": "/tmp/homelab-helm/data"},
+    )
+    if done.returncode:
+        raise RenderError(done.stderr.strip())
+    return done.stdout
+
+
+class RenderError(Exception):
+    pass
+
+
+def render(helm: Path, install: Install, kube_version: str) -> list[dict[str, Any]]:
+    """The objects ``helm template`` renders for ``install``; hooks included (they carry their annotation)."""
+    text = _render_text(helm, install.chart, install.version, install.release, install.namespace,
+                        yaml.safe_dump(install.values, sort_keys=True), kube_version)
+    return [document for document in yaml.safe_load_all(text) if isinstance(document, dict) and document]
+
+
+# --- values keys no template reads ------------------------------------------------------------------------
+
+@cache
+def _chart_sources(directory: Path) -> tuple[dict[str, Any], str, dict[str, Path]]:
+    """A chart's default values, all its template text, and its vendored subcharts by name."""
+    defaults = yaml.safe_load((directory / "values.yaml").read_text()) or {}
+    templates = "\n".join(path.read_text(errors="replace") for path in sorted((directory / "templates").rglob("*"))
+                          if path.is_file())
+    subcharts = {}
+    if (directory / "charts").is_dir():
+        for sub in (directory / "charts").iterdir():
+            if (sub / "Chart.yaml").is_file():
+                subcharts[yaml.safe_load((sub / "Chart.yaml").read_text())["name"]] = sub
+    chart = yaml.safe_load((directory / "Chart.yaml").read_text())
+    for dependency in chart.get("dependencies") or []:
+        if dependency.get("alias") and dependency["name"] in subcharts:
+            subcharts[dependency["alias"]] = subcharts[dependency["name"]]
+    return defaults, templates, subcharts
+
+
+def _read_whole(path: list[str], templates: str) -> bool:
+    """A template reads ``.Values.<path>`` itself (not only fields below it), so keys under it reach it."""
+    dotted = re.escape(".Values." + ".".join(path))
+    if re.search(dotted + r"(?![\w.])", templates):
+        return True
+    quoted = " ".join(f'"{key}"' for key in path)
+    return re.search(r"index\s+\$?\.Values\s+" + re.escape(quoted) + r"\s*\)", templates) is not None
+
+
+def _mentioned(path: list[str], templates: str) -> bool:
+    """A template reads ``.Values.<path>`` or a field below it."""
+    return re.search(re.escape(".Values." + ".".join(path)) + r"(?!\w)", templates) is not None or \
+        _read_whole(path, templates)
+
+
+def _unread(values: Mapping[str, Any], defaults: Any, path: list[str], templates: str,
+            subcharts: Mapping[str, Path]) -> Iterator[str]:
+    for key, value in values.items():
+        here = [*path, key]
+        if not path and key == "global":
+            continue
+        if not path and key in subcharts:
+            yield from (f"{key}.{inner}" for inner in unread_keys(subcharts[key], value))
+            continue
+        if isinstance(defaults, Mapping) and key in defaults:
+            default = defaults[key]
+            # A non-empty default map is a structure the chart knows; an empty one (or none) is free-form.
+            if isinstance(value, Mapping) and isinstance(default, Mapping) and default:
+                if not _read_whole(here, templates):
+                    yield from _unread(value, default, here, templates, subcharts)
+            continue
+        if _mentioned(here, templates) or (path and _read_whole(path, templates)):
+            continue
+        yield ".".join(here)
+
+
+def unread_keys(directory: Path, values: Mapping[str, Any]) -> list[str]:
+    """Each key path of ``values`` that the chart at ``directory`` has no default for and no template reads."""
+    defaults, templates, subcharts = _chart_sources(directory)
+    return list(_unread(values, defaults, [], templates, subcharts))
