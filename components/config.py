@@ -91,7 +91,7 @@ def _memory(value: str) -> str:
 
 def _chart_version(value: str) -> str:
     if not re.fullmatch(r"v?\d+\.\d+\.\d+", value):
-        raise _fixable(f"{value!r} is not an exact chart version", "write the chart's own version, e.g. 1.20.1")
+        raise _fixable(f"{value!r} is not an exact chart version", "write the chart's own version, e.g. 1.20.0")
     return value
 
 

@@ -22,7 +22,7 @@ KUBERNETES_MINORS_BY_TALOS: Final = {"1.12": ("1.30", "1.31", "1.32", "1.33", "1
 
 # Charts and release manifests of the infrastructure cluster's platform.
 # renovate: datasource=helm depName=cilium registryUrl=https://helm.cilium.io/
-CILIUM: Final = "1.20.1"
+CILIUM: Final = "1.20.0"
 # renovate: datasource=helm depName=cert-manager registryUrl=https://charts.jetstack.io
 CERT_MANAGER: Final = "v1.21.1"
 # renovate: datasource=github-releases depName=kubevirt/kubevirt
@@ -43,7 +43,7 @@ CACPPT: Final = "v0.5.12"
 # renovate: datasource=github-releases depName=kubernetes-sigs/cluster-api-addon-provider-helm
 CAAPH: Final = "v0.3.0"
 # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
-ARGO_CD: Final = "10.9.0"
+ARGO_CD: Final = "10.1.1"
 # renovate: datasource=helm depName=velero registryUrl=https://vmware-tanzu.github.io/helm-charts
 VELERO: Final = "12.1.0"
 # renovate: datasource=docker depName=velero/velero-plugin-for-aws
@@ -68,7 +68,7 @@ RCLONE_IMAGE: Final = "rclone/rclone:1.69.1"
 OTEL_COLLECTOR: Final = "0.170.0"
 # Grafana's Loki, Tempo and Grafana charts moved to the grafana-community repository in 2026 (FIELD-NOTES).
 # renovate: datasource=helm depName=loki registryUrl=https://grafana-community.github.io/helm-charts
-LOKI: Final = "12.0.1"
+LOKI: Final = "12.0.0"
 # renovate: datasource=helm depName=tempo registryUrl=https://grafana-community.github.io/helm-charts
 TEMPO: Final = "1.26.2"
 # renovate: datasource=helm depName=grafana registryUrl=https://grafana-community.github.io/helm-charts

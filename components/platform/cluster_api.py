@@ -61,8 +61,6 @@ def operator_values() -> dict[str, Any]:
     return {
         "replicaCount": 1,
         "resources": {"manager": resources("20m", "96Mi", memory_limit="160Mi")},
-        # cert-manager is installed by the platform itself, not as a chart dependency.
-        "cert-manager": {"enabled": False},
     }
 
 

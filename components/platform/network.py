@@ -65,7 +65,6 @@ def cilium_values(lan_links: list[str]) -> dict[str, Any]:
     return {
         **talos_cilium_values(),
         "l2announcements": {"enabled": True},
-        "externalIPs": {"enabled": True},
         "devices": sorted(set(lan_links)),
         # CIDR rules select the nodes too: LAN traffic to a production LoadBalancer forwarded from another
         # node arrives from that node, and experiments' cloud controllers reach the API server on the nodes.

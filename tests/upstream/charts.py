@@ -7,6 +7,7 @@ program's values that the chart neither defaults nor reads: Helm ignores such a 
 
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -59,10 +60,10 @@ def chart_dir(chart: str, version: str) -> Path:
 
 
 @cache
-def _render_text(helm: Path, chart: str, version: str, release: str, namespace: str, values_yaml: str,
+def _render_text(helm: Path, directory: Path, release: str, namespace: str, values_yaml: str,
                  kube_version: str) -> str:
     done = subprocess.run(
-        [str(helm), "template", release, str(chart_dir(chart, version)), "--namespace", namespace,
+        [str(helm), "template", release, str(directory), "--namespace", namespace,
          "--kube-version", kube_version.removeprefix("v"), "--include-crds", "--values", "-"],
         input=values_yaml, capture_output=True, text=True, timeout=120,
         env={"HOME": os.environ.get("HOME", "/tmp"), "PATH": os.environ.get("PATH", ""),
@@ -78,9 +79,54 @@ class RenderError(Exception):
     pass
 
 
+def _dependencies(directory: Path) -> list[dict[str, Any]]:
+    return list(yaml.safe_load((directory / "Chart.yaml").read_text()).get("dependencies") or [])
+
+
+def _enabled(condition: str | None, values: Mapping[str, Any], defaults: Mapping[str, Any]) -> bool:
+    """A dependency's condition as Helm reads it: the first of its paths that is set decides; none set, on."""
+    for path in (condition or "").split(","):
+        for source in (values, defaults):
+            value: Any = source
+            for key in path.strip().split("."):
+                value = value.get(key) if isinstance(value, Mapping) else None
+            if isinstance(value, bool):
+                return value
+    return True
+
+
+def renderable_dir(install: Install) -> Path:
+    """The chart's folder, or a copy without the dependencies that are not vendored there.
+
+    ``../shared/charts`` leaves out some subcharts (Loki's MinIO is AGPL-3.0). Helm refuses a chart whose
+    dependency is missing even when its condition turns it off; a dependency that is off renders nothing, so the
+    copy renders the same objects. One that the values turn on is an error.
+    """
+    directory = chart_dir(install.chart, install.version)
+    defaults = _chart_sources(directory)[0]
+    vendored = {path.name for path in (directory / "charts").iterdir()} if (directory / "charts").is_dir() else set()
+    missing = [d for d in _dependencies(directory) if d["name"] not in vendored
+               and not any(name.startswith(f"{d['name']}-") for name in vendored)]
+    if not missing:
+        return directory
+    for dependency in missing:
+        if _enabled(dependency.get("condition"), install.values, defaults):
+            raise RenderError(f"dependency {dependency['name']} is enabled but not in ../shared/charts")
+    copy = Path("/tmp/homelab-charts") / f"{directory.name}-{os.getpid()}"
+    if not copy.exists():
+        shutil.copytree(directory, copy)
+        for path in [copy, *copy.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)
+        chart = yaml.safe_load((copy / "Chart.yaml").read_text())
+        chart["dependencies"] = [d for d in chart["dependencies"] if d not in missing]
+        (copy / "Chart.yaml").write_text(yaml.safe_dump(chart, sort_keys=False))
+        (copy / "Chart.lock").unlink(missing_ok=True)
+    return copy
+
+
 def render(helm: Path, install: Install, kube_version: str) -> list[dict[str, Any]]:
     """The objects ``helm template`` renders for ``install``; hooks included (they carry their annotation)."""
-    text = _render_text(helm, install.chart, install.version, install.release, install.namespace,
+    text = _render_text(helm, renderable_dir(install), install.release, install.namespace,
                         yaml.safe_dump(install.values, sort_keys=True), kube_version)
     return [document for document in yaml.safe_load_all(text) if isinstance(document, dict) and document]
 
@@ -91,8 +137,14 @@ def render(helm: Path, install: Install, kube_version: str) -> list[dict[str, An
 def _chart_sources(directory: Path) -> tuple[dict[str, Any], str, dict[str, Path]]:
     """A chart's default values, all its template text, and its vendored subcharts by name."""
     defaults = yaml.safe_load((directory / "values.yaml").read_text()) or {}
-    templates = "\n".join(path.read_text(errors="replace") for path in sorted((directory / "templates").rglob("*"))
-                          if path.is_file())
+    # Templates, and the default values a template passes through `tpl` (strings that hold template actions).
+    templates = "\n".join([*(path.read_text(errors="replace") for path in sorted((directory / "templates").rglob("*"))
+                              if path.is_file()), *_template_strings(defaults)])
+    # `dig "a" "b" <default> .Values.x` reads .Values.x.a.b: spelt out so the key checks see it.
+    for call in re.finditer(r'dig\s+((?:"[^"]*"\s+)+)(\S+\s+)?\$?\.Values((?:\.[\w-]+)*)', templates):
+        keys = re.findall(r'"([^"]*)"', call.group(1))
+        keys = keys if call.group(2) else keys[:-1]
+        templates += "\n.Values" + call.group(3) + "".join(f".{key}" for key in keys) + " "
     subcharts = {}
     if (directory / "charts").is_dir():
         for sub in (directory / "charts").iterdir():
@@ -105,13 +157,30 @@ def _chart_sources(directory: Path) -> tuple[dict[str, Any], str, dict[str, Path
     return defaults, templates, subcharts
 
 
+def _template_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str) and "{{" in value:
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _template_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _template_strings(item)
+
+
+# A value handed on whole (so every key under it reaches the output): rendered as YAML or JSON, passed to a
+# template or helper, ranged over, bound to a variable, merged, or put into a dict.
+_PASSED_ON = (r'(?:toYaml|toJson|toPrettyJson|toRawJson|tpl|with|:=|=|merge\w*|mustMerge\w*|deepCopy'
+              r'|include\s+"[^"]+"|"[\w.-]+")\s*\(?\s*\$?')
+
+
 def _read_whole(path: list[str], templates: str) -> bool:
-    """A template reads ``.Values.<path>`` itself (not only fields below it), so keys under it reach it."""
+    """A template hands ``.Values.<path>`` on whole, not only fields below it, so keys under it reach it."""
     dotted = re.escape(".Values." + ".".join(path))
-    if re.search(dotted + r"(?![\w.])", templates):
+    if re.search(_PASSED_ON + dotted + r"(?![\w.])", templates):
         return True
     quoted = " ".join(f'"{key}"' for key in path)
-    return re.search(r"index\s+\$?\.Values\s+" + re.escape(quoted) + r"\s*\)", templates) is not None
+    return re.search(r"index\s+\$?\.Values\s+" + re.escape(quoted) + r"(?!\s*\")", templates) is not None
 
 
 def _mentioned(path: list[str], templates: str) -> bool:
@@ -121,20 +190,23 @@ def _mentioned(path: list[str], templates: str) -> bool:
 
 
 def _unread(values: Mapping[str, Any], defaults: Any, path: list[str], templates: str,
-            subcharts: Mapping[str, Path]) -> Iterator[str]:
+            subcharts: Mapping[str, Path], conditions: set[str]) -> Iterator[str]:
     for key, value in values.items():
         here = [*path, key]
         if not path and key == "global":
             continue
         if not path and key in subcharts:
-            yield from (f"{key}.{inner}" for inner in unread_keys(subcharts[key], value))
+            yield from (f"{key}.{inner}" for inner in unread_keys(subcharts[key], value)
+                        if f"{key}.{inner}" not in conditions)
+            continue
+        if ".".join(here) in conditions:
             continue
         if isinstance(defaults, Mapping) and key in defaults:
             default = defaults[key]
             # A non-empty default map is a structure the chart knows; an empty one (or none) is free-form.
-            if isinstance(value, Mapping) and isinstance(default, Mapping) and default:
-                if not _read_whole(here, templates):
-                    yield from _unread(value, default, here, templates, subcharts)
+            if isinstance(value, Mapping) and isinstance(default, Mapping) and default \
+                    and not _read_whole(here, templates):
+                yield from _unread(value, default, here, templates, subcharts, conditions)
             continue
         if _mentioned(here, templates) or (path and _read_whole(path, templates)):
             continue
@@ -144,4 +216,6 @@ def _unread(values: Mapping[str, Any], defaults: Any, path: list[str], templates
 def unread_keys(directory: Path, values: Mapping[str, Any]) -> list[str]:
     """Each key path of ``values`` that the chart at ``directory`` has no default for and no template reads."""
     defaults, templates, subcharts = _chart_sources(directory)
-    return list(_unread(values, defaults, [], templates, subcharts))
+    # Helm reads each dependency's condition to decide whether it renders.
+    conditions = {path.strip() for d in _dependencies(directory) for path in (d.get("condition") or "").split(",")}
+    return list(_unread(values, defaults, [], templates, subcharts, conditions))

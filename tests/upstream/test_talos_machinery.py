@@ -104,8 +104,8 @@ def test_every_machine_config_passes_the_talos_machinery(stack, request, talos_c
 def test_the_checker_rejects_what_talos_rejects(prod, talos_check):
     """The tier can fail: a hostname label past 63 characters, and a patch to a field v1alpha1 does not have."""
     (node, *_) = infrastructure_machines(prod)
-    bad_hostname = {**node, "name": "bad-hostname",
-                    "patches": [*node["patches"], "apiVersion: v1alpha1\nkind: HostnameConfig\nhostname: " + "x" * 64 + "\n"]}
+    long_hostname = "apiVersion: v1alpha1\nkind: HostnameConfig\nhostname: " + "x" * 64 + "\n"
+    bad_hostname = {**node, "name": "bad-hostname", "patches": [*node["patches"], long_hostname]}
     unknown_field = {**node, "name": "unknown-field", "patches": ["machine:\n  notAField: true\n"]}
     verdicts = talos_verdicts(talos_check, [bad_hostname, unknown_field])
     assert verdicts["bad-hostname"], "a 64-character hostname passed"
