@@ -15,7 +15,7 @@ from components.apps.production import applications
 from components.apps.restore_drill import DrillSeams, RestoreDrill
 from components.capacity import Amount
 from components.clusters import namespaces
-from components.clusters.addons import LOCAL_PATH_NAMESPACE
+from components.clusters.addons import CHAOS_MESH_CHART, LOCAL_PATH_NAMESPACE
 from components.clusters.classes import EXPERIMENT_CLASS
 from components.clusters.guest_cluster import GuestCluster, GuestClusterArgs, demands, disk_mounts
 from components.config import ExperimentSettings, Versions
@@ -80,6 +80,10 @@ class Experiment(pulumi.ComponentResource):
         inside = pulumi.ComponentResource("homelab:clusters:InsideExperiment", args.name, None,
                                           pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
         namespace(LOCAL_PATH_NAMESPACE, inside, privileged=True, owner=args.name, adopt_unowned=sole)
+        if settings.chaos:
+            # Chaos Mesh's daemon runs privileged with the host's PID namespace and hostPath mounts: Talos'
+            # baseline Pod Security refuses it in a namespace the Helm add-on provider creates unlabelled.
+            namespace(CHAOS_MESH_CHART.namespace, inside, privileged=True, owner=args.name)
         if settings.like == "production":
             applications(self, self.cluster, development_copies(), depends_on=[])
         self.drill: RestoreDrill | None = None

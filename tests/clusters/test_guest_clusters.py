@@ -323,3 +323,12 @@ def test_experiments_get_local_scratch_volumes_and_production_does_not(prod, exp
     assert ns.provider.startswith(experiment.one("pulumi:providers:kubernetes", "demo-guest").urn)
     workers = [r for r in experiment.by_type("kubernetes:bootstrap.cluster.x-k8s.io/v1alpha3:TalosConfigTemplate")]
     assert all("/var/local-path-provisioner" in str(w.inputs["spec"]) for w in workers)
+
+
+def test_chaos_experiments_let_the_chaos_daemon_run_privileged_inside_the_guest(experiment, lab):
+    """Chaos Mesh's daemon needs host PID and hostPath: Talos' baseline Pod Security would refuse it in the
+    unlabelled namespace the Helm add-on provider creates (found by the API-server tier)."""
+    (ns,) = [r for r in experiment.by_type(NAMESPACE) if r.inputs["metadata"]["name"] == "chaos-mesh"]
+    assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert ns.provider.startswith(experiment.one("pulumi:providers:kubernetes", "demo-guest").urn)
+    assert not [r for r in lab.by_type(NAMESPACE) if r.inputs["metadata"]["name"] == "chaos-mesh"]
