@@ -61,6 +61,10 @@ class Workload:
     replicas: Path | int = 1
     # A DaemonSet: one pod on every node.
     per_node: bool = False
+    # Containers the chart gives no resources and no value to set them (CSI sidecars): sized instead by the
+    # namespace's LimitRange default, ``fixed``, once per container.
+    fixed: Mapping[str, Any] | None = None
+    containers: int = 1
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,8 @@ def chart_demands(layer: str, release: str, values: Mapping[str, Any], workloads
     for workload in workloads:
         replicas = workload.replicas if isinstance(workload.replicas, int) else int(value_at(values, workload.replicas))
         pods = node_count if workload.per_node else replicas
-        per_pod = requests_of(value_at(values, workload.resources))
+        block = workload.fixed if workload.fixed is not None else value_at(values, workload.resources)
+        per_pod = requests_of(block).times(workload.containers)
         demands.append(Demand(layer, release, workload.name, per_pod, pods, workload.per_node))
     return demands
 

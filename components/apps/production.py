@@ -95,7 +95,7 @@ class InsideProduction(pulumi.ComponentResource):
         volume = shared_fs.volume_secret(self, namespaces[shared_fs.NAMESPACE], filesystem, ROOT_USER,
                                          seams.storage_root_password)
         self.created: list[pulumi.Resource] = [
-            *namespaces.values(), volume,
+            *namespaces.values(), volume, shared_fs.sidecar_defaults(self, namespaces[shared_fs.NAMESPACE]),
             *shared_fs.storage_classes(self, juicefs_driver, depends_on=[volume]),
             exposure.oauth_secret(self, namespaces[exposure.NAMESPACE], seams.operator_credentials),
             backups.credentials_secret(self, namespaces[backups.NAMESPACE], seams.velero_credentials),

@@ -29,7 +29,8 @@ CHAOS_MESH_CHART = ChartSpec(
     release="chaos-mesh", chart="chaos-mesh", repo="https://charts.chaos-mesh.org", version=CHAOS_MESH,
     namespace="chaos-mesh", workloads=(
         Workload("controller-manager", ("controllerManager", "resources"), ("controllerManager", "replicaCount")),
-        Workload("chaos-daemon", ("chaosDaemon", "resources"), per_node=True)))
+        Workload("chaos-daemon", ("chaosDaemon", "resources"), per_node=True),
+        Workload("dns-server", ("dnsServer", "resources"))))
 # Experiments keep their volumes on the VMs' own disks: a Talos bind mount the provisioner's helper writes to.
 LOCAL_PATH = "/var/local-path-provisioner"
 LOCAL_PATH_NAMESPACE = "local-path-storage"
@@ -58,6 +59,8 @@ def chaos_mesh_proxy_spec(cluster: str) -> dict[str, Any]:
         "controllerManager": {"replicaCount": 1, "resources": resources("25m", "128Mi", memory_limit="384Mi")},
         "chaosDaemon": {"runtime": "containerd", "socketPath": "/run/containerd/containerd.sock",
                         "resources": resources("25m", "64Mi", memory_limit="256Mi")},
+        # The DNS server DNSChaos needs; the chart sets a request and leaves the limit to the user.
+        "dnsServer": {"resources": resources("25m", "48Mi", memory_limit="128Mi")},
         "dashboard": {"create": False}})
 
 

@@ -115,7 +115,8 @@ class Platform(pulumi.ComponentResource):
         secret = shared_fs.volume_secret(self, fs_namespace,
                                          shared_fs.infrastructure_filesystem(storage.object_store_endpoint()),
                                          storage.ROOT_USER, args.storage_root_password)
-        driver = self._chart(shared_fs.JUICEFS_CHART.release, depends_on=[secret])
+        defaults = shared_fs.sidecar_defaults(self, fs_namespace)
+        driver = self._chart(shared_fs.JUICEFS_CHART.release, depends_on=[secret, defaults])
         classes = shared_fs.storage_classes(self, driver, depends_on=[secret, engine, *object_store])
         replication.install(self, namespace, object_store, storage.object_store_endpoint(),
                             args.cloud.storage_bucket, args.cloud.region, args.cloud.replication_credentials)

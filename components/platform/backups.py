@@ -55,6 +55,8 @@ def velero_values() -> dict[str, Any]:
         "snapshotsEnabled": False,
         "configuration": {"uploaderType": "kopia", "defaultVolumesToFsBackup": True},
         "kubectl": {"resources": resources("10m", "32Mi", memory_limit="64Mi")},
+        # The hook Job that applies Velero's CRDs on install and upgrade (templates/upgrade-crds).
+        "upgradeJobResources": resources("50m", "96Mi", memory_limit="256Mi"),
     }
 
 

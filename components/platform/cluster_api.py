@@ -60,7 +60,9 @@ PROVIDERS = (
 def operator_values() -> dict[str, Any]:
     return {
         "replicaCount": 1,
-        "resources": {"manager": resources("20m", "96Mi", memory_limit="160Mi")},
+        # The chart merges its own 100m CPU limit, which Pulumi's Python SDK cannot delete (a null is dropped,
+        # pulumi/pulumi#12178): the program chooses a limit, high enough that reconciles are not throttled.
+        "resources": {"manager": resources("20m", "96Mi", cpu_limit="500m", memory_limit="160Mi")},
     }
 
 

@@ -45,6 +45,8 @@ def argocd_values() -> dict[str, Any]:
         "repoServer": {"replicas": 1, "resources": resources("50m", "128Mi", memory_limit="256Mi")},
         "applicationSet": {"replicas": 1, "resources": resources("10m", "64Mi", memory_limit="128Mi")},
         "redis": {"resources": resources("10m", "48Mi", memory_limit="96Mi")},
+        # The pre-install hook Job that writes Redis' password.
+        "redisSecretInit": {"resources": resources("10m", "32Mi", memory_limit="64Mi")},
     }
 
 

@@ -57,6 +57,11 @@ def talos_cilium_values() -> dict[str, Any]:
         "envoy": {"enabled": False},
         "operator": {"replicas": 1, "rollOutPods": True, "resources": resources("25m", "96Mi", memory_limit="128Mi")},
         "resources": resources("100m", "256Mi", memory_limit="512Mi"),
+        # The agent's init steps (config, sysctls, bpf mount, state clean-up) are short commands; the CNI
+        # install copies binaries once. The chart merges a 1-CPU limit into the latter that Pulumi's Python SDK
+        # cannot delete (a null is dropped, pulumi/pulumi#12178): stated here as the program's own choice.
+        "initResources": resources("10m", "48Mi", memory_limit="128Mi"),
+        "cni": {"resources": resources("100m", "16Mi", cpu_limit="1", memory_limit="64Mi")},
     }
 
 

@@ -29,6 +29,15 @@ BUCKET = "juicefs"
 DEFAULT_CLASS, SHARED_CLASS = "juicefs", "juicefs-shared"
 # Each mounted volume runs a mount pod on its node: small, but counted per mount, not per node.
 MOUNT_POD = resources("50m", "256Mi", memory_limit="1Gi")
+# The chart's CSI sidecars (node-driver-registrar and liveness-probe on each node, csi-resizer and liveness-probe
+# beside the controller: templates/daemonset.yaml and controller.yaml at 0.23.1) have no resources and no value
+# to set them. The namespace's LimitRange gives every container without resources this, and the budget counts it
+# (small Go programs that idle at about 10 Mi).
+SIDECAR = resources("10m", "16Mi", memory_limit="48Mi")
+SIDECARS_PER_POD = 2
+# The chart merges its own 1-CPU limit into the plugin's resources; Pulumi's Python SDK drops a null that would
+# delete it (pulumi/pulumi#12178), so the program states the limit as its own choice: one Pi core.
+PLUGIN_CPU_LIMIT = "1"
 
 JUICEFS_CHART = ChartSpec(
     release="juicefs-csi-driver", chart="juicefs-csi-driver", repo="https://juicedata.github.io/charts/",
@@ -36,6 +45,9 @@ JUICEFS_CHART = ChartSpec(
     workloads=(
         Workload("controller", ("controller", "resources"), replicas=("controller", "replicas")),
         Workload("node", ("node", "resources"), per_node=True),
+        Workload("controller-sidecars", (), replicas=("controller", "replicas"), fixed=SIDECAR,
+                 containers=SIDECARS_PER_POD),
+        Workload("node-sidecars", (), per_node=True, fixed=SIDECAR, containers=SIDECARS_PER_POD),
     ),
 )
 
@@ -44,8 +56,9 @@ def juicefs_values() -> dict[str, Any]:
     return {
         "immutable": True,
         "kubeletDir": "/var/lib/kubelet",
-        "controller": {"replicas": 1, "resources": resources("20m", "96Mi", memory_limit="256Mi")},
-        "node": {"resources": resources("20m", "64Mi", memory_limit="256Mi")},
+        "controller": {"replicas": 1, "resources": resources("20m", "96Mi", cpu_limit=PLUGIN_CPU_LIMIT,
+                                                             memory_limit="256Mi")},
+        "node": {"resources": resources("20m", "64Mi", cpu_limit=PLUGIN_CPU_LIMIT, memory_limit="256Mi")},
         "dashboard": {"enabled": False},
         # The classes are declared by the program (below), not by the chart.
         "storageClasses": [],
@@ -73,6 +86,16 @@ def volume_secret(parent: pulumi.Resource, namespace: pulumi.Resource, filesyste
         type="Opaque",
         string_data={"name": filesystem.name, "metaurl": filesystem.metaurl, "storage": "minio",
                      "bucket": filesystem.bucket_url, "access-key": root_user, "secret-key": root_password},
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
+    )
+
+
+def sidecar_defaults(parent: pulumi.Resource, namespace: pulumi.Resource) -> k8s.core.v1.LimitRange:
+    """The LimitRange that sizes every container of the namespace the chart leaves without resources."""
+    return k8s.core.v1.LimitRange(
+        "juicefs-sidecar-defaults",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name="sidecar-defaults", namespace=NAMESPACE),
+        spec={"limits": [{"type": "Container", "defaultRequest": SIDECAR["requests"], "default": SIDECAR["limits"]}]},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
     )
 

@@ -23,9 +23,10 @@ def test_exported_budget_is_what_the_registered_objects_ask_for(prod):
     assert capacity["problems"] == []
 
 
-def test_platform_stays_within_thirty_percent_of_memory_on_the_reference_inventory(prod):
+def test_platform_stays_within_thirty_one_percent_of_memory_on_the_reference_inventory(prod):
+    # 30% until the upstream tier counted the JuiceFS CSI sidecars the chart runs unsized (160 Mi in all).
     total_ = prod.outputs["capacity"]["total"]
-    assert total_["platform"]["memory_mib"] <= 0.30 * total_["allocatable"]["memory_mib"]
+    assert total_["platform"]["memory_mib"] <= 0.31 * total_["allocatable"]["memory_mib"]
 
 
 def test_a_shrunken_inventory_is_refused_before_anything_is_registered(reject_capacity):
@@ -39,3 +40,20 @@ def test_a_shrunken_inventory_is_refused_before_anything_is_registered(reject_ca
     assert "platform + production requests exceed the allocatable total" in failure.message
     assert "allocatable total" in failure.message
     assert failure.registered == []
+
+
+def test_csi_sidecars_the_chart_leaves_unsized_get_a_limitrange_and_are_counted(prod):
+    """The JuiceFS chart's CSI sidecars have no resources to set; a LimitRange sizes them in both clusters that
+    run the driver, and the budget counts two per node pod and per controller (found by the upstream tier)."""
+    from components.platform.shared_fs import SIDECAR
+
+    ranges = [r for r in prod.by_type("kubernetes:core/v1:LimitRange")
+              if r.inputs["metadata"]["namespace"] == "juicefs"]
+    assert len(ranges) == 2
+    for limit_range in ranges:
+        (limit,) = limit_range.inputs["spec"]["limits"]
+        assert limit["defaultRequest"] == SIDECAR["requests"] and limit["default"] == SIDECAR["limits"]
+    workloads = {w["workload"]: w for w in prod.outputs["capacity"]["workloads"] if w["owner"] == "juicefs-csi-driver"}
+    assert workloads["node-sidecars"]["pods"] == len(prod_nodes())
+    assert workloads["node-sidecars"]["perPod"]["memory_mib"] == 2 * 16
+    assert workloads["controller-sidecars"]["pods"] == 1
