@@ -75,7 +75,7 @@ def _dns_label(value: str) -> str:
 
 def _semver(value: str) -> str:
     if not re.fullmatch(r"v\d+\.\d+\.\d+", value):
-        raise _fixable(f"{value!r} is not a pinned version", "write it as vMAJOR.MINOR.PATCH, e.g. v1.12.12")
+        raise _fixable(f"{value!r} is not a pinned version", "write it as vMAJOR.MINOR.PATCH, e.g. v1.12.11")
     return value
 
 

@@ -8,9 +8,12 @@ hostname, kubelet and install settings into separate config documents (see FIELD
 
 from typing import Final
 
+# Evidence beside each pin: the upstream tag and commit seen with `fetch`, or the registry that lists it.
+# Talos v1.12.11 (2e80771bade5, 2026-08-05), the newest 1.12 tag: no v1.12.12 exists (the release-1.12 branch
+# tip is "release(v1.12.11)"). It defaults to Kubernetes 1.35.4 and runs any 1.35 patch.
 # renovate: datasource=github-releases depName=siderolabs/talos
-TALOS: Final = "v1.12.12"
-# The Kubernetes release Talos 1.12.12 ships by default.
+TALOS: Final = "v1.12.11"
+# Kubernetes 1.35's newest patch the Go module proxy serves (k8s.io/kubernetes v1.35.8, 2026-08-20).
 # renovate: datasource=github-releases depName=kubernetes/kubernetes
 KUBERNETES: Final = "v1.35.8"
 
@@ -25,37 +28,52 @@ KUBERNETES_MINORS_BY_TALOS: Final = {"1.12": ("1.30", "1.31", "1.32", "1.33", "1
 CILIUM: Final = "1.20.0"
 # renovate: datasource=helm depName=cert-manager registryUrl=https://charts.jetstack.io
 CERT_MANAGER: Final = "v1.21.1"
+# v1.6.2 (29fd465b6f91); v1.63.1 (7eebb59ba250) for CDI.
 # renovate: datasource=github-releases depName=kubevirt/kubevirt
 KUBEVIRT: Final = "v1.6.2"
 # renovate: datasource=github-releases depName=kubevirt/containerized-data-importer
 CDI: Final = "v1.63.1"
-# Cluster API: one v1beta1 contract family (core 1.10, Talos providers supporting Talos <= 1.12).
+# Cluster API: one v1beta1 contract family (core 1.10, Talos providers supporting Talos <= 1.12). The operator
+# (v0.17.0, da897f79e04b; internal/controller/phases.go validateRepoCAPIVersion) refuses a provider whose release
+# metadata.yaml has no release series of its major.minor, or a contract other than v1alpha4/v1beta1.
 # renovate: datasource=helm depName=cluster-api-operator registryUrl=https://kubernetes-sigs.github.io/cluster-api-operator
 CAPI_OPERATOR: Final = "0.17.0"
+# v1.10.4 (737edc88faed): metadata.yaml lists 1.10 → v1beta1.
 # renovate: datasource=github-releases depName=kubernetes-sigs/cluster-api
 CAPI: Final = "v1.10.4"
+# v0.10.4 (3d1981a6d7ae): v0.10.0's metadata.yaml listed only 0.1, which the operator refuses; 0.10 → v1beta1
+# arrived in 8a1e675, first tagged v0.10.4. (v0.11 is v1beta2, which operator 0.17 refuses.)
 # renovate: datasource=github-releases depName=kubernetes-sigs/cluster-api-provider-kubevirt
-CAPK: Final = "v0.10.0"
+CAPK: Final = "v0.10.4"
+# v0.6.12 (065b6843501a) and v0.5.12 (97b33e78ff10): config/metadata/metadata.yaml, shipped as the release's
+# metadata.yaml, lists 0.6 and 0.5 → v1beta1.
 # renovate: datasource=github-releases depName=siderolabs/cluster-api-bootstrap-provider-talos
 CABPT: Final = "v0.6.12"
 # renovate: datasource=github-releases depName=siderolabs/cluster-api-control-plane-provider-talos
 CACPPT: Final = "v0.5.12"
+# v0.3.2: v0.3.0's metadata.yaml had no 0.3 series (added in 53f8e9e, tagged v0.3.1) and no `kind: Metadata`
+# (f567b21, tagged v0.3.2). Its CRDs are those of v0.3.0 and v0.3.1 (../shared/schemas/SOURCES.md).
 # renovate: datasource=github-releases depName=kubernetes-sigs/cluster-api-addon-provider-helm
-CAAPH: Final = "v0.3.0"
+CAAPH: Final = "v0.3.2"
 # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
 ARGO_CD: Final = "10.1.1"
 # renovate: datasource=helm depName=velero registryUrl=https://vmware-tanzu.github.io/helm-charts
 VELERO: Final = "12.1.0"
+# v1.13.1 (f9526c86b02b). Its compatibility table pairs 1.13 with Velero 1.17; the chart runs Velero 1.18.1,
+# for which the plugin's release-1.14 branch names v1.14, but no v1.14 tag is in the snapshot seen.
 # renovate: datasource=docker depName=velero/velero-plugin-for-aws
 VELERO_AWS_PLUGIN: Final = "v1.13.1"
+# v0.9.0 (d2e45cc21df8, 2026-03-27), the newest tag: no v0.9.1 exists.
 # renovate: datasource=docker depName=quay.io/kubevirt/kubevirt-velero-plugin
-KUBEVIRT_VELERO_PLUGIN: Final = "v0.9.1"
+KUBEVIRT_VELERO_PLUGIN: Final = "v0.9.0"
 # renovate: datasource=helm depName=tailscale-operator registryUrl=https://pkgs.tailscale.com/helmcharts
 TAILSCALE_OPERATOR: Final = "1.98.2"
-# MinIO's last community release, from a registry that still serves it (its Docker Hub images are gone).
+# MinIO's last community release, from a registry that still serves it (its Docker Hub images are gone):
+# RELEASE.2025-09-07T16-13-09Z (07c3a429bfed).
 # renovate: datasource=docker depName=quay.io/minio/minio versioning=loose
 MINIO_IMAGE: Final = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"
-# The etcd release Talos 1.12.12 runs; the shared filesystem's metadata engine uses the same.
+# The shared filesystem's metadata engine: etcd 3.6's newest patch, v3.6.14 (fc04cf702b0a); Talos 1.12.11's
+# own etcd is v3.6.11 (pkg/machinery/constants).
 # renovate: datasource=docker depName=quay.io/coreos/etcd
 ETCD_IMAGE: Final = "quay.io/coreos/etcd:v3.6.14"
 # renovate: datasource=helm depName=juicefs-csi-driver registryUrl=https://juicedata.github.io/charts/
@@ -83,15 +101,17 @@ KUBEVIRT_CCM_IMAGE: Final = "quay.io/kubevirt/kubevirt-cloud-controller-manager:
 # renovate: datasource=helm depName=chaos-mesh registryUrl=https://charts.chaos-mesh.org
 CHAOS_MESH: Final = "2.7.2"
 
-# Production's apps (Argo CD Applications into the production guest cluster).
+# Production's apps (Argo CD Applications into the production guest cluster): home-assistant-0.3.5
+# (d03f40e77a29), pihole-2.29.1 (9d8d81ea924c; no 2.29.2 was tagged).
 # renovate: datasource=helm depName=home-assistant registryUrl=http://pajikos.github.io/home-assistant-helm-chart/
 HOME_ASSISTANT: Final = "0.3.5"
 # renovate: datasource=helm depName=pihole registryUrl=https://mojo2600.github.io/pihole-kubernetes/
-PIHOLE: Final = "2.29.2"
+PIHOLE: Final = "2.29.1"
 
 # The restore drill: Velero's own CLI to start the restore, kubectl to wait for the restored apps.
+# The same Velero the chart runs (velero 12.1.0's appVersion 1.18.1; v1.18.1 is 26ef8fa7df68).
 # renovate: datasource=docker depName=velero/velero
-VELERO_IMAGE: Final = "velero/velero:v1.17.1"
+VELERO_IMAGE: Final = "velero/velero:v1.18.1"
 # renovate: datasource=docker depName=registry.k8s.io/kubectl
 KUBECTL_IMAGE: Final = "registry.k8s.io/kubectl:v1.35.8"
 # Scratch volumes inside experiment clusters (node-local, thrown away with the experiment).

@@ -14,6 +14,13 @@ from labctl.synth import SynthResult, cause_of, config_error, synthesize
 PROD_NODES_KEY = "homelab:nodes"
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.upstream.conftest import GET_TOOLS, missing_tools, required
+
+    if missing_tools() and not required():
+        terminalreporter.write_line(f"upstream tier not run: {GET_TOOLS}")
+
+
 def _build(stack: str = "prod", overrides: Mapping[str, Any] | None = None, omit: Iterable[str] = (),
            **kwargs: Any) -> SynthResult:
     return synthesize(stack, config_overrides=overrides, omit=omit, **kwargs)

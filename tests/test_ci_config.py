@@ -84,8 +84,8 @@ def test_renovate_finds_every_pinned_version_in_the_versions_module():
 
 
 def test_renovate_finds_version_overrides_in_stack_files():
-    text = "config:\n  homelab:versions:\n    talos: v1.12.12\n    kubernetes: v1.35.8\n"
-    assert {m.group("currentValue") for m in _matches("Pulumi.lab.yaml", text)} == {"v1.12.12", "v1.35.8"}
+    text = "config:\n  homelab:versions:\n    talos: v1.12.11\n    kubernetes: v1.35.8\n"
+    assert {m.group("currentValue") for m in _matches("Pulumi.lab.yaml", text)} == {"v1.12.11", "v1.35.8"}
 
 
 def _bounds() -> dict[str, tuple[int, ...]]:

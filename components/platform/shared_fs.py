@@ -95,7 +95,8 @@ def sidecar_defaults(parent: pulumi.Resource, namespace: pulumi.Resource) -> k8s
     return k8s.core.v1.LimitRange(
         "juicefs-sidecar-defaults",
         metadata=k8s.meta.v1.ObjectMetaArgs(name="sidecar-defaults", namespace=NAMESPACE),
-        spec={"limits": [{"type": "Container", "defaultRequest": SIDECAR["requests"], "default": SIDECAR["limits"]}]},
+        spec=k8s.core.v1.LimitRangeSpecArgs(limits=[k8s.core.v1.LimitRangeItemArgs(
+            type="Container", default_request=SIDECAR["requests"], default=SIDECAR["limits"])]),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
     )
 

@@ -67,7 +67,7 @@ def test_every_node_gets_identity_zone_and_reservations(prod):
         assert _kinds(prod, node["name"])["DHCPv4Config"]["name"] == "end0"
         assert machine["install"]["disk"] == node["installDisk"]
         assert machine["install"]["image"].startswith("factory.talos.dev/installer/")
-        assert machine["install"]["image"].endswith(":v1.12.12")
+        assert machine["install"]["image"].endswith(":v1.12.11")
         assert machine["nodeLabels"]["topology.kubernetes.io/zone"] == node["zone"]
         assert machine["kubelet"]["extraConfig"]["systemReserved"] == {"cpu": "250m", "memory": "768Mi"}
 

@@ -54,7 +54,7 @@ def test_an_inventory_that_cannot_host_vms_is_refused(reject):
     nodes = prod_nodes()
     for node in nodes:
         node["board"] = "rpi5-8gb"
-    rejected = reject("prod", {"homelab:nodes": nodes, "homelab:versions": {"talos": "v1.12.12"}})
+    rejected = reject("prod", {"homelab:nodes": nodes, "homelab:versions": {"talos": "v1.12.11"}})
     assert "homelab:nodes" in rejected.error.keys
     assert any("KubeVirt" in issue.problem for issue in rejected.error.issues)
     assert rejected.registered == []

@@ -79,6 +79,23 @@ class RenderError(Exception):
     pass
 
 
+# Where each workload kind keeps the template of its pods.
+POD_TEMPLATES = {"Deployment": ("spec", "template"), "StatefulSet": ("spec", "template"),
+                 "DaemonSet": ("spec", "template"), "ReplicaSet": ("spec", "template"), "Job": ("spec", "template"),
+                 "CronJob": ("spec", "jobTemplate", "spec", "template")}
+
+
+def pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The pod template of a workload object (``apps/`` and ``batch/`` kinds), or None."""
+    path = POD_TEMPLATES.get(str(obj.get("kind")))
+    if path is None or not str(obj.get("apiVersion", "")).startswith(("apps/", "batch/")):
+        return None
+    template: Any = obj
+    for key in path:
+        template = template.get(key) or {}
+    return template
+
+
 def _dependencies(directory: Path) -> list[dict[str, Any]]:
     return list(yaml.safe_load((directory / "Chart.yaml").read_text()).get("dependencies") or [])
 

@@ -13,23 +13,40 @@ import pytest
 
 from labctl import toolchain
 
-GET_TOOLS = "the upstream tier needs its tools: run `make tools` (Go 1.25+, ~25 min cold, seconds warm)"
+GET_TOOLS = "its tools are not built: run `make tools` (Go 1.25+, ~25 min cold, seconds warm)"
+TOOL_FIXTURES = {"helm": "helm", "talos_check": "talos-check", "kube_apiserver": "kube-apiserver", "etcd": "etcd"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def required() -> bool:
+    return os.environ.get("HOMELAB_REQUIRE_UPSTREAM") == "1"
+
+
+def missing_tools() -> list[str]:
+    return [tool for tool in TOOL_FIXTURES.values() if not toolchain.tool_path(tool).is_file()]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark this tier; without its tools (and not required), leave out the tests that need them: the summary
+    then says in one line how to get them, and nothing is skipped."""
     here = Path(__file__).parent
+    missing = set(missing_tools())
+    left_out = []
     for item in items:
         if here in Path(item.path).parents:
             item.add_marker(pytest.mark.upstream)
+            needs = {TOOL_FIXTURES[name] for name in getattr(item, "fixturenames", ()) if name in TOOL_FIXTURES}
+            if needs & missing and not required():
+                left_out.append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
 
 
 def _tool(name: str) -> Path:
     path = toolchain.tool_path(name)
-    if path.is_file():
-        return path
-    if os.environ.get("HOMELAB_REQUIRE_UPSTREAM") == "1":
+    if not path.is_file():
         pytest.fail(f"{name} is not built at {path} and HOMELAB_REQUIRE_UPSTREAM=1: run `make tools`")
-    pytest.skip(GET_TOOLS)
+    return path
 
 
 @pytest.fixture(scope="session")

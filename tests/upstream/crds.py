@@ -24,6 +24,9 @@ CRD = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
 OPERATOR_RELEASES = (f"capi-{versions.CAPI}", f"capk-{versions.CAPK}", f"cabpt-{versions.CABPT}",
                      f"cacppt-{versions.CACPPT}", f"caaph-{versions.CAAPH}", f"kubevirt-{versions.KUBEVIRT}",
                      f"cdi-{versions.CDI}")
+# Releases whose CRDs are byte-identical to a folder kept under another release's name (SOURCES.md: CAAPH's
+# v0.3.0, v0.3.1 and v0.3.2 CRD blobs are the same).
+SAME_CRDS = {"caaph-v0.3.2": "caaph-v0.3.1"}
 
 
 def is_crd(obj: Mapping[str, Any]) -> bool:
@@ -31,7 +34,7 @@ def is_crd(obj: Mapping[str, Any]) -> bool:
 
 
 def release_crds(folder: str) -> list[dict[str, Any]]:
-    directory = CRD_YAML / folder
+    directory = CRD_YAML / SAME_CRDS.get(folder, folder)
     if not directory.is_dir():
         raise FileNotFoundError(f"no CRDs of {folder} in {CRD_YAML}: the pin has no upstream release here")
     return [doc for path in sorted(directory.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text())

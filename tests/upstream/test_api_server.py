@@ -26,7 +26,7 @@ from components.versions import KUBERNETES
 from labctl.render import kubernetes_objects, manifest
 from labctl.synth import SynthResult
 from tests.upstream.apiserver import LoopbackCluster, loopback_cluster
-from tests.upstream.charts import INFRASTRUCTURE, installs, render
+from tests.upstream.charts import INFRASTRUCTURE, installs, pod_template, render
 from tests.upstream.crds import OPERATOR_RELEASES, is_crd, release_crds, schema_crd, unique
 from tests.upstream.talos import admission_plugins, guest_machines, infrastructure_machines
 
@@ -34,9 +34,6 @@ from tests.upstream.talos import admission_plugins, guest_machines, infrastructu
 NAMESPACE = ("v1", "Namespace")
 PERSISTED = {("v1", "ServiceAccount"), ("scheduling.k8s.io/v1", "PriorityClass"),
              ("v1", "ResourceQuota"), ("v1", "LimitRange")}
-POD_TEMPLATES = {"Deployment": ("spec", "template"), "StatefulSet": ("spec", "template"),
-                 "DaemonSet": ("spec", "template"), "ReplicaSet": ("spec", "template"), "Job": ("spec", "template"),
-                 "CronJob": ("spec", "jobTemplate", "spec", "template")}
 # Which stacks put objects into which cluster (the infrastructure cluster hosts every stack's guest objects).
 CLUSTERS = {INFRASTRUCTURE: ("prod", "lab", "experiment", "crowded_lab"), "production": ("prod",),
             "sandbox": ("lab",), "demo": ("experiment",), "a": ("crowded_lab",)}
@@ -90,12 +87,9 @@ def content(name: str, results: list[SynthResult], helm: Path) -> ClusterContent
 
 
 def _pod_of(item: Item) -> Item | None:
-    path = POD_TEMPLATES.get(str(item.obj.get("kind")))
-    if path is None or not str(item.obj.get("apiVersion", "")).startswith(("apps/", "batch/")):
+    template = pod_template(item.obj)
+    if template is None:
         return None
-    template: Any = item.obj
-    for key in path:
-        template = template.get(key, {})
     metadata = {**template.get("metadata", {}), "name": f"{item.obj['metadata']['name']}-pod"}
     if item.obj["metadata"].get("namespace"):
         metadata["namespace"] = item.obj["metadata"]["namespace"]

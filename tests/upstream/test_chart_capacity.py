@@ -28,22 +28,9 @@ from components.metal.patches import BOARD_LABEL, KVM_LABEL, ZONE_LABEL
 from components.versions import KUBERNETES
 from labctl.render import kubernetes_objects, manifest
 from labctl.synth import SynthResult, read_stack_file
-from tests.upstream.charts import INFRASTRUCTURE, Install, installs, render
+from tests.upstream.charts import INFRASTRUCTURE, Install, installs, pod_template, render
 
-POD_TEMPLATES = {"Deployment": ("spec", "template"), "StatefulSet": ("spec", "template"),
-                 "DaemonSet": ("spec", "template"), "ReplicaSet": ("spec", "template"), "Job": ("spec", "template"),
-                 "CronJob": ("spec", "jobTemplate", "spec", "template")}
 CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane"
-
-
-def _template(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    path = POD_TEMPLATES.get(str(obj.get("kind")))
-    if path is None:
-        return None
-    template: Any = obj
-    for key in path:
-        template = template.get(key) or {}
-    return template
 
 
 def pod_request(spec: Mapping[str, Any]) -> Amount:
@@ -125,7 +112,7 @@ def _admit_all(objects: list[dict[str, Any]], limits: list[dict[str, Any]]) -> l
         return objects
     out = []
     for obj in objects:
-        template = _template(obj)
+        template = pod_template(obj)
         if template is not None:
             spec = template.get("spec") or {}
             for key in ("containers", "initContainers"):
@@ -153,7 +140,7 @@ def _chosen_cpu_limits(values: Any) -> set[str]:
 def unsized(install: Install, objects: list[dict[str, Any]]) -> Iterator[str]:
     chosen = _chosen_cpu_limits(install.values)
     for obj in objects:
-        template = _template(obj)
+        template = pod_template(obj)
         if template is None:
             continue
         spec = template.get("spec") or {}
@@ -171,8 +158,8 @@ def unsized(install: Install, objects: list[dict[str, Any]]) -> Iterator[str]:
 
 def rendered_demand(objects: list[dict[str, Any]], nodes: list[tuple[dict[str, str], bool]],
                     hooks: bool) -> Amount:
-    return total(pod_request(_template(obj).get("spec") or {}).times(pods_of(obj, nodes))  # type: ignore[union-attr]
-                 for obj in objects if _template(obj) is not None and is_hook(obj) == hooks
+    return total(pod_request(pod_template(obj).get("spec") or {}).times(pods_of(obj, nodes))  # type: ignore[union-attr]
+                 for obj in objects if pod_template(obj) is not None and is_hook(obj) == hooks
                  and obj["kind"] != "CronJob")
 
 
