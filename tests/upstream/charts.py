@@ -5,10 +5,12 @@ the release name, namespace and values the program registered. ``unread_keys`` n
 program's values that the chart neither defaults nor reads: Helm ignores such a key without a word.
 """
 
+import hashlib
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -59,9 +61,38 @@ def chart_dir(chart: str, version: str) -> Path:
     return CHARTS / f"{chart}-{version}"
 
 
-@cache
+RENDERS = Path(tempfile.gettempdir()) / "homelab-helm" / "renders"
+
+
+def _fingerprint(directory: Path) -> str:
+    """What a render depends on in the chart's folder: every file's path, size and modification time."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.relative_to(directory)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def _render_text(helm: Path, directory: Path, release: str, namespace: str, values_yaml: str,
                  kube_version: str) -> str:
+    """``helm template``'s output, kept on disk by everything it depends on, so the test processes of one run
+    (and later runs) render each install once."""
+    key = hashlib.sha256("\0".join([str(helm), str(helm.stat().st_mtime_ns), _fingerprint(directory), release,
+                                     namespace, values_yaml, kube_version]).encode()).hexdigest()
+    kept = RENDERS / f"{key}.yaml"
+    if kept.is_file():
+        return kept.read_text()
+    text = _helm_template(helm, directory, release, namespace, values_yaml, kube_version)
+    RENDERS.mkdir(parents=True, exist_ok=True)
+    partial = kept.with_suffix(f".{os.getpid()}.partial")
+    partial.write_text(text)
+    partial.rename(kept)
+    return text
+
+
+def _helm_template(helm: Path, directory: Path, release: str, namespace: str, values_yaml: str,
+                   kube_version: str) -> str:
     done = subprocess.run(
         [str(helm), "template", release, str(directory), "--namespace", namespace,
          "--kube-version", kube_version.removeprefix("v"), "--include-crds", "--values", "-"],
@@ -141,11 +172,20 @@ def renderable_dir(install: Install) -> Path:
     return copy
 
 
+@cache
+def _rendered_objects(helm: Path, directory: Path, release: str, namespace: str, values_yaml: str,
+                      kube_version: str) -> tuple[dict[str, Any], ...]:
+    text = _render_text(helm, directory, release, namespace, values_yaml, kube_version)
+    # libyaml: the CRDs some charts render run to megabytes, which the pure-Python parser takes seconds over.
+    return tuple(document for document in yaml.load_all(text, Loader=yaml.CSafeLoader)
+                 if isinstance(document, dict) and document)
+
+
 def render(helm: Path, install: Install, kube_version: str) -> list[dict[str, Any]]:
-    """The objects ``helm template`` renders for ``install``; hooks included (they carry their annotation)."""
-    text = _render_text(helm, renderable_dir(install), install.release, install.namespace,
-                        yaml.safe_dump(install.values, sort_keys=True), kube_version)
-    return [document for document in yaml.safe_load_all(text) if isinstance(document, dict) and document]
+    """The objects ``helm template`` renders for ``install``; hooks included (they carry their annotation).
+    Shared between callers: copy before changing one."""
+    return list(_rendered_objects(helm, renderable_dir(install), install.release, install.namespace,
+                                  yaml.safe_dump(install.values, sort_keys=True), kube_version))
 
 
 # --- values keys no template reads ------------------------------------------------------------------------

@@ -37,7 +37,8 @@ def release_crds(folder: str) -> list[dict[str, Any]]:
     directory = CRD_YAML / SAME_CRDS.get(folder, folder)
     if not directory.is_dir():
         raise FileNotFoundError(f"no CRDs of {folder} in {CRD_YAML}: the pin has no upstream release here")
-    return [doc for path in sorted(directory.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text())
+    return [doc for path in sorted(directory.glob("*.yaml"))
+            for doc in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader)
             if isinstance(doc, dict) and is_crd(doc)]
 
 
