@@ -69,7 +69,8 @@ def content(name: str, results: list[SynthResult], helm: Path) -> ClusterContent
             if install.cluster != name:
                 continue
             if name != INFRASTRUCTURE:
-                # The Helm add-on provider creates a release's namespace (CAAPH's createNamespace default).
+                # The Helm add-on provider creates a release's namespace (HelmChartProxy options.install.
+                # createNamespace, true unless set: its CRD at v0.3.1).
                 cluster.namespaces.add(install.namespace)
             for obj in render(helm, install, KUBERNETES):
                 if "test" in ((obj.get("metadata") or {}).get("annotations") or {}).get("helm.sh/hook", ""):
