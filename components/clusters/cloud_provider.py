@@ -42,7 +42,10 @@ def deployment_spec(cluster: str, priority_class: str) -> dict[str, Any]:
                     "command": ["/bin/kubevirt-cloud-controller-manager"],
                     "args": ["--cloud-provider=kubevirt", "--cloud-config=/etc/cloud/cloud-config",
                              "--kubeconfig=/etc/kubernetes/kubeconfig/value", "--authentication-skip-lookup=true",
-                             f"--cluster-name={cluster}", "--controllers=service-lb-controller"],
+                             # v0.5.1 vendors cloud-provider v0.27, whose controllers are cloud-node,
+                             # cloud-node-lifecycle, service and route (app/controllermanager.go): `service`
+                             # runs the LoadBalancer controller alone; an unknown name stops the manager at start.
+                             f"--cluster-name={cluster}", "--controllers=service"],
                     "volumeMounts": [{"name": "kubeconfig", "mountPath": "/etc/kubernetes/kubeconfig",
                                       "readOnly": True},
                                      {"name": "cloud-config", "mountPath": "/etc/cloud", "readOnly": True}],

@@ -332,3 +332,14 @@ def test_chaos_experiments_let_the_chaos_daemon_run_privileged_inside_the_guest(
     assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
     assert ns.provider.startswith(experiment.one("pulumi:providers:kubernetes", "demo-guest").urn)
     assert not [r for r in lab.by_type(NAMESPACE) if r.inputs["metadata"]["name"] == "chaos-mesh"]
+
+
+def test_the_guest_cloud_controller_runs_a_controller_its_pinned_release_knows(prod):
+    """kubevirt-cloud-controller-manager v0.5.1 vendors cloud-provider v0.27: its controllers are cloud-node,
+    cloud-node-lifecycle, service and route; any other name stops it at start."""
+    (deployment,) = [r for r in prod.by_type("kubernetes:apps/v1:Deployment")
+                     if r.inputs["metadata"]["name"].endswith("kubevirt-cloud-controller")]
+    (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
+    (controllers,) = [arg for arg in container["args"] if arg.startswith("--controllers=")]
+    assert set(controllers.removeprefix("--controllers=").split(",")) <= {"cloud-node", "cloud-node-lifecycle",
+                                                                         "service", "route"}
