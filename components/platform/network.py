@@ -70,6 +70,10 @@ def cilium_values(lan_links: list[str]) -> dict[str, Any]:
     return {
         **talos_cilium_values(),
         "l2announcements": {"enabled": True},
+        # KubeVirt VMs send packets out of their launcher pods, which socket load-balancing never translates:
+        # Cilium's kube-proxy-free guide names KubeVirt as needing socket LB in the host namespace only, so
+        # VMs reach ClusterIPs (DNS, the object store, the metadata engine) through the tc datapath.
+        "socketLB": {"hostNamespaceOnly": True},
         "devices": sorted(set(lan_links)),
         # CIDR rules select the nodes too: LAN traffic to a production LoadBalancer forwarded from another
         # node arrives from that node, and experiments' cloud controllers reach the API server on the nodes.

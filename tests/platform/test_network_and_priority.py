@@ -28,6 +28,12 @@ def test_cilium_is_pinned_and_configured_for_talos(prod):
     assert values["hubble"]["relay"]["enabled"] and values["hubble"]["ui"]["enabled"]
 
 
+def test_vms_reach_service_addresses_because_socket_lb_stays_in_the_host_namespace(prod):
+    """A KubeVirt VM's packets leave its launcher pod untranslated by socket load-balancing (Cilium's
+    kube-proxy-free guide): without host-namespace-only socket LB no guest reaches a ClusterIP."""
+    assert _cilium(prod)["values"]["socketLB"] == {"hostNamespaceOnly": True}
+
+
 def test_load_balancer_pool_is_the_configured_lan_range_announced_on_the_lan_link(prod):
     pool = prod.one("kubernetes:cilium.io/v2:CiliumLoadBalancerIPPool", "lan-pool").inputs
     assert pool["spec"]["blocks"] == [{"start": "192.168.10.200", "stop": "192.168.10.239"}]
