@@ -19,6 +19,11 @@ ZONE_LABEL = "topology.kubernetes.io/zone"
 BOARD_LABEL = "homelab.dev/board"
 # Set on boards that can run KubeVirt VMs; VM workloads are placed by it.
 KVM_LABEL = "homelab.dev/kvm"
+# Talos' own reservations beyond CPU and memory (pkg/machinery/constants at v1.12.11).
+TALOS_SYSTEM_RESERVED = {"pid": "100", "ephemeral-storage": "256Mi"}
+# The kubelet's disk thresholds (pkg/kubelet/eviction/defaults_linux.go DefaultEvictionHard at v1.35.8).
+KUBELET_DISK_EVICTION = {"nodefs.available": "10%", "nodefs.inodesFree": "5%", "imagefs.available": "15%",
+                         "imagefs.inodesFree": "5%"}
 
 
 def _document(kind: str, **fields: Any) -> dict[str, Any]:
@@ -36,9 +41,13 @@ def machine_patch(node: Node, cluster: ClusterSettings, installer_image: str) ->
             "features": {"kubePrism": {"enabled": True, "port": KUBEPRISM_PORT}},
             "kubelet": {
                 "extraConfig": {
-                    "systemReserved": {"cpu": reserved.system.cpu, "memory": reserved.system.memory},
+                    # Talos fills systemReserved only when it is empty (kubelet_spec.go at v1.12.11), so its pid
+                    # and ephemeral-storage reservations are restated beside ours.
+                    "systemReserved": {"cpu": reserved.system.cpu, "memory": reserved.system.memory,
+                                       **TALOS_SYSTEM_RESERVED},
                     "kubeReserved": {"cpu": reserved.kube.cpu, "memory": reserved.kube.memory},
-                    "evictionHard": {"memory.available": reserved.eviction_memory},
+                    # The kubelet sets every threshold not given to zero: restate its disk defaults.
+                    "evictionHard": {**KUBELET_DISK_EVICTION, "memory.available": reserved.eviction_memory},
                 },
             },
         },

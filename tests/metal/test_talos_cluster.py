@@ -69,7 +69,8 @@ def test_every_node_gets_identity_zone_and_reservations(prod):
         assert machine["install"]["image"].startswith("factory.talos.dev/installer/")
         assert machine["install"]["image"].endswith(":v1.12.11")
         assert machine["nodeLabels"]["topology.kubernetes.io/zone"] == node["zone"]
-        assert machine["kubelet"]["extraConfig"]["systemReserved"] == {"cpu": "250m", "memory": "768Mi"}
+        assert machine["kubelet"]["extraConfig"]["systemReserved"] == {"cpu": "250m", "memory": "768Mi", "pid": "100",
+                                                                       "ephemeral-storage": "256Mi"}
 
 
 def test_single_ssd_nodes_share_it_between_talos_and_the_storage_volume(prod):
@@ -176,3 +177,12 @@ def test_no_guest_address_range_overlaps_the_infrastructure_clusters(prod):
     guests = [ipaddress.ip_network(cidr) for part in ("pods", "services") for cidr in ranges[part]["cidrBlocks"]]
     assert len(infrastructure) == 2 and len(guests) == 2
     assert not [(a, b) for a in infrastructure for b in guests if a.overlaps(b)]
+
+
+def test_disk_pressure_eviction_stays_on_beside_the_memory_threshold(prod):
+    """The kubelet sets every evictionHard threshold not given to zero: disk pressure would never evict."""
+    for node in prod_nodes():
+        eviction = _machine(prod, node["name"])["machine"]["kubelet"]["extraConfig"]["evictionHard"]
+        assert set(eviction) == {"memory.available", "nodefs.available", "nodefs.inodesFree", "imagefs.available",
+                                 "imagefs.inodesFree"}
+        assert all(value not in ("0", "0%") for value in eviction.values())
