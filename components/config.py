@@ -184,6 +184,10 @@ class ClusterSettings(StrictModel):
     reserved: KubeletReservations = KubeletReservations()
     storage_volume: StorageVolume = StorageVolume()
     allow_scheduling_on_control_planes: bool = True
+    # The nodes' own resolvers, pinned over DHCP's: the router may point at Pi-hole, which runs in a guest
+    # that cannot start without the nodes pulling images first (after a power cut nothing would come back).
+    nameservers: tuple[ipaddress.IPv4Address, ...] = Field(
+        default=(ipaddress.IPv4Address("1.1.1.1"), ipaddress.IPv4Address("9.9.9.9")), min_length=1)
 
     @property
     def endpoint(self) -> str:
@@ -561,6 +565,11 @@ def _check_cluster(config: HomelabConfig) -> Iterable[ConfigIssue]:
     elif int(cluster.vip) in lb.addresses():
         yield ConfigIssue(f"{key}.vip", f"the VIP {cluster.vip} is inside the LoadBalancer range",
                           "move the VIP or the range so they do not overlap")
+    for index, nameserver in enumerate(cluster.nameservers):
+        if int(lb.start) <= int(nameserver) <= int(lb.stop):
+            yield ConfigIssue(f"{key}.nameservers[{index}]",
+                              f"{nameserver} is inside the LoadBalancer range, so the nodes' DNS would depend on a "
+                              "service of the homelab itself", "use resolvers outside the homelab, e.g. 1.1.1.1")
     for owner, network in CLUSTER_RANGES.items():
         if cluster.subnet.overlaps(network):
             yield ConfigIssue(f"{key}.subnet", f"{cluster.subnet} overlaps {network}, {owner}",

@@ -70,6 +70,8 @@ def network_documents(node: Node, cluster: ClusterSettings) -> list[dict[str, An
         # and the machinery refuses `auto` beside `hostname` unless auto is off (network/hostname.go Validate).
         _document("HostnameConfig", auto="off", hostname=node.name),
         _document("DHCPv4Config", name=node.lan_link),
+        # Static resolvers win over DHCP's in Talos: the nodes never depend on the homelab's own DNS.
+        _document("ResolverConfig", nameservers=[{"address": str(ip)} for ip in cluster.nameservers]),
     ]
     if node.role == "controlplane":
         # The API-server VIP floats between control planes on the LAN.

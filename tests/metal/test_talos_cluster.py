@@ -85,7 +85,8 @@ def test_a_second_disk_holds_the_storage_volume_alone(build):
     nodes = prod_nodes()
     nodes[3]["storageDisk"] = "/dev/nvme0n1"
     patches = _patches(build("prod", {"homelab:nodes": nodes}), "pi-4")
-    assert [p.get("kind") for p in patches] == [None, "HostnameConfig", "DHCPv4Config", "UserVolumeConfig"]
+    assert [p.get("kind") for p in patches] == [None, "HostnameConfig", "DHCPv4Config", "ResolverConfig",
+                                                 "UserVolumeConfig"]
     assert patches[-1]["provisioning"]["diskSelector"] == {"match": "disk.dev_path == '/dev/nvme0n1'"}
 
 
@@ -186,3 +187,22 @@ def test_disk_pressure_eviction_stays_on_beside_the_memory_threshold(prod):
         assert set(eviction) == {"memory.available", "nodefs.available", "nodefs.inodesFree", "imagefs.available",
                                  "imagefs.inodesFree"}
         assert all(value not in ("0", "0%") for value in eviction.values())
+
+
+def test_nodes_resolve_through_pinned_upstream_resolvers_not_the_homelabs_own_dns(prod):
+    """After a power cut, Pi-hole (in a guest) cannot start before the nodes pull images: DHCP's resolver, which
+    the README points at Pi-hole, must not be the nodes' only one."""
+    for node in prod_nodes():
+        resolver = _kinds(prod, node["name"])["ResolverConfig"]
+        assert resolver["nameservers"] == [{"address": "1.1.1.1"}, {"address": "9.9.9.9"}]
+
+
+def test_a_nameserver_inside_the_load_balancer_range_is_refused(reject):
+    from labctl.synth import read_stack_file
+
+    cluster = dict(read_stack_file("prod")["homelab:cluster"])
+    cluster["nameservers"] = ["1.1.1.1", cluster["loadBalancerRange"]["start"]]
+    rejected = reject("prod", {"homelab:cluster": cluster})
+    (issue,) = rejected.error.issues
+    assert issue.key == "homelab:cluster.nameservers[1]" and "1.1.1.1" in issue.fix
+    assert rejected.registered == []
