@@ -6,7 +6,7 @@ stack): only what runs on prod's infrastructure cluster, reached through a Stack
 
 import pulumi
 
-from components.apps.catalog import production_apps, tailnet_records
+from components.apps.catalog import PIHOLE_NAMESPACE, production_apps, tailnet_records
 from components.apps.production import ProductionApps, ProductionSeams
 from components.apps.restore_drill import DrillSeams
 from components.capacity import CapacityError
@@ -21,6 +21,7 @@ from components.cloud import (
 )
 from components.cluster_provider import cluster_provider
 from components.clusters import experiments
+from components.clusters.cloud_provider import tenant_service_labels
 from components.clusters.guest_cluster import infrastructure_demands
 from components.clusters.image import guest_image_url
 from components.clusters.production import NAME as PRODUCTION
@@ -75,8 +76,11 @@ def build_platform(config: HomelabConfig) -> None:
                        replication_credentials=backup.credentials["storage-replication"],
                        operator_credentials=tailnet.operator_credentials.apply(lambda c: c[INFRASTRUCTURE]),
                        dns01=dns01)
+    pinned: dict[str, dict[str, str]] = {}
+    if config.production is not None and config.production.dns_address:
+        pinned[str(config.production.dns_address)] = tenant_service_labels(PRODUCTION, PIHOLE_NAMESPACE)
     platform = Platform(f"{config.cluster.name}-platform",
-                        PlatformArgs(plan=platform_plan, settings=config.platform, cloud=seams,
+                        PlatformArgs(plan=platform_plan, settings=config.platform, cloud=seams, pinned_addresses=pinned,
                                      storage_root_password=config.secrets.required("storage_root_password").output(),
                                      grafana_admin_password=config.secrets.required("grafana_admin_password").output(),
                                      protect=protect),

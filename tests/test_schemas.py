@@ -58,8 +58,8 @@ def test_talos_patches_pass_the_talos_schema(prod):
             for document in schemas.walk_yaml_documents(patch):
                 assert schemas.validate_talos_document(document, versions.TALOS) == [], registration.name
                 documents += 1
-    # machine patch, hostname, DHCP, EPHEMERAL cap, user volume (+ VIP on the three control planes)
-    assert documents == 5 * len(prod.by_type(render.TALOS_APPLY)) + 3
+    # machine patch, hostname, DHCP, resolvers, EPHEMERAL cap, user volume (+ VIP on the three control planes)
+    assert documents == 6 * len(prod.by_type(render.TALOS_APPLY)) + 3
 
 
 @needs_shared

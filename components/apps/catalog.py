@@ -39,11 +39,14 @@ def home_assistant() -> App:
                })
 
 
+PIHOLE_NAMESPACE = "pihole"
+
+
 def pihole(dns_address: str | None) -> App:
     service_dns: dict[str, Any] = {"type": "LoadBalancer", "mixedService": True}
     if dns_address:
         service_dns["loadBalancerIP"] = dns_address
-    return App("pihole", "pihole", "https://mojo2600.github.io/pihole-kubernetes/", PIHOLE, "pihole", {
+    return App("pihole", "pihole", "https://mojo2600.github.io/pihole-kubernetes/", PIHOLE, PIHOLE_NAMESPACE, {
         "serviceDns": service_dns,
         "persistentVolumeClaim": {"enabled": True, "storageClass": GUEST_STORAGE_CLASS, "size": "1Gi"},
         "resources": resources("50m", "128Mi", memory_limit="384Mi"),

@@ -58,6 +58,12 @@ def deployment_spec(cluster: str, priority_class: str) -> dict[str, Any]:
     }
 
 
+def tenant_service_labels(cluster: str, namespace: str) -> dict[str, str]:
+    """The labels the cloud controller puts on the infrastructure Service it makes for a guest's LoadBalancer
+    Service (v0.5.1 pkg/provider/loadbalancer.go): here, any Service of ``namespace`` in guest ``cluster``."""
+    return {"cluster.x-k8s.io/cluster-name": cluster, "cluster.x-k8s.io/tenant-service-namespace": namespace}
+
+
 def demand(cluster: str, layer: str, priority_class: str) -> Demand:
     return pod_template_demand(layer, f"{cluster}/{NAME}", deployment_spec(cluster, priority_class)["template"]["spec"],
                                pods=1)

@@ -6,8 +6,8 @@ pods can start before the CNI, so every chart and custom resource depends on it.
 budget.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -70,6 +70,8 @@ class PlatformArgs:
     grafana_admin_password: pulumi.Output[str]
     # Local volumes survive a `pulumi destroy` in prod: they hold the only copy of the stores' data.
     protect: bool
+    # LoadBalancer addresses the program pins → the labels of the one infrastructure Service that may have each.
+    pinned_addresses: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 class Platform(pulumi.ComponentResource):
@@ -81,7 +83,8 @@ class Platform(pulumi.ComponentResource):
         self._namespaces: dict[str, k8s.core.v1.Namespace] = {}
         self.cni = install(args.plan.charts["cilium"].spec, args.plan.charts["cilium"].values, parent=self)
         priority_classes(self, depends_on=[self.cni])
-        load_balancer_objects(args.plan.cluster, args.plan.lan_links, self, depends_on=[self.cni])
+        load_balancer_objects(args.plan.cluster, args.plan.lan_links, self, depends_on=[self.cni],
+                              pinned=args.pinned_addresses)
         object_store, storage_classes = self._storage(args)
         self._monitoring(args, object_store)
         cert_manager = self._chart("cert-manager")

@@ -7,6 +7,8 @@ get LAN addresses without BGP. Envoy is off: no L7 policy or ingress runs here, 
 per Pi.
 """
 
+import ipaddress
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -92,17 +94,40 @@ def cilium_values(lan_links: list[str]) -> dict[str, Any]:
     }
 
 
+def dynamic_blocks(cluster: ClusterSettings, pinned: Iterable[str]) -> list[dict[str, str]]:
+    """The LoadBalancer range as blocks, less every pinned address."""
+    taken = sorted(int(ipaddress.IPv4Address(address)) for address in pinned)
+    blocks, start = [], int(cluster.load_balancer_range.start)
+    for address in [*taken, int(cluster.load_balancer_range.stop) + 1]:
+        if start < address:
+            blocks.append({"start": str(ipaddress.IPv4Address(start)), "stop": str(ipaddress.IPv4Address(address - 1))})
+        start = address + 1
+    return blocks
+
+
 def load_balancer_objects(cluster: ClusterSettings, lan_links: list[str], parent: pulumi.Resource,
-                          depends_on: list[pulumi.Resource]) -> list[k8s.apiextensions.CustomResource]:
-    """The LAN address pool for LoadBalancer Services and the policy that announces it over ARP."""
+                          depends_on: list[pulumi.Resource], pinned: Mapping[str, Mapping[str, str]] | None = None,
+                          ) -> list[k8s.apiextensions.CustomResource]:
+    """The LAN address pools for LoadBalancer Services and the policy that announces them over ARP.
+
+    Cilium's LB IPAM hands the first free address to the first Service that asks, so an address the program pins
+    (``pinned``: address → the labels of the one Service that may have it) sits in a pool of its own that selects
+    only that Service, and the shared pool leaves it out.
+    """
     opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
-    lb_range = cluster.load_balancer_range
+    pinned = pinned or {}
     pool = k8s.apiextensions.CustomResource(
         "lan-pool", api_version="cilium.io/v2", kind="CiliumLoadBalancerIPPool",
         metadata={"name": "lan"},
-        spec={"blocks": [{"start": str(lb_range.start), "stop": str(lb_range.stop)}]},
+        spec={"blocks": dynamic_blocks(cluster, pinned)},
         opts=opts,
     )
+    reserved = [k8s.apiextensions.CustomResource(
+        f"lan-pinned-{address}", api_version="cilium.io/v2", kind="CiliumLoadBalancerIPPool",
+        metadata={"name": f"lan-pinned-{address.replace('.', '-')}"},
+        spec={"blocks": [{"start": address, "stop": address}], "serviceSelector": {"matchLabels": dict(labels)}},
+        opts=opts,
+    ) for address, labels in sorted(pinned.items())]
     policy = k8s.apiextensions.CustomResource(
         "lan-l2", api_version="cilium.io/v2alpha1", kind="CiliumL2AnnouncementPolicy",
         metadata={"name": "lan"},
@@ -110,4 +135,4 @@ def load_balancer_objects(cluster: ClusterSettings, lan_links: list[str], parent
               "interfaces": [f"^{link}$" for link in sorted(set(lan_links))]},
         opts=opts,
     )
-    return [pool, policy]
+    return [pool, *reserved, policy]

@@ -36,7 +36,8 @@ def test_vms_reach_service_addresses_because_socket_lb_stays_in_the_host_namespa
 
 def test_load_balancer_pool_is_the_configured_lan_range_announced_on_the_lan_link(prod):
     pool = prod.one("kubernetes:cilium.io/v2:CiliumLoadBalancerIPPool", "lan-pool").inputs
-    assert pool["spec"]["blocks"] == [{"start": "192.168.10.200", "stop": "192.168.10.239"}]
+    # The configured range less production's pinned DNS address (.200), which has a pool of its own.
+    assert pool["spec"]["blocks"] == [{"start": "192.168.10.201", "stop": "192.168.10.239"}]
     policy = prod.one("kubernetes:cilium.io/v2alpha1:CiliumL2AnnouncementPolicy", "lan-l2").inputs
     assert policy["spec"]["loadBalancerIPs"] is True
     assert policy["spec"]["interfaces"] == ["^end0$"]
@@ -141,3 +142,26 @@ def test_every_platform_release_is_overridable_and_pinned_where_the_charts_are()
     from components.platform.plan import PLATFORM_CHARTS
 
     assert {release: spec.version for release, spec in PLATFORM_CHARTS.items()} == versions.PLATFORM_CHART_PINS
+
+
+def test_no_dynamic_request_can_take_the_pinned_dns_address(prod):
+    """Cilium LB IPAM gives the first free address to the first Service that asks (the production API server's,
+    created before Pi-hole's): the pinned address sits in a pool that selects only production's Pi-hole."""
+    from ipaddress import IPv4Address
+
+    from labctl.synth import read_stack_file
+
+    dns = IPv4Address(read_stack_file("prod")["homelab:production"]["dnsAddress"])
+    pools = [r.inputs for r in prod.by_type("kubernetes:cilium.io/v2:CiliumLoadBalancerIPPool")]
+    shared = [p for p in pools if "serviceSelector" not in p["spec"]]
+    (pinned,) = [p for p in pools if "serviceSelector" in p["spec"]]
+    assert shared and all(not IPv4Address(b["start"]) <= dns <= IPv4Address(b["stop"])
+                          for p in shared for b in p["spec"]["blocks"])
+    assert pinned["spec"]["blocks"] == [{"start": str(dns), "stop": str(dns)}]
+    # The labels kubevirt-cloud-controller-manager v0.5.1 puts on the infrastructure Service it makes.
+    assert pinned["spec"]["serviceSelector"] == {"matchLabels": {"cluster.x-k8s.io/cluster-name": "production",
+                                                                 "cluster.x-k8s.io/tenant-service-namespace": "pihole"}}
+    lb = read_stack_file("prod")["homelab:cluster"]["loadBalancerRange"]
+    covered = sum(int(IPv4Address(b["stop"])) - int(IPv4Address(b["start"])) + 1 for p in pools
+                  for b in p["spec"]["blocks"])
+    assert covered == int(IPv4Address(lb["stop"])) - int(IPv4Address(lb["start"])) + 1
