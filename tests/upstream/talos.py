@@ -32,7 +32,8 @@ def infrastructure_machines(result: SynthResult) -> list[dict[str, Any]]:
     roles = {node["name"]: node["role"] for node in read_stack_file(result.stack)["homelab:nodes"]}
     machines = []
     for apply in result.by_type(TALOS_APPLY):
-        machine_type = roles[apply.name.removeprefix(generated[next(iter(generated))]["clusterName"] + "-")]
+        cluster = apply.parent.rsplit("::", 1)[-1]  # the TalosCluster component, named after the cluster
+        machine_type = roles[apply.name.removeprefix(f"{cluster}-")]
         args = generated[machine_type]
         machines.append({
             "name": apply.name, "generator": "provider", "mode": "metal",
