@@ -236,6 +236,9 @@ def _read_whole(path: list[str], templates: str) -> bool:
     dotted = re.escape(".Values." + ".".join(path))
     if re.search(_PASSED_ON + dotted + r"(?![\w.])", templates):
         return True
+    # Any argument of `coalesce` or `default` comes back whole, e.g. `coalesce .Values.socketLB .Values.x`.
+    if re.search(r"\b(?:coalesce|default)\s+[^)}]*?" + dotted + r"(?![\w.])", templates):
+        return True
     quoted = " ".join(f'"{key}"' for key in path)
     return re.search(r"index\s+\$?\.Values\s+" + re.escape(quoted) + r"(?!\s*\")", templates) is not None
 
