@@ -88,7 +88,8 @@ def build_platform(config: HomelabConfig) -> None:
     # One guest image for every guest cluster, prod's and the lab's: the Talos version prod pins.
     image = guest_image_url("guest-vm", config.versions.talos, guest_architecture(config.nodes))
     if config.production is not None:
-        production = Production(production_args(config.production, config.versions, image),
+        production = Production(production_args(config.production, config.versions, image,
+                                                after=platform.cluster_api_providers),
                                 opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, depends_on=[platform]))
         dns_address = str(config.production.dns_address) if config.production.dns_address else None
         ProductionApps(production.cluster, production_apps(dns_address), ProductionSeams(

@@ -48,6 +48,8 @@ class GuestClusterArgs:
     chaos: bool = False
     # The guest's Cilium runs the infrastructure cluster's release (its per-stack override included).
     cilium_version: str = CILIUM
+    # What every Cluster API object waits for: the operator's providers, Ready (in the stack that makes them).
+    after: tuple[pulumi.Resource, ...] = ()
 
 
 def workers_per_zone(settings: GuestClusterSettings) -> dict[str, int]:
@@ -247,5 +249,5 @@ class GuestCluster(pulumi.ComponentResource):
             metadata["annotations"] = annotations
         return k8s.apiextensions.CustomResource(
             f"{self.args.name}-{kind.lower()}-{name}", api_version=api_version, kind=kind, metadata=metadata,
-            spec=spec, opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
+            spec=spec, opts=pulumi.ResourceOptions(parent=self, depends_on=[*(depends_on or []), *self.args.after]),
         )

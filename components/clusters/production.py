@@ -1,5 +1,7 @@
 """The prod stack's production cluster: Guaranteed, high-priority VMs in the ``production`` namespace."""
 
+from collections.abc import Sequence
+
 import pulumi
 
 from components.clusters import namespaces
@@ -10,12 +12,12 @@ from components.config import GuestClusterSettings, Versions
 NAME = "production"
 
 
-def production_args(settings: GuestClusterSettings, versions: Versions, image_url: pulumi.Input[str]
-                    ) -> GuestClusterArgs:
+def production_args(settings: GuestClusterSettings, versions: Versions, image_url: pulumi.Input[str],
+                    after: Sequence[pulumi.Resource] = ()) -> GuestClusterArgs:
     return GuestClusterArgs(name=NAME, namespace=namespaces.PRODUCTION_NAMESPACE, cluster_class=PRODUCTION_CLASS,
                             settings=settings, talos_version=versions.talos,
                             kubernetes_version=versions.kubernetes, image_url=image_url,
-                            cilium_version=versions.chart("cilium"))
+                            cilium_version=versions.chart("cilium"), after=tuple(after))
 
 
 class Production(pulumi.ComponentResource):

@@ -92,7 +92,9 @@ class Platform(pulumi.ComponentResource):
         # The operator manifests bring their own (privileged) namespaces.
         kubevirt = virtualization.install(self, args.plan.kubevirt, args.plan.cdi, depends_on=[self.cni])
         virtualization.vm_disk_profile(self, depends_on=[*kubevirt, *storage_classes])
-        cluster_api.install(self, self._chart("capi-operator", depends_on=[cert_manager]))
+        self.cluster_api_providers = [resource for resource in cluster_api.install(
+            self, self._chart("capi-operator", depends_on=[cert_manager]))
+            if isinstance(resource, k8s.apiextensions.CustomResource)]
         gitops.projects(args.settings.gitops, self, self._chart("argocd"))
         tailscale_secret = exposure.oauth_secret(self, self._namespace(exposure.NAMESPACE),
                                                  args.cloud.operator_credentials)

@@ -74,6 +74,12 @@ def provider_spec(provider: Provider) -> dict[str, Any]:
     }
 
 
+# `pulumi up` holds each provider until the operator marks it Ready (it copies the provider Deployment's
+# Available condition: internal/controller/healthcheck at v0.17.0), so nothing that needs its CRDs and webhooks
+# is created before they serve.
+READY_WAIT = {"pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "900"}
+
+
 def install(parent: pulumi.Resource, operator: pulumi.Resource) -> list[pulumi.Resource]:
     """A namespace and a provider object per provider; the operator (and its CRDs) must exist first."""
     created: list[pulumi.Resource] = []
@@ -84,7 +90,8 @@ def install(parent: pulumi.Resource, operator: pulumi.Resource) -> list[pulumi.R
         )
         created += [namespace, k8s.apiextensions.CustomResource(
             f"{provider.kind.lower()}-{provider.name}", api_version="operator.cluster.x-k8s.io/v1alpha2",
-            kind=provider.kind, metadata={"name": provider.name, "namespace": provider.namespace},
+            kind=provider.kind, metadata={"name": provider.name, "namespace": provider.namespace,
+                                          "annotations": READY_WAIT},
             spec=provider_spec(provider),
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[operator, namespace]),
         )]

@@ -38,3 +38,17 @@ def test_talos_providers_match_the_pinned_talos_minor():
     # CACPPT 0.5 supports Talos <= 1.12; the whole homelab pins 1.12.
     assert versions.CACPPT.startswith("v0.5.") and versions.TALOS.startswith("v1.12.")
     assert versions.CAPI.startswith("v1.10.")
+
+
+def test_production_objects_wait_until_every_provider_is_ready(prod):
+    """The operator's providers come up minutes after their objects exist; a guest object created before its
+    CRD and webhooks serve fails. Each provider is held until Ready, and every production CR waits for them."""
+    providers = [r for r in prod.registrations if r.type.startswith("kubernetes:operator.cluster.x-k8s.io/")]
+    assert len(providers) == 5
+    for provider in providers:
+        assert provider.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
+    guest_objects = [r for r in prod.registrations if "homelab:clusters:GuestCluster$kubernetes:" in r.urn
+                     and ".x-k8s.io/" in r.type and not r.read]
+    assert len(guest_objects) >= 8
+    for guest_object in guest_objects:
+        assert {p.urn for p in providers} <= set(guest_object.dependencies), guest_object.name
