@@ -202,6 +202,7 @@ def _chart_sources(directory: Path) -> tuple[dict[str, Any], str, dict[str, Path
         keys = re.findall(r'"([^"]*)"', call.group(1))
         keys = keys if call.group(2) else keys[:-1]
         templates += "\n.Values" + call.group(3) + "".join(f".{key}" for key in keys) + " "
+    templates += _spelt_out_variables(templates)
     subcharts = {}
     if (directory / "charts").is_dir():
         for sub in (directory / "charts").iterdir():
@@ -212,6 +213,23 @@ def _chart_sources(directory: Path) -> tuple[dict[str, Any], str, dict[str, Path
         if dependency.get("alias") and dependency["name"] in subcharts:
             subcharts[dependency["alias"]] = subcharts[dependency["name"]]
     return defaults, templates, subcharts
+
+
+_BINDING = re.compile(r"\$(\w+)\s*:?=\s*\(?\s*(?:(?:coalesce|default)\s+[^)}]*?)?\$?\.Values((?:\.[\w-]+)+)")
+_WHOLE_USE = (r"(?:toYaml|toJson|toPrettyJson|toRawJson|tpl|:=|merge\w*|mustMerge\w*|deepCopy"
+              r"|include\s+\"[^\"]+\")\s*\(?\s*")
+
+
+def _spelt_out_variables(templates: str) -> str:
+    """Reads through a variable bound to a value (`$lb := coalesce .Values.socketLB ...`, then
+    `$lb.hostNamespaceOnly`), spelt out as reads of the value, so the key checks see which fields are read."""
+    spelt = []
+    for binding in _BINDING.finditer(templates):
+        name, path = binding.group(1), binding.group(2)
+        spelt += [f".Values{path}.{field} " for field in set(re.findall(rf"\${name}\.([\w.-]+)", templates))]
+        if re.search(_WHOLE_USE + rf"\${name}(?![\w.])", templates):
+            spelt.append(f"toYaml .Values{path} ")
+    return "\n" + "\n".join(spelt)
 
 
 def _template_strings(value: Any) -> Iterator[str]:
@@ -226,8 +244,8 @@ def _template_strings(value: Any) -> Iterator[str]:
 
 
 # A value handed on whole (so every key under it reaches the output): rendered as YAML or JSON, passed to a
-# template or helper, ranged over, bound to a variable, merged, or put into a dict.
-_PASSED_ON = (r'(?:toYaml|toJson|toPrettyJson|toRawJson|tpl|with|:=|=|merge\w*|mustMerge\w*|deepCopy'
+# template or helper, ranged over, merged, or put into a dict. (Reads through a variable are spelt out above.)
+_PASSED_ON = (r'(?:toYaml|toJson|toPrettyJson|toRawJson|tpl|with|range\s+[^}]*?:=|merge\w*|mustMerge\w*|deepCopy'
               r'|include\s+"[^"]+"|"[\w.-]+")\s*\(?\s*\$?')
 
 
@@ -235,9 +253,6 @@ def _read_whole(path: list[str], templates: str) -> bool:
     """A template hands ``.Values.<path>`` on whole, not only fields below it, so keys under it reach it."""
     dotted = re.escape(".Values." + ".".join(path))
     if re.search(_PASSED_ON + dotted + r"(?![\w.])", templates):
-        return True
-    # Any argument of `coalesce` or `default` comes back whole, e.g. `coalesce .Values.socketLB .Values.x`.
-    if re.search(r"\b(?:coalesce|default)\s+[^)}]*?" + dotted + r"(?![\w.])", templates):
         return True
     quoted = " ".join(f'"{key}"' for key in path)
     return re.search(r"index\s+\$?\.Values\s+" + re.escape(quoted) + r"(?!\s*\")", templates) is not None

@@ -41,9 +41,11 @@ def test_no_values_key_is_left_unread_by_its_chart(stack, request):
 
 
 def test_an_unread_key_is_found(prod):
-    """The check can fail: a misspelt key at the top and one nested under a known structure."""
+    """The check can fail: a misspelt key at the top, one nested under a known structure, and one under a value
+    the chart reads through a variable (`$socketLB := coalesce .Values.socketLB ...`)."""
     (install, *_) = [i for i in installs(prod) if i.release == "cilium"]
     values = {**install.values, "kubeProxyReplacment": True, "hubble": {**install.values.get("hubble", {}),
-                                                                         "relay": {"enabledd": True}}}
+                                                                         "relay": {"enabledd": True}},
+              "socketLB": {"hostNamespaceOnlyy": True}}
     assert set(unread_keys(chart_dir(install.chart, install.version), values)) >= {
-        "kubeProxyReplacment", "hubble.relay.enabledd"}
+        "kubeProxyReplacment", "hubble.relay.enabledd", "socketLB.hostNamespaceOnlyy"}
