@@ -132,6 +132,8 @@ class HomelabMocks(Mocks):
             name = str((args.args.get("filter") or {}).get("name", ""))
             zone_id = hashlib.sha256(name.encode()).hexdigest()[:32]
             return {"id": zone_id, "zoneId": zone_id, "name": name, "status": "active"}
+        if args.token == "talos:cluster/getHealth:getHealth":
+            return {**args.args, "id": "cluster_health"}
         if args.token == "talos:imageFactory/getUrls:getUrls":
             return {**args.args, "urls": self._image_urls(args.args)}
         return dict(args.args)

@@ -5,6 +5,9 @@ one ``ConfigurationApply`` per node (the role's base config plus that node's pat
 exactly one control-plane node, and the cluster's kubeconfig and talosconfig. Needs the validated
 inventory; exports the kubeconfig and talosconfig as Pulumi secrets. A node added to the inventory adds
 exactly one ``ConfigurationApply`` and touches no other resource.
+
+The kubeconfig it hands on is released only once Talos reports the whole inventory healthy, so no Kubernetes
+resource is sent before the VIP and the API server answer (terraform-provider-talos #183, #290).
 """
 
 import functools
@@ -20,6 +23,10 @@ from components.config import ClusterSettings, Node, Versions
 from components.metal.image import schematic_yaml
 from components.metal.patches import node_patches
 from components.outputs import as_secret
+
+# How long one `pulumi up` waits for the cluster to be healthy. A first boot downloads the installer image,
+# writes it to disk and reboots before etcd, the API server and the VIP come up.
+HEALTH_TIMEOUT = "20m"
 
 
 @dataclass(frozen=True)
@@ -109,8 +116,11 @@ class TalosCluster(pulumi.ComponentResource):
                                         additional_secret_outputs=["kubeconfigRaw"]),
         )
         self.bootstrap_node = first.name
-        self.kubeconfig = as_secret(kubeconfig.kubeconfig_raw)
         control_plane_ips = [str(node.ip) for node in args.nodes if node.role == "controlplane"]
+        health = self._healthy(client_configuration, args.nodes, control_plane_ips,
+                               after=[bootstrap, *applies.values()])
+        self.kubeconfig = as_secret(pulumi.Output.all(kubeconfig.kubeconfig_raw, health.id)
+                                    .apply(lambda released: str(released[0])))
         self.talosconfig = as_secret(talos.client.get_configuration_output(
             cluster_name=name,
             client_configuration=client_configuration.apply(wire_keys),
@@ -123,6 +133,26 @@ class TalosCluster(pulumi.ComponentResource):
             "endpoint": self.endpoint,
             "bootstrapNode": self.bootstrap_node,
         })
+
+    def _healthy(self, client_configuration: pulumi.Output[Any], nodes: tuple[Node, ...],
+                 control_plane_ips: list[str], after: list[pulumi.Resource]) -> pulumi.Output[Any]:
+        """Talos' own health check of the whole inventory, run after every node has its config.
+
+        Without ``skip_kubernetes_checks`` it runs Talos' DefaultClusterChecks (pkg/cluster/check/default.go
+        @ machinery v1.13.0): etcd, apid and kubelets, every inventory node registered in Kubernetes through
+        the kubeconfig's endpoint (the VIP), the control-plane pods ready and every node schedulable. Node
+        readiness and CoreDNS are skipped while the CNI is "none", so it passes before Cilium exists. The node
+        lists must match Kubernetes' exactly: a dead Pi stops the rollout until it returns or leaves the
+        inventory (and its Node object is deleted).
+        """
+        return talos.cluster.get_health_output(
+            client_configuration=client_configuration.apply(wire_keys),
+            endpoints=control_plane_ips,
+            control_plane_nodes=control_plane_ips,
+            worker_nodes=[str(node.ip) for node in nodes if node.role == "worker"],
+            timeouts={"read": HEALTH_TIMEOUT},
+            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=after),
+        )
 
     def _installer_image(self, cluster_name: str, board: Board, versions: Versions) -> pulumi.Output[str]:
         schematic = talos.imagefactory.Schematic(

@@ -41,6 +41,18 @@ def test_bootstrap_runs_once_on_a_control_plane_after_its_config(prod):
     assert bootstrap.urn in kubeconfig.dependencies
 
 
+def test_kubernetes_waits_for_talos_health_of_the_whole_inventory(prod):
+    (health,) = [call for call in prod.invocations if call.token == "talos:cluster/getHealth:getHealth"]
+    assert health.args["controlPlaneNodes"] == health.args["endpoints"] == ["192.168.10.11", "192.168.10.12",
+                                                                          "192.168.10.13"]
+    assert health.args["workerNodes"] == ["192.168.10.14"]
+    # The Kubernetes checks stay on: they are what proves the VIP and the API server answer.
+    assert not health.args.get("skipKubernetesChecks")
+    provider = prod.one("pulumi:providers:kubernetes", "infrastructure")
+    waited_for = {prod.one(BOOTSTRAP, "homelab-bootstrap").urn} | {apply.urn for apply in prod.by_type(APPLY)}
+    assert waited_for <= set(provider.dependencies)
+
+
 def _kinds(result: SynthResult, node: str) -> dict[str, dict[str, Any]]:
     return {patch["kind"]: patch for patch in _patches(result, node) if "kind" in patch}
 
