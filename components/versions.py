@@ -102,11 +102,12 @@ KUBEVIRT_CCM_IMAGE: Final = "quay.io/kubevirt/kubevirt-cloud-controller-manager:
 CHAOS_MESH: Final = "2.7.2"
 
 # Production's apps (Argo CD Applications into the production guest cluster): home-assistant-0.3.5
-# (d03f40e77a29), pihole-2.29.1 (9d8d81ea924c; no 2.29.2 was tagged).
+# (d03f40e77a29), pihole-2.38.0 (e8223a808ed1, the newest tag; appVersion 2026.07.2), the first line with
+# FTLCONF_dns_listeningMode in its values being 2.32.0 (d1c3d00a1de4).
 # renovate: datasource=helm depName=home-assistant registryUrl=http://pajikos.github.io/home-assistant-helm-chart/
 HOME_ASSISTANT: Final = "0.3.5"
 # renovate: datasource=helm depName=pihole registryUrl=https://mojo2600.github.io/pihole-kubernetes/
-PIHOLE: Final = "2.29.1"
+PIHOLE: Final = "2.38.0"
 
 # The restore drill: Velero's own CLI to start the restore, kubectl to wait for the restored apps.
 # The same Velero the chart runs (velero 12.1.0's appVersion 1.18.1; v1.18.1 is 26ef8fa7df68).

@@ -4,7 +4,7 @@ The Tailscale Kubernetes operator authenticates with an OAuth client tagged ``ta
 the proxies it creates ``tag:k8s``, so the policy must make the first tag the owner of the second. The
 program owns the tailnet policy file: it is the repository's ``aclFile`` (plain JSON) with those tag
 owners merged in, or an allow-members default when no file is given. One OAuth client per cluster that
-runs the operator, with the two scopes the operator needs. Exports the tags and each client's id and
+runs the operator, with the scopes the operator's own end-to-end setup gives it. Exports the tags and each client's id and
 secret (secret).
 """
 
@@ -21,8 +21,11 @@ from components.outputs import as_secret
 
 OPERATOR_TAG = "tag:k8s-operator"
 PROXY_TAG = "tag:k8s"
-# Devices (the operator's proxies join as devices) and auth keys (it mints them for the proxies).
-OPERATOR_SCOPES = ("devices:core", "auth_keys")
+# Devices (the operator's proxies join as devices), auth keys (it mints them for the proxies) and services
+# (VIP Services behind ProxyGroups and the API-server proxy; the Tailnet reconciler lists them to check its
+# credentials): the set cmd/k8s-operator/e2e/setup.go creates its client with at tailscale v1.98.2
+# (34c530668cb0), k8s-operator/reconciler/tailnet/tailnet.go there checking each.
+OPERATOR_SCOPES = ("devices:core", "auth_keys", "services")
 _DEFAULT_POLICY: dict[str, Any] = {"grants": [{"src": ["autogroup:member"], "dst": ["*"], "ip": ["*"]}]}
 
 

@@ -1,5 +1,6 @@
 """Production's apps reach the production cluster through Argo CD; what they need is written into the guest."""
 
+import json
 import re
 
 import yaml
@@ -35,6 +36,24 @@ def test_app_volumes_are_on_the_guests_shared_filesystem_and_pihole_dns_is_a_lan
     assert home["service"]["annotations"]["tailscale.com/expose"] == "true"
     classes = [r for r in prod.by_type("kubernetes:storage.k8s.io/v1:StorageClass") if f"{INSIDE}$" in r.urn]
     assert "juicefs" in {c.inputs["metadata"]["name"] for c in classes}
+
+
+def test_every_port_production_exposes_on_the_tailnet_is_one_the_policy_grants_members(prod):
+    (acl,) = prod.by_type("tailscale:index/acl:Acl")
+    policy = json.loads(acl.inputs["acl"])
+    granted = {port for grant in policy["grants"] if "autogroup:member" in grant["src"]
+               and ("tag:k8s" in grant["dst"] or "*" in grant["dst"]) for port in grant["ip"]}
+    exposed = [values["service"]["port"] for values in
+               (spec["source"]["helm"]["valuesObject"] for spec in _applications(prod).values())
+               if values.get("service", {}).get("annotations", {}).get("tailscale.com/expose") == "true"]
+    assert exposed == [80]
+    assert all("*" in granted or f"tcp:{port}" in granted for port in exposed), (exposed, granted)
+
+
+def test_pihole_answers_every_network_and_keeps_lan_traffic_on_any_vm(prod):
+    pihole = _applications(prod)["production-pihole"]["source"]["helm"]["valuesObject"]
+    assert pihole["extraEnvVars"]["FTLCONF_dns_listeningMode"] == "all"
+    assert pihole["serviceDns"]["externalTrafficPolicy"] == "Cluster"
 
 
 def test_pihole_takes_the_configured_dns_address(prod):

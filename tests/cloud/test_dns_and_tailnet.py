@@ -52,7 +52,7 @@ def test_one_least_scope_oauth_client_per_operator_cluster(prod):
     assert set(clients) == {"operator-infrastructure", "operator-production"}
     (acl,) = prod.by_type("tailscale:index/acl:Acl")
     for client in clients.values():
-        assert client.inputs["scopes"] == ["devices:core", "auth_keys"]
+        assert client.inputs["scopes"] == ["devices:core", "auth_keys", "services"]
         assert client.inputs["tags"] == [OPERATOR_TAG]
         assert acl.urn in client.dependencies
     assert prod.outputs["tailnetTags"] == {"operator": OPERATOR_TAG, "proxies": PROXY_TAG}
