@@ -654,13 +654,13 @@ def _check_versions(config: HomelabConfig) -> Iterable[ConfigIssue]:
                           f"Talos {config.versions.talos} is not supported by this program's machine config",
                           f"pin a Talos {' or '.join(versions.SUPPORTED_TALOS_MINORS)}.x release, "
                           f"e.g. {versions.TALOS}")
-    kube_minor = ".".join(config.versions.kubernetes.lstrip("v").split(".")[:2])
-    supported = versions.KUBERNETES_MINORS_BY_TALOS.get(config.versions.talos_minor, ())
-    if supported and kube_minor not in supported:
+    refusals = versions.kubernetes_refusals(config.versions.kubernetes)
+    if refusals:
+        oldest, newest = versions.supported_kubernetes_minors()
+        supported = oldest if oldest == newest else f"{oldest}-{newest}"
         yield ConfigIssue(f"{NAMESPACE}:versions.kubernetes",
-                          f"Kubernetes {config.versions.kubernetes} does not run on "
-                          f"Talos {config.versions.talos_minor}",
-                          f"pin Kubernetes {supported[0]}-{supported[-1]}.x, e.g. {versions.KUBERNETES}")
+                          f"Kubernetes {config.versions.kubernetes} is not supported by " + ", ".join(refusals),
+                          f"pin Kubernetes {supported}.x, which every layer supports, e.g. {versions.KUBERNETES}")
 
 
 def _check_chart_overrides(config: HomelabConfig) -> Iterable[ConfigIssue]:

@@ -10,18 +10,50 @@ from typing import Final
 
 # Evidence beside each pin: the upstream tag and commit seen with `fetch`, or the registry that lists it.
 # Talos v1.12.11 (2e80771bade5, 2026-08-05), the newest 1.12 tag: no v1.12.12 exists (the release-1.12 branch
-# tip is "release(v1.12.11)"). It defaults to Kubernetes 1.35.4 and runs any 1.35 patch.
+# tip is "release(v1.12.11)"). It runs Kubernetes 1.30.0-1.35.99 (pkg/machinery/compatibility/talos112).
 # renovate: datasource=github-releases depName=siderolabs/talos
 TALOS: Final = "v1.12.11"
-# Kubernetes 1.35's newest patch the Go module proxy serves (k8s.io/kubernetes v1.35.8, 2026-08-20).
+# Every cluster runs Kubernetes 1.33, the one minor every layer below supports (KUBERNETES_MINORS_BY_LAYER):
+# Cluster API 1.10 stops at 1.33 and Cilium 1.20 starts there. A newer core (>= v1.12.2) would still drive
+# these v1beta1 providers (internal/contract/version.go GetCompatibleVersions), but needs operator >= 0.24,
+# and KubeVirt 1.6 supports only 1.31-1.33. v1.33.13 (2026-06-11) is 1.33's newest patch the Go module proxy
+# serves (v1.33.14 is refused). The cost: 1.33 and Cluster API 1.10 are past their upstream end of life.
 # renovate: datasource=github-releases depName=kubernetes/kubernetes
-KUBERNETES: Final = "v1.35.8"
+KUBERNETES: Final = "v1.33.13"
 
 # Talos minor versions this program's machine-config patches are written for.
 SUPPORTED_TALOS_MINORS: Final = ("1.12",)
 
-# Kubernetes minors each supported Talos minor can run (Talos support matrix).
-KUBERNETES_MINORS_BY_TALOS: Final = {"1.12": ("1.30", "1.31", "1.32", "1.33", "1.34", "1.35")}
+# The Kubernetes minors each layer supports, oldest and newest, where each was read:
+KUBERNETES_MINORS_BY_LAYER: Final = {
+    # pkg/machinery/compatibility/talos112 at v1.12.11.
+    "Talos 1.12": ("1.30", "1.35"),
+    # docs/book/src/reference/versions.md at v1.10.4: management clusters 1.29-1.33 (workload 1.27-1.33).
+    "Cluster API 1.10": ("1.29", "1.33"),
+    # kubevirt/sig-release releases/k8s-support-matrix.md (bbf298e); v1.6.2's kubevirtci runs 1.30-1.33.
+    "KubeVirt 1.6": ("1.31", "1.33"),
+    # Documentation/network/kubernetes/compatibility.rst at v1.20.0.
+    "Cilium 1.20": ("1.33", "1.36"),
+}
+
+
+def _minor(version: str) -> tuple[int, int]:
+    major, minor = version.lstrip("v").split(".")[:2]
+    return int(major), int(minor)
+
+
+def kubernetes_refusals(version: str) -> list[str]:
+    """The layers that do not support Kubernetes ``version``, each with its supported range."""
+    return [f"{layer} ({oldest}-{newest})" for layer, (oldest, newest) in KUBERNETES_MINORS_BY_LAYER.items()
+            if not _minor(oldest) <= _minor(version) <= _minor(newest)]
+
+
+def supported_kubernetes_minors() -> tuple[str, str]:
+    """The oldest and newest Kubernetes minor every layer supports."""
+    oldest = max((bounds[0] for bounds in KUBERNETES_MINORS_BY_LAYER.values()), key=_minor)
+    newest = min((bounds[1] for bounds in KUBERNETES_MINORS_BY_LAYER.values()), key=_minor)
+    return oldest, newest
+
 
 # Charts and release manifests of the infrastructure cluster's platform.
 # renovate: datasource=helm depName=cilium registryUrl=https://helm.cilium.io/
@@ -33,7 +65,8 @@ CERT_MANAGER: Final = "v1.21.1"
 KUBEVIRT: Final = "v1.6.2"
 # renovate: datasource=github-releases depName=kubevirt/containerized-data-importer
 CDI: Final = "v1.63.1"
-# Cluster API: one v1beta1 contract family (core 1.10, Talos providers supporting Talos <= 1.12). The operator
+# Cluster API: one v1beta1 contract family (core 1.10, Talos providers supporting Talos <= 1.12; CACPPT 0.5's
+# README lists Kubernetes 1.26-1.35, CABPT 0.6's 1.26-1.36). The operator
 # (v0.17.0, da897f79e04b; internal/controller/phases.go validateRepoCAPIVersion) refuses a provider whose release
 # metadata.yaml has no release series of its major.minor, or a contract other than v1alpha4/v1beta1.
 # renovate: datasource=helm depName=cluster-api-operator registryUrl=https://kubernetes-sigs.github.io/cluster-api-operator
@@ -114,7 +147,7 @@ PIHOLE: Final = "2.38.0"
 # renovate: datasource=docker depName=velero/velero
 VELERO_IMAGE: Final = "velero/velero:v1.18.1"
 # renovate: datasource=docker depName=registry.k8s.io/kubectl
-KUBECTL_IMAGE: Final = "registry.k8s.io/kubectl:v1.35.8"
+KUBECTL_IMAGE: Final = "registry.k8s.io/kubectl:v1.33.13"
 # Scratch volumes inside experiment clusters (node-local, thrown away with the experiment).
 # renovate: datasource=helm depName=local-path-provisioner registryUrl=https://charts.containeroo.ch
 LOCAL_PATH_PROVISIONER: Final = "0.0.33"

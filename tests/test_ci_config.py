@@ -84,8 +84,8 @@ def test_renovate_finds_every_pinned_version_in_the_versions_module():
 
 
 def test_renovate_finds_version_overrides_in_stack_files():
-    text = "config:\n  homelab:versions:\n    talos: v1.12.11\n    kubernetes: v1.35.8\n"
-    assert {m.group("currentValue") for m in _matches("Pulumi.lab.yaml", text)} == {"v1.12.11", "v1.35.8"}
+    text = "config:\n  homelab:versions:\n    talos: v1.12.11\n    kubernetes: v1.33.13\n"
+    assert {m.group("currentValue") for m in _matches("Pulumi.lab.yaml", text)} == {"v1.12.11", "v1.33.13"}
 
 
 def _bounds() -> dict[str, tuple[int, ...]]:
@@ -111,9 +111,8 @@ def test_renovate_keeps_every_family_pin_inside_its_bound():
         assert pinned < bound, f"{name} {current[name]} is already past Renovate's bound"
 
 
-def test_renovate_stops_kubernetes_where_the_supported_talos_stops():
-    newest = max(tuple(int(p) for p in minor.split(".")) for minors in versions.KUBERNETES_MINORS_BY_TALOS.values()
-                 for minor in minors)
+def test_renovate_stops_kubernetes_where_the_first_layer_stops():
+    newest = tuple(int(part) for part in versions.supported_kubernetes_minors()[1].split("."))
     assert _bounds()["kubernetes/kubernetes"] == (newest[0], newest[1] + 1)
     talos = max(tuple(int(p) for p in minor.split(".")) for minor in versions.SUPPORTED_TALOS_MINORS)
     assert _bounds()["siderolabs/talos"] == (talos[0], talos[1] + 1)

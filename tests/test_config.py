@@ -65,6 +65,8 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("unsupported talos minor", {"homelab:versions": {"talos": "v1.13.9"}}, [], "homelab:versions.talos"),
     ("kubernetes too new for talos", {"homelab:versions": {"kubernetes": "v1.36.3"}}, [],
      "homelab:versions.kubernetes"),
+    ("kubernetes past cluster api", {"homelab:versions": {"kubernetes": "v1.35.8"}}, [],
+     "homelab:versions.kubernetes"),
     ("bad memory quantity", {"homelab:cluster": _cluster(reserved={"system": {"cpu": "250m", "memory": "lots"}})},
      [], "homelab:cluster.reserved.system.memory"),
     ("missing required secret", {}, ["homelab:storageRootPassword"], "homelab:storageRootPassword"),
@@ -205,3 +207,10 @@ def test_malformed_lab_config_names_its_key_and_registers_nothing(reject, overri
 def test_experiments_in_prod_are_refused(reject):
     rejected = reject("prod", {"homelab:experiments": [_experiment()]})
     assert rejected.error.keys == ["homelab:experiments"]
+
+
+def test_a_kubernetes_pin_names_every_layer_that_does_not_support_it(reject):
+    rejected = reject("prod", {"homelab:versions": {"kubernetes": "v1.35.8"}})
+    message = str(rejected.error)
+    assert "Cluster API 1.10 (1.29-1.33)" in message and "KubeVirt 1.6 (1.31-1.33)" in message
+    assert "Talos" not in message.split("fix")[0] and "pin Kubernetes 1.33.x" in message

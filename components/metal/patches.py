@@ -21,7 +21,7 @@ BOARD_LABEL = "homelab.dev/board"
 KVM_LABEL = "homelab.dev/kvm"
 # Talos' own reservations beyond CPU and memory (pkg/machinery/constants at v1.12.11).
 TALOS_SYSTEM_RESERVED = {"pid": "100", "ephemeral-storage": "256Mi"}
-# The kubelet's disk thresholds (pkg/kubelet/eviction/defaults_linux.go DefaultEvictionHard at v1.35.8).
+# The kubelet's disk thresholds (pkg/kubelet/eviction/defaults_linux.go DefaultEvictionHard at v1.33.13).
 KUBELET_DISK_EVICTION = {"nodefs.available": "10%", "nodefs.inodesFree": "5%", "imagefs.available": "15%",
                          "imagefs.inodesFree": "5%"}
 
