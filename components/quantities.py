@@ -33,13 +33,17 @@ def cpu_millicores(text: str | int | float) -> int:
     return int(number * 1000)
 
 
-def memory_mib(text: str | int | float) -> int:
-    """``"512Mi"`` → 512, ``"1Gi"`` → 1024, ``"1G"`` → 953 (rounded up)."""
+def memory_bytes(text: str | int | float) -> int:
+    """``"1Ki"`` → 1024, ``"35M"`` → 35000000 (a fraction of a byte rounded up)."""
     match = _match(str(text))
     if match["suffix"] == "m":
         raise ValueError(f"{text!r} is not a memory quantity (examples: 512Mi, 1Gi)")
-    number_bytes = Decimal(match["number"]) * _MEMORY_FACTORS[match["suffix"]]
-    return int(-(-number_bytes // _MIB))
+    return int(-(-(Decimal(match["number"]) * _MEMORY_FACTORS[match["suffix"]]) // 1))
+
+
+def memory_mib(text: str | int | float) -> int:
+    """``"512Mi"`` → 512, ``"1Gi"`` → 1024, ``"1G"`` → 953 (rounded up)."""
+    return int(-(-memory_bytes(text) // _MIB))
 
 
 def format_mib(mib: int) -> str:

@@ -21,6 +21,7 @@ from components.cloud import (
 )
 from components.cluster_provider import cluster_provider
 from components.clusters import experiments
+from components.clusters.classes import EXPERIMENT_CLASS, PRODUCTION_CLASS
 from components.clusters.cloud_provider import tenant_service_labels
 from components.clusters.guest_cluster import infrastructure_demands
 from components.clusters.image import guest_image_url
@@ -101,6 +102,7 @@ def build_platform(config: HomelabConfig) -> None:
             region=backup.region, backups=config.platform.backups,
         ), opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, parent=production))
         pulumi.export("productionKubeconfig", production.cluster.kubeconfig)
+        pulumi.export("vmOverhead", {PRODUCTION: PRODUCTION_CLASS.vm_overhead(config.production.size)})
     pulumi.export("capacity", platform.capacity)
     # What experiments may use; the lab reads this small value rather than the whole budget.
     pulumi.export("freeCapacity", platform.capacity["total"]["free"])
@@ -136,6 +138,7 @@ def build_lab(config: HomelabConfig) -> None:
     pulumi.export("experiments", {e.name: experiments.namespace_of(e) for e in config.experiments})
     pulumi.export("experimentQuotas", {name: {"cpu_m": q.cpu_m, "memory_mib": q.memory_mib}
                                        for name, q in asked.items()})
+    pulumi.export("vmOverhead", {e.name: EXPERIMENT_CLASS.vm_overhead(e.size) for e in config.experiments})
 
 
 BUILDERS = {"platform": build_platform, "lab": build_lab}

@@ -9,7 +9,7 @@ from rich.console import Console
 from labctl import render
 from labctl.experiments.cli import add_commands, add_request_flags, synth_overrides
 from labctl.experiments.request import RequestError
-from labctl.summary import budget_table, print_summary
+from labctl.summary import budget_table, overhead_table, print_summary
 from labctl.synth import PROJECT_DIR, cause_of, config_error, stack_reference_outputs, synthesize
 
 
@@ -58,6 +58,7 @@ def _capacity(args: argparse.Namespace, console: Console) -> int:
         lab = synthesize("lab", project_dir=project, prod_outputs=stack_reference_outputs(prod)).outputs
     plan = with_experiments(prod.outputs["capacity"], lab)
     console.print(budget_table(plan))
+    console.print(overhead_table({**prod.outputs.get("vmOverhead", {}), **(lab or {}).get("vmOverhead", {})}))
     out = Path(args.out) if args.out else Path("out") / args.stack
     path = chart(plan, out / "capacity.png", f"capacity of {args.stack}")
     console.print(f"chart: {path}")

@@ -70,3 +70,14 @@ def budget_table(capacity: dict[str, Any]) -> Table:
     for key in ("allocatable", "kubernetes", "platform", "production", "experimentQuota", "free"):
         row(f"total {key}", capacity["total"][key], capacity["total"]["allocatable"])
     return table
+
+
+def overhead_table(overheads: dict[str, dict[str, Any]]) -> Table:
+    """Each guest cluster's VM: guest memory and what KubeVirt's launcher adds to it, term by term."""
+    table = Table(title="per VM: KubeVirt launcher overhead (v1.6.2 GetMemoryOverhead)")
+    for column in ("cluster", "guest (Mi)", "overhead (Mi)", "terms (Mi)"):
+        table.add_column(column, justify="left" if column in ("cluster", "terms (Mi)") else "right")
+    for cluster, overhead in overheads.items():
+        terms = ", ".join(f"{name} {value:g}" for name, value in overhead["terms"].items())
+        table.add_row(cluster, str(overhead["guestMib"]), str(overhead["overheadMib"]), terms)
+    return table

@@ -15,6 +15,10 @@ def test_capacity_prints_the_plan_and_writes_the_chart(tmp_path, capsys):
     for row in ("total allocatable", "total kubernetes", "total platform", "total production",
                 "total experimentQuota", "total free", "pi-4 per-node agents"):
         assert row in printed
+    # Each guest cluster's VM with KubeVirt's overhead: production's Guaranteed 2-vCPU VM, the lab's sandbox.
+    assert "launcher overhead" in printed
+    rows = [[cell.strip() for cell in line.split("│")[1:4]] for line in printed.splitlines() if "│" in line]
+    assert ["production", "2048", "476"] in rows and ["sandbox", "2048", "368"] in rows
     chart = tmp_path / "capacity.png"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
 

@@ -6,19 +6,23 @@ preempts anything and is preempted first. On a node drain both are handed to Clu
 which replaces the machine elsewhere, as the upstream KubeVirt templates do: a VM on the pod network cannot
 live-migrate (KubeVirt refuses with the bridge binding, and masquerade would give every Talos node the
 same address), and a ``LiveMigrate`` VM that cannot migrate blocks the drain instead. Memory is never
-overcommitted: a VM's guest memory is fixed, so its memory request is its full size in both classes.
+overcommitted: a VM's guest memory is fixed, so its memory request is its full size in both classes, plus
+what KubeVirt adds for the launcher (components/clusters/launcher.py). The VMs carry no graphics device and
+no console-log sidecar (32 Mi and up to 60 MB each): Talos needs neither, ``virtctl console`` still works and
+``talosctl dmesg`` reads the boot log.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
 from components.capacity import Amount, Demand
+from components.clusters.launcher import MIB, launcher_overhead
 from components.config import VmSize
 from components.platform.priority import EXPERIMENT, PRODUCTION, PriorityTier
-from components.quantities import memory_mib
+from components.quantities import memory_bytes, memory_mib
 
-# What KubeVirt's virt-launcher adds to each VM pod on top of the guest (QEMU, its agents, page tables).
-LAUNCHER_OVERHEAD = Amount(cpu_m=100, memory_mib=256)
+# The VM's one disk, which the machine template backs with its DataVolume.
+BOOT_DISK = "boot"
 
 
 @dataclass(frozen=True)
@@ -37,14 +41,33 @@ class ClusterClass:
         """The cluster's name in Argo CD, which its class's AppProject targets (components/platform/gitops.py)."""
         return cluster if self.name == "production" else f"exp-{cluster}"
 
-    def domain_resources(self, size: VmSize) -> dict[str, Any]:
-        limits = {"cpu": f"{size.cpu * 1000}m", "memory": size.memory}
-        cpu_request = f"{int(size.cpu * 1000 * self.cpu_request_share)}m"
-        return {"requests": {"cpu": cpu_request, "memory": size.memory}, "limits": limits}
+    def cpu_request_m(self, size: VmSize) -> int:
+        return int(size.cpu * 1000 * self.cpu_request_share)
+
+    def domain(self, size: VmSize) -> dict[str, Any]:
+        """The VMI's ``domain`` for a VM of ``size`` in this class."""
+        return {
+            "cpu": {"cores": size.cpu},
+            "memory": {"guest": size.memory},
+            "resources": {"requests": {"cpu": f"{self.cpu_request_m(size)}m", "memory": size.memory},
+                          "limits": {"cpu": f"{size.cpu * 1000}m", "memory": size.memory}},
+            "devices": {"disks": [{"name": BOOT_DISK, "disk": {"bus": "virtio"}}],
+                        "networkInterfaceMultiqueue": True,
+                        "autoattachGraphicsDevice": False, "logSerialConsole": False},
+        }
+
+    def vm_overhead(self, size: VmSize) -> dict[str, Any]:
+        """One VM's launcher overhead as `labctl capacity` shows it: the guest, the total and every term, in MiB."""
+        overhead = launcher_overhead(self.domain(size))
+        return {"guestMib": memory_mib(size.memory), "overheadMib": -(-overhead.pod_memory // MIB),
+                "terms": {name: round(value / MIB, 1) for name, value in overhead.terms.items()}}
 
     def vm_demand(self, owner: str, role: str, size: VmSize, count: int) -> Demand:
-        """What ``count`` VMs of ``size`` request of the infrastructure cluster, launcher overhead included."""
-        per_vm = Amount(int(size.cpu * 1000 * self.cpu_request_share), memory_mib(size.memory)) + LAUNCHER_OVERHEAD
+        """What ``count`` VMs of ``size`` request of the infrastructure cluster, as the scheduler counts each
+        launcher pod: the guest plus KubeVirt's overhead, and its sidecar if it has one."""
+        overhead = launcher_overhead(self.domain(size))
+        memory = memory_bytes(size.memory) + overhead.pod_memory
+        per_vm = Amount(self.cpu_request_m(size) + overhead.sidecar_cpu_m, -(-memory // MIB))
         return Demand(self.layer, owner, role, per_vm, count, False)
 
 

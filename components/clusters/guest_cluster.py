@@ -18,7 +18,7 @@ import yaml
 from components.address_ranges import GUEST_PODS, GUEST_SERVICES
 from components.capacity import Demand, requests_of
 from components.clusters import addons, cloud_provider
-from components.clusters.classes import ClusterClass
+from components.clusters.classes import BOOT_DISK, ClusterClass
 from components.config import GuestClusterSettings
 from components.metal.patches import ZONE_LABEL
 from components.platform.shared_fs import DEFAULT_CLASS, MOUNT_POD
@@ -91,18 +91,12 @@ def machine_template_spec(args: GuestClusterArgs, pool: str) -> dict[str, Any]:
         "spec": {
             "priorityClassName": cls.priority.name,
             "evictionStrategy": cls.eviction,
-            "domain": {
-                "cpu": {"cores": settings.size.cpu},
-                "memory": {"guest": settings.size.memory},
-                "resources": cls.domain_resources(settings.size),
-                "devices": {"disks": [{"name": "boot", "disk": {"bus": "virtio"}}],
-                            "networkInterfaceMultiqueue": True},
-            },
+            "domain": cls.domain(settings.size),
             "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
                 "weight": 100,
                 "podAffinityTerm": {"labelSelector": {"matchLabels": labels},
                                     "topologyKey": "kubernetes.io/hostname"}}]}},
-            "volumes": [{"name": "boot", "dataVolume": {"name": "boot"}}],
+            "volumes": [{"name": BOOT_DISK, "dataVolume": {"name": BOOT_DISK}}],
         },
     }
     return {"template": {"spec": {
@@ -112,7 +106,7 @@ def machine_template_spec(args: GuestClusterArgs, pool: str) -> dict[str, Any]:
             "spec": {
                 "runStrategy": "Always",
                 "dataVolumeTemplates": [{
-                    "metadata": {"name": "boot"},
+                    "metadata": {"name": BOOT_DISK},
                     "spec": {"source": {"pvc": {"name": IMAGE, "namespace": args.namespace}},
                              "priorityClassName": cls.priority.name,
                              "storage": {"storageClassName": DEFAULT_CLASS,

@@ -156,9 +156,9 @@ def test_the_production_namespace_refuses_traffic_from_experiments(prod):
 
 def test_quota_covers_the_vms_requests_and_the_import_pods(lab):
     quota = lab.by_type("kubernetes:core/v1:ResourceQuota")[0].inputs["spec"]["hard"]
-    # sandbox: 2 VMs of 1 vCPU / 2Gi, a quarter of a core each, 100m + 256Mi launcher overhead, its cloud
-    # controller (20m, 64Mi), 500m + 512Mi for CDI's import pods.
-    cpu, memory = 2 * (250 + 100) + 20 + 500, 2 * (2048 + 256) + 64 + 512
+    # sandbox: 2 VMs of 1 vCPU / 2Gi, a quarter of a core each, KubeVirt's 368Mi launcher overhead (no graphics,
+    # no console log), its cloud controller (20m, 64Mi), 500m + 512Mi for CDI's import pods.
+    cpu, memory = 2 * 250 + 20 + 500, 2 * (2048 + 368) + 64 + 512
     assert quota == {"requests.cpu": f"{cpu}m", "requests.memory": f"{memory}Mi"}
     # What it asks of prod's free capacity adds the JuiceFS mount pod of each VM's disk (outside its namespace).
     assert lab.outputs["experimentQuotas"]["sandbox"] == {"cpu_m": cpu + 2 * 50, "memory_mib": memory + 2 * 256}
@@ -177,10 +177,10 @@ def test_workers_spread_over_simulated_zones_with_their_labels(prod):
 def test_production_is_reserved_in_prods_budget(prod):
     workloads = [w for w in prod.outputs["capacity"]["workloads"] if w["layer"] == "production"]
     assert sum(w["pods"] for w in workloads) == 3 + 1 + 3
-    # 3 VMs of 2 vCPU / 2Gi, Guaranteed, plus the launcher overhead each, the cloud controller, and the
-    # JuiceFS mount pod each VM's disk runs on its node (50m, 256Mi).
-    assert prod.outputs["capacity"]["total"]["production"] == {"cpu_m": 3 * 2100 + 20 + 3 * 50,
-                                                               "memory_mib": 3 * (2048 + 256) + 64 + 3 * 256}
+    # 3 VMs of 2 vCPU / 2Gi, Guaranteed, plus KubeVirt's 476Mi launcher overhead each (100 of it for
+    # Guaranteed QoS), the cloud controller, and the JuiceFS mount pod each VM's disk runs on its node (50m, 256Mi).
+    assert prod.outputs["capacity"]["total"]["production"] == {"cpu_m": 3 * 2000 + 20 + 3 * 50,
+                                                               "memory_mib": 3 * (2048 + 476) + 64 + 3 * 256}
 
 
 def _experiments(*names, workers=1, memory="1Gi"):

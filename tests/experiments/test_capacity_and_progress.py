@@ -16,15 +16,15 @@ def _free(cpu_m, memory_mib):
 
 def test_a_request_fits_only_with_what_other_experiment_stacks_already_hold():
     entry = experiment_entry(ExperimentRequest(name="demo"))
-    # demo: 2 small VMs → 2 × (250m + 100m) + 20m + 500m CPU, 2 × (2048 + 256) + 64 + 512 Mi in its
+    # demo: 2 small VMs → 2 × 250m + 20m + 500m CPU, 2 × (2048 + 368 launcher) + 64 + 512 Mi in its
     # namespace, and 2 × (50m, 256Mi) for its disks' mount pods
     left = request_fits(_free(2000, 8000), {}, entry, Versions())
-    assert (left.cpu_m, left.memory_mib) == (2000 - 1320, 8000 - 5696)
+    assert (left.cpu_m, left.memory_mib) == (2000 - 1120, 8000 - 5920)
     others = {"lab": {"experimentQuotas": {"sandbox": {"cpu_m": 1000, "memory_mib": 4000}}}}
     with pytest.raises(ExperimentCapacityError) as caught:
         request_fits(_free(2000, 8000), others, entry, Versions())
     message = str(caught.value)
-    assert "sandbox (lab): 1000m CPU, 4000Mi memory" in message and "demo: 1320m CPU, 5696Mi memory" in message
+    assert "sandbox (lab): 1000m CPU, 4000Mi memory" in message and "demo: 1120m CPU, 5920Mi memory" in message
     assert "free:  2000m CPU, 8000Mi memory" in message
 
 
@@ -32,7 +32,7 @@ def test_equal_names_in_two_stacks_both_count():
     entry = experiment_entry(ExperimentRequest(name="demo"))
     quota = {"experimentQuotas": {"sandbox": {"cpu_m": 300, "memory_mib": 1000}}}
     left = request_fits(_free(2000, 8000), {"lab": quota, "exp-sandbox": quota}, entry, Versions())
-    assert (left.cpu_m, left.memory_mib) == (2000 - 1320 - 600, 8000 - 5696 - 2000)
+    assert (left.cpu_m, left.memory_mib) == (2000 - 1120 - 600, 8000 - 5920 - 2000)
 
 
 def test_a_name_an_experiment_of_another_stack_holds_is_refused():
