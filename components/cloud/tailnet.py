@@ -4,8 +4,8 @@ The Tailscale Kubernetes operator authenticates with an OAuth client tagged ``ta
 the proxies it creates ``tag:k8s``, so the policy must make the first tag the owner of the second. The
 program owns the tailnet policy file: it is the repository's ``aclFile`` (plain JSON) with those tag
 owners merged in, or an allow-members default when no file is given. One OAuth client per cluster that
-runs the operator, with the scopes the operator's own end-to-end setup gives it. Exports the tags and each client's id and
-secret (secret).
+runs the operator, with the scopes the operator's own end-to-end setup gives it. Exports the tags and each
+client's id and secret (secret).
 """
 
 import json
