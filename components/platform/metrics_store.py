@@ -5,6 +5,12 @@ Prometheus server. Monolithic mode (``-target=all``) with replication factor 1 i
 for four Pis: the blocks live in the erasure-coded object store, and only the ingester's write-ahead log
 sits on the pod's ``emptyDir`` — a restart loses at most the last two hours not yet shipped, the price of
 not pinning the pod to one node's disk.
+
+Mimir runs as user 10001, and the image's working directory (``/``) is root's: every path Mimir 2.17.2 defaults
+relative to it (``-activity-tracker.filepath=./metrics-activity.log``, ``-ruler.rule-path=./data-ruler/``, the
+TSDB, sync and compactor directories; cmd/mimir/help-all.txt.tmpl at mimir-2.17.2) is set under the data
+volume, and the container starts there too. Without that the activity tracker, which the server module
+needs, cannot create its file and ``-target=all`` exits at start.
 """
 
 import hashlib
@@ -25,6 +31,7 @@ BUCKET = "mimir"
 HTTP_PORT, GRPC_PORT = 8080, 9095
 CONFIG_PATH = "/etc/mimir/mimir.yaml"
 RETENTION = "30d"
+DATA_DIR = "/data"
 
 
 def config(store: ObjectStore) -> dict[str, Any]:
@@ -35,11 +42,13 @@ def config(store: ObjectStore) -> dict[str, Any]:
         "common": {"storage": {"backend": "s3", "s3": {
             "endpoint": store.endpoint.removeprefix("http://"), "insecure": True, "bucket_name": BUCKET,
             "access_key_id": "${S3_ACCESS_KEY_ID}", "secret_access_key": "${S3_SECRET_ACCESS_KEY}"}}},
-        "blocks_storage": {"storage_prefix": "blocks", "tsdb": {"dir": "/data/tsdb"},
-                           "bucket_store": {"sync_dir": "/data/tsdb-sync"}},
+        "blocks_storage": {"storage_prefix": "blocks", "tsdb": {"dir": f"{DATA_DIR}/tsdb"},
+                           "bucket_store": {"sync_dir": f"{DATA_DIR}/tsdb-sync"}},
+        "activity_tracker": {"filepath": f"{DATA_DIR}/metrics-activity.log"},
+        "ruler": {"rule_path": f"{DATA_DIR}/ruler"},
         "ruler_storage": {"storage_prefix": "ruler"},
         "alertmanager_storage": {"storage_prefix": "alertmanager"},
-        "compactor": {"data_dir": "/data/compactor"},
+        "compactor": {"data_dir": f"{DATA_DIR}/compactor"},
         "ingester": {"ring": {"replication_factor": 1}},
         "store_gateway": {"sharding_ring": {"replication_factor": 1}},
         "limits": {"compactor_blocks_retention_period": RETENTION},
@@ -68,12 +77,13 @@ def statefulset_spec(store: ObjectStore, credentials_secret: str) -> dict[str, A
                     "name": NAME,
                     "image": MIMIR_IMAGE,
                     "args": ["-target=all", f"-config.file={CONFIG_PATH}", "-config.expand-env=true"],
+                    "workingDir": DATA_DIR,
                     "env": object_store_keys_env(credentials_secret),
                     "ports": [{"name": "http", "containerPort": HTTP_PORT},
                               {"name": "grpc", "containerPort": GRPC_PORT}],
                     "readinessProbe": {"httpGet": {"path": "/ready", "port": HTTP_PORT}, "periodSeconds": 15},
                     "volumeMounts": [{"name": "config", "mountPath": "/etc/mimir"},
-                                     {"name": "data", "mountPath": "/data"}],
+                                     {"name": "data", "mountPath": DATA_DIR}],
                     "resources": resources("100m", "256Mi", memory_limit="1Gi"),
                 }],
                 "volumes": [{"name": "config", "configMap": {"name": f"{NAME}-config"}},

@@ -104,3 +104,26 @@ def test_monitoring_is_in_the_budget_with_an_agent_per_node(prod):
     for key in (("otel-gateway", "gateway"), ("loki", "loki"), ("tempo", "tempo"), ("grafana", "grafana"),
                 ("mimir", "mimir")):
         assert workloads[key]["pods"] == 1, key
+
+
+# Every path Mimir 2.17.2 defaults relative to its working directory, by config key (cmd/mimir/help-all.txt.tmpl
+# at mimir-2.17.2: -activity-tracker.filepath, -ruler.rule-path, -blocks-storage.tsdb.dir,
+# -blocks-storage.bucket-store.sync-dir, -compactor.data-dir).
+MIMIR_RELATIVE_DEFAULTS = {("activity_tracker", "filepath"): "./metrics-activity.log",
+                           ("ruler", "rule_path"): "./data-ruler/",
+                           ("blocks_storage", "tsdb", "dir"): "./tsdb/",
+                           ("blocks_storage", "bucket_store", "sync_dir"): "./tsdb-sync/",
+                           ("compactor", "data_dir"): "./data-compactor/"}
+
+
+def test_mimir_writes_only_inside_its_data_volume_as_its_non_root_user(prod):
+    config = yaml.safe_load(prod.one("kubernetes:core/v1:ConfigMap", "mimir-config").inputs["data"]["mimir.yaml"])
+    pod = prod.one("kubernetes:apps/v1:StatefulSet", "mimir").inputs["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    data = next(m["mountPath"] for m in container["volumeMounts"] if m["name"] == "data")
+    assert pod["securityContext"]["runAsUser"] != 0 and container["workingDir"] == data
+    for path in MIMIR_RELATIVE_DEFAULTS:
+        value = config
+        for key in path:
+            value = value.get(key, {}) if isinstance(value, dict) else {}
+        assert isinstance(value, str) and value.startswith(f"{data}/"), f"{'.'.join(path)} is {value or 'unset'}"
