@@ -3,8 +3,13 @@
 JuiceFS does not replicate data itself: its durability is a replicated metadata engine plus a durable
 object store (FIELD-NOTES). etcd is the smallest replicated engine JuiceFS supports (Raft; three members
 survive the loss of one), runs on arm64, and suits a homelab's file counts. It is separate from the
-control plane's etcd so a busy filesystem can never slow the Kubernetes API. The image is the etcd
-release Talos 1.12 itself runs.
+control plane's etcd so a busy filesystem can never slow the Kubernetes API.
+
+Every member advertises the client Service's address, not its own pod name. JuiceFS's etcd client syncs its
+endpoints to the members' advertised client URLs every minute (pkg/meta/tkv_etcd.go sets AutoSyncInterval,
+with no way to turn it off; client/v3 Sync at v3.6.14 takes every member's URLs): advertised pod names, which
+a guest cannot resolve, would cut a guest's mounts off a minute after they start. The Service address works
+from this cluster and from every guest, and routes to a ready member.
 """
 
 from typing import Any, cast
@@ -23,6 +28,8 @@ ETCD = "juicefs-meta"
 MEMBERS = 3
 CLIENT_PORT, PEER_PORT = 2379, 2380
 DATA = LocalVolumeClaim(consumer=ETCD, size="10Gi")
+# The client Service's address, given to each member as this variable once the Service has one.
+CLIENT_ADDRESS_ENV = "CLIENT_SERVICE_ADDRESS"
 
 
 def _peer(index: int) -> str:
@@ -50,7 +57,7 @@ def etcd_statefulset_spec() -> dict[str, Any]:
             "--name=$(POD_NAME)",
             "--data-dir=/var/lib/etcd",
             f"--listen-client-urls=http://0.0.0.0:{CLIENT_PORT}",
-            f"--advertise-client-urls=http://$(POD_NAME).{ETCD}.{NAMESPACE}.svc.cluster.local:{CLIENT_PORT}",
+            f"--advertise-client-urls=http://$({CLIENT_ADDRESS_ENV}):{CLIENT_PORT}",
             f"--listen-peer-urls=http://0.0.0.0:{PEER_PORT}",
             f"--initial-advertise-peer-urls=http://$(POD_NAME).{ETCD}.{NAMESPACE}.svc.cluster.local:"
             f"{PEER_PORT}",
@@ -70,8 +77,23 @@ def etcd_statefulset_spec() -> dict[str, Any]:
     return spread_statefulset(ETCD, MEMBERS, labels, container, [DATA.claim_template()])
 
 
+def with_client_address(spec: dict[str, Any], address: pulumi.Input[str]) -> dict[str, Any]:
+    """``spec`` with the client Service's address in the members' environment (what they advertise)."""
+    (container,) = spec["template"]["spec"]["containers"]
+    env = [*container["env"], {"name": CLIENT_ADDRESS_ENV, "value": address}]
+    pod = {**spec["template"]["spec"], "containers": [{**container, "env": env}]}
+    return {**spec, "template": {**spec["template"], "spec": pod}}
+
+
 def install(parent: pulumi.Resource, namespace: pulumi.Resource, data: list[pulumi.Resource],
             spec: dict[str, Any]) -> tuple[k8s.apps.v1.StatefulSet, k8s.core.v1.Service]:
+    # Guest clusters cannot resolve this cluster's names; they reach the members through one stable address.
+    client = k8s.core.v1.Service(
+        CLIENT_SERVICE, metadata=k8s.meta.v1.ObjectMetaArgs(name=CLIENT_SERVICE, namespace=NAMESPACE),
+        spec=k8s.core.v1.ServiceSpecArgs(selector=spec["selector"]["matchLabels"],
+                                         ports=[k8s.core.v1.ServicePortArgs(name="client", port=CLIENT_PORT)]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
+    )
     service = k8s.core.v1.Service(
         ETCD, metadata=k8s.meta.v1.ObjectMetaArgs(name=ETCD, namespace=NAMESPACE),
         spec=k8s.core.v1.ServiceSpecArgs(
@@ -82,14 +104,7 @@ def install(parent: pulumi.Resource, namespace: pulumi.Resource, data: list[pulu
     )
     members = k8s.apps.v1.StatefulSet(
         ETCD, metadata=k8s.meta.v1.ObjectMetaArgs(name=ETCD, namespace=NAMESPACE),
-        spec=cast(k8s.apps.v1.StatefulSetSpecArgsDict, spec),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, service, *data]),
-    )
-    # Guest clusters cannot resolve this cluster's names; they reach the members through one stable address.
-    client = k8s.core.v1.Service(
-        CLIENT_SERVICE, metadata=k8s.meta.v1.ObjectMetaArgs(name=CLIENT_SERVICE, namespace=NAMESPACE),
-        spec=k8s.core.v1.ServiceSpecArgs(selector=spec["selector"]["matchLabels"],
-                                         ports=[k8s.core.v1.ServicePortArgs(name="client", port=CLIENT_PORT)]),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
+        spec=cast(k8s.apps.v1.StatefulSetSpecArgsDict, with_client_address(spec, client.spec.cluster_ip)),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, service, client, *data]),
     )
     return members, client

@@ -85,6 +85,17 @@ def test_the_guest_reaches_the_metadata_engine_through_a_client_service_address(
     assert re.fullmatch(r"etcd://10\.96\.1\.2:2379/production", metadata_url_at("10.96.1.2", "production"))
 
 
+def test_metadata_members_advertise_the_client_service_address_a_guest_can_reach(prod):
+    # JuiceFS's etcd client replaces its endpoints with the members' advertised client URLs every minute.
+    members = prod.one("kubernetes:apps/v1:StatefulSet", "juicefs-meta")
+    (container,) = members.inputs["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    advertised = [a for a in container["args"] if a.startswith("--advertise-client-urls=")]
+    assert advertised == ["--advertise-client-urls=http://$(CLIENT_SERVICE_ADDRESS):2379"]
+    assert re.fullmatch(r"10\.96\.\d+\.\d+", env["CLIENT_SERVICE_ADDRESS"])
+    assert prod.one("kubernetes:core/v1:Service", "etcd-client").urn in members.dependencies
+
+
 def test_velero_in_production_backs_the_app_namespaces_up_under_its_own_prefix(prod):
     proxies = {r.inputs["spec"]["chartName"]: r.inputs["spec"] for r in prod.by_type(PROXY)
                if r.inputs["metadata"]["namespace"] == "production"}

@@ -48,7 +48,7 @@ class Verdict:
         return 200 <= self.status < 300
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -175,7 +175,7 @@ def loopback_cluster(kube_apiserver: Path, etcd: Path, workdir: Path, service_ra
     (workdir / "admission.yaml").write_text(yaml.safe_dump({
         "apiVersion": "apiserver.config.k8s.io/v1", "kind": "AdmissionConfiguration",
         "plugins": [{"name": p["name"], "configuration": p["configuration"]} for p in admission_plugins]}))
-    client_port, peer_port, api_port = _free_port(), _free_port(), _free_port()
+    client_port, peer_port, api_port = free_port(), free_port(), free_port()
     logs = (workdir / "etcd.log").open("wb"), (workdir / "kube-apiserver.log").open("wb")
     etcd_process = subprocess.Popen([
         str(etcd), "--data-dir", str(workdir / "etcd"), "--name", "default", "--unsafe-no-fsync",
