@@ -32,7 +32,7 @@ from pydantic_core import core_schema
 from components import versions
 from components.address_ranges import API_SERVER_PORT, CLUSTER_RANGES
 from components.boards import BOARDS, Architecture
-from components.quantities import cpu_millicores, memory_mib
+from components.quantities import cpu_millicores, disk_mib, format_mib, memory_mib
 
 NAMESPACE = "homelab"
 Role = Literal["platform", "lab"]
@@ -172,6 +172,9 @@ class StorageVolume(StrictModel):
     min_size: DiskSize = "100GiB"
     # When the user volume shares the install disk, Talos' EPHEMERAL volume must stop growing at this size.
     ephemeral_max_size: DiskSize = "64GiB"
+    # What each JuiceFS mount on a node may cache on this volume (JuiceFS's default, 100G on EPHEMERAL, could
+    # fill the disk Talos keeps etcd and images on).
+    juicefs_cache_size: DiskSize = "4GiB"
 
 
 class ClusterSettings(StrictModel):
@@ -577,6 +580,26 @@ def _check_cluster(config: HomelabConfig) -> Iterable[ConfigIssue]:
                               + ", ".join(str(taken) for taken in CLUSTER_RANGES.values()))
 
 
+# Share of the storage volume's minimum that production's JuiceFS caches may take, all on one node.
+CACHE_SHARE_OF_VOLUME = 0.25
+
+
+def _check_cache_fits_the_volume(config: HomelabConfig) -> Iterable[ConfigIssue]:
+    """Each VM disk is a JuiceFS mount on its node, caching up to the per-mount size; all of production's
+    could land on one node, beside the object store's and the metadata engine's data on that volume."""
+    cluster, production = config.cluster, config.production
+    if cluster is None or production is None:
+        return
+    volume = cluster.storage_volume
+    mounts = production.control_planes + production.workers
+    cached, allowed = mounts * disk_mib(volume.juicefs_cache_size), disk_mib(volume.min_size) * CACHE_SHARE_OF_VOLUME
+    if cached > allowed:
+        yield ConfigIssue(f"{NAMESPACE}:cluster.storageVolume.juicefsCacheSize",
+                          f"production's {mounts} VM disks could cache {mounts} × {volume.juicefs_cache_size} on one "
+                          f"node, more than a quarter of the storage volume's minimum ({volume.min_size})",
+                          f"lower juicefsCacheSize to at most {format_mib(int(allowed // mounts))}, or raise minSize")
+
+
 def _check_records_on_the_pool(config: HomelabConfig) -> Iterable[ConfigIssue]:
     """An A record into the LoadBalancer range must name an address the program pins; any other address of
     the range goes to whichever Service asks first, so the record would point at a stranger."""
@@ -601,6 +624,7 @@ def _check_guests(config: HomelabConfig) -> Iterable[ConfigIssue]:
         yield ConfigIssue(f"{NAMESPACE}:production.dnsAddress", f"{address} is outside the LoadBalancer range",
                           "pick a free address of homelab:cluster.loadBalancerRange")
     yield from _check_records_on_the_pool(config)
+    yield from _check_cache_fits_the_volume(config)
     if config.role == "platform" and config.experiments:
         yield ConfigIssue(f"{NAMESPACE}:experiments", "experiments belong to the lab stack, not prod",
                           "move them to Pulumi.lab.yaml (or create one with `labctl experiment create`)")

@@ -46,6 +46,16 @@ def memory_mib(text: str | int | float) -> int:
     return int(-(-memory_bytes(text) // _MIB))
 
 
+def disk_quantity(size: str) -> str:
+    """Config disk sizes (``10GiB``, ``500GB``) as Kubernetes quantities (``10Gi``, ``500G``)."""
+    return size.removesuffix("B")
+
+
+def disk_mib(size: str) -> int:
+    """``"4GiB"`` → 4096."""
+    return memory_mib(disk_quantity(size))
+
+
 def format_mib(mib: int) -> str:
     """512 → ``"512Mi"``; whole GiB as ``"2Gi"``."""
     return f"{mib // 1024}Gi" if mib % 1024 == 0 and mib else f"{mib}Mi"

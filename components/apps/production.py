@@ -96,7 +96,7 @@ class InsideProduction(pulumi.ComponentResource):
                                          seams.storage_root_password)
         self.created: list[pulumi.Resource] = [
             *namespaces.values(), volume, shared_fs.sidecar_defaults(self, namespaces[shared_fs.NAMESPACE]),
-            *shared_fs.storage_classes(self, juicefs_driver, depends_on=[volume]),
+            *shared_fs.storage_classes(self, juicefs_driver, depends_on=[volume], mount_options=shared_fs.NO_CACHE),
             exposure.oauth_secret(self, namespaces[exposure.NAMESPACE], seams.operator_credentials),
             backups.credentials_secret(self, namespaces[backups.NAMESPACE], seams.velero_credentials),
         ]

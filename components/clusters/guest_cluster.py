@@ -22,6 +22,7 @@ from components.clusters.classes import BOOT_DISK, ClusterClass
 from components.config import GuestClusterSettings
 from components.metal.patches import ZONE_LABEL
 from components.platform.shared_fs import DEFAULT_CLASS, MOUNT_POD
+from components.quantities import disk_quantity
 from components.versions import CILIUM
 
 CAPI = "cluster.x-k8s.io/v1beta1"
@@ -110,17 +111,12 @@ def machine_template_spec(args: GuestClusterArgs, pool: str) -> dict[str, Any]:
                     "spec": {"source": {"pvc": {"name": IMAGE, "namespace": args.namespace}},
                              "priorityClassName": cls.priority.name,
                              "storage": {"storageClassName": DEFAULT_CLASS,
-                                         "resources": {"requests": {"storage": _quantity(settings.disk)}}}},
+                                         "resources": {"requests": {"storage": disk_quantity(settings.disk)}}}},
                 }],
                 "template": vm_template,
             },
         },
     }}}
-
-
-def _quantity(disk: str) -> str:
-    """Config disk sizes (``10GiB``) as Kubernetes quantities (``10Gi``)."""
-    return disk.removesuffix("B") if disk.endswith("iB") else disk
 
 
 def _patch(document: dict[str, Any]) -> str:
@@ -151,7 +147,7 @@ class GuestCluster(pulumi.ComponentResource):
             "source": {"http": {"url": args.image_url}},
             "priorityClassName": args.cluster_class.priority.name,
             "storage": {"storageClassName": DEFAULT_CLASS,
-                        "resources": {"requests": {"storage": _quantity(args.settings.disk)}}},
+                        "resources": {"requests": {"storage": disk_quantity(args.settings.disk)}}},
         }, annotations={"cdi.kubevirt.io/storage.bind.immediate.requested": "true"})
         templates = {pool: self._object(INFRASTRUCTURE, "KubevirtMachineTemplate", f"{name}-{pool}",
                                         machine_template_spec(args, pool), depends_on=[image])

@@ -35,6 +35,7 @@ from components.platform.chart import install, namespace
 from components.platform.network import load_balancer_objects
 from components.platform.plan import PlatformPlan, plan_platform
 from components.platform.priority import priority_classes
+from components.quantities import disk_mib
 
 __all__ = ["CloudSeams", "Dns01", "GuestStorage", "Platform", "PlatformArgs", "PlatformPlan", "plan_platform"]
 
@@ -122,7 +123,10 @@ class Platform(pulumi.ComponentResource):
                                          storage.ROOT_USER, args.storage_root_password)
         defaults = shared_fs.sidecar_defaults(self, fs_namespace)
         driver = self._chart(shared_fs.JUICEFS_CHART.release, depends_on=[secret, defaults])
-        classes = shared_fs.storage_classes(self, driver, depends_on=[secret, engine, *object_store])
+        cache = shared_fs.node_cache(f"{mount_path}/juicefs-cache",
+                                     disk_mib(plan.cluster.storage_volume.juicefs_cache_size))
+        classes = shared_fs.storage_classes(self, driver, depends_on=[secret, engine, *object_store],
+                                            mount_options=cache)
         replication.install(self, namespace, object_store, storage.object_store_endpoint(),
                             args.cloud.storage_bucket, args.cloud.region, args.cloud.replication_credentials)
         return object_store, classes

@@ -5,7 +5,15 @@ metadata in the three-member etcd, so a volume outlives any one node and can be 
 many pods at once. Talos' root filesystem is read-only, so the driver runs in immutable mode
 (juicefs-csi-driver #1444). Two classes: ``juicefs`` (the default, reclaimed with its claim) and
 ``juicefs-shared`` (for ReadWriteMany data meant to outlive its claim). JuiceFS has no block mode: VM disks
-use Filesystem-mode claims (KubeVirt stores a disk image on them).
+use Filesystem-mode claims (KubeVirt stores a disk image on them). Both allow expansion, which the CSI
+controller performs with the volume's secret (ControllerExpandVolume sets the quota with it), so the classes
+name it for that stage too.
+
+Each mount caches chunks on its node. JuiceFS's defaults (``/var/jfsCache``, 100G, free-space ratio 0.1;
+cmd/flags.go) would put that on Talos' EPHEMERAL volume, beside etcd and the images, so on the infrastructure
+cluster the cache lives on the storage volume, capped per mount (``storageVolume.juicefsCacheSize``) and
+giving way while less than a fifth of the volume is free. Inside guests the mounts cache nothing: their disk
+is itself a JuiceFS volume of the infrastructure cluster, cached there.
 """
 
 from dataclasses import dataclass
@@ -101,9 +109,20 @@ def sidecar_defaults(parent: pulumi.Resource, namespace: pulumi.Resource) -> k8s
     )
 
 
+# JuiceFS stops caching while a smaller share of the cache's disk than this is free.
+CACHE_FREE_SPACE_RATIO = 0.2
+# Guests' mounts keep no disk cache (see above).
+NO_CACHE = ("cache-size=0",)
+
+
+def node_cache(directory: str, size_mib: int) -> tuple[str, ...]:
+    """Mount options for a cache of at most ``size_mib`` per mount in ``directory`` on the node."""
+    return (f"cache-dir={directory}", f"cache-size={size_mib}", f"free-space-ratio={CACHE_FREE_SPACE_RATIO}")
+
+
 def _parameters() -> dict[str, str]:
     secret = {f"csi.storage.k8s.io/{stage}-secret-{field}": value
-              for stage in ("provisioner", "node-publish")
+              for stage in ("provisioner", "node-publish", "controller-expand")
               for field, value in (("name", VOLUME_SECRET), ("namespace", NAMESPACE))}
     mount = {"juicefs/mount-cpu-request": MOUNT_POD["requests"]["cpu"],
              "juicefs/mount-memory-request": MOUNT_POD["requests"]["memory"],
@@ -111,8 +130,8 @@ def _parameters() -> dict[str, str]:
     return {**secret, **mount}
 
 
-def storage_classes(parent: pulumi.Resource, driver: pulumi.Resource,
-                    depends_on: list[pulumi.Resource]) -> list[k8s.storage.v1.StorageClass]:
+def storage_classes(parent: pulumi.Resource, driver: pulumi.Resource, depends_on: list[pulumi.Resource],
+                    mount_options: tuple[str, ...]) -> list[k8s.storage.v1.StorageClass]:
     # The default class is also KubeVirt's and CDI's default for VM disks (see virtualization.vm_disk_profile).
     classes = {DEFAULT_CLASS: ("Delete", {"storageclass.kubernetes.io/is-default-class": "true",
                                           "storageclass.kubevirt.io/is-default-virt-class": "true"}),
@@ -121,7 +140,7 @@ def storage_classes(parent: pulumi.Resource, driver: pulumi.Resource,
         k8s.storage.v1.StorageClass(
             name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name, annotations=annotations),
             provisioner=PROVISIONER, parameters=_parameters(), reclaim_policy=reclaim,
-            allow_volume_expansion=True, volume_binding_mode="Immediate",
+            mount_options=list(mount_options), allow_volume_expansion=True, volume_binding_mode="Immediate",
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[driver, *depends_on]),
         )
         for name, (reclaim, annotations) in classes.items()

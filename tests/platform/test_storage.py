@@ -78,6 +78,36 @@ def test_storage_classes_default_and_shared_on_juicefs_and_local_ssd(prod):
     assert classes["local-ssd"].inputs["provisioner"] == "kubernetes.io/no-provisioner"
 
 
+def test_juicefs_classes_can_expand_and_cache_on_the_storage_volume_within_a_cap(prod):
+    infrastructure = [r.inputs for r in prod.by_type("kubernetes:storage.k8s.io/v1:StorageClass")
+                      if f"{PLATFORM}$" in r.urn and r.inputs["provisioner"] == "csi.juicefs.com"]
+    guest = [r.inputs for r in prod.by_type("kubernetes:storage.k8s.io/v1:StorageClass")
+             if "homelab:apps:InsideProduction$" in r.urn]
+    assert len(infrastructure) == len(guest) == 2
+    for storage_class in (*infrastructure, *guest):
+        # The CSI controller's ControllerExpandVolume sets the new quota with the volume's secret.
+        assert storage_class["allowVolumeExpansion"] is True
+        assert storage_class["parameters"]["csi.storage.k8s.io/controller-expand-secret-name"] == "juicefs-volume"
+        assert storage_class["parameters"]["csi.storage.k8s.io/controller-expand-secret-namespace"] == "juicefs"
+    for storage_class in infrastructure:
+        # Off Talos' EPHEMERAL volume (JuiceFS's default /var/jfsCache), capped per mount.
+        assert storage_class["mountOptions"] == ["cache-dir=/var/mnt/storage/juicefs-cache", "cache-size=4096",
+                                                 "free-space-ratio=0.2"]
+    for storage_class in guest:
+        assert storage_class["mountOptions"] == ["cache-size=0"]
+
+
+def test_a_cache_that_could_crowd_the_storage_volume_is_refused(reject):
+    from labctl.synth import read_stack_file
+
+    cluster = {**read_stack_file("prod")["homelab:cluster"],
+               "storageVolume": {"minSize": "40GiB", "juicefsCacheSize": "4GiB"}}
+    rejected = reject("prod", {"homelab:cluster": cluster})
+    assert rejected.error.issues[0].key == "homelab:cluster.storageVolume.juicefsCacheSize"
+    assert "lower juicefsCacheSize to at most 3413Mi" in str(rejected.error)
+    assert rejected.registered == []
+
+
 def test_minio_image_is_pinned_and_configurable(prod, build):
     (container,) = _minio(prod)["spec"]["template"]["spec"]["containers"]
     assert container["image"] == versions.MINIO_IMAGE
