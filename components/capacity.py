@@ -65,6 +65,8 @@ class Workload:
     # namespace's LimitRange default, ``fixed``, once per container.
     fixed: Mapping[str, Any] | None = None
     containers: int = 1
+    # The values switch that turns the workload on, where the chart has one (unset: always on).
+    enabled: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ def chart_demands(layer: str, release: str, values: Mapping[str, Any], workloads
     """Demand of one chart install, read from the values the program passes it."""
     demands = []
     for workload in workloads:
+        if workload.enabled is not None and not value_at(values, workload.enabled):
+            continue
         replicas = workload.replicas if isinstance(workload.replicas, int) else int(value_at(values, workload.replicas))
         pods = node_count if workload.per_node else replicas
         block = workload.fixed if workload.fixed is not None else value_at(values, workload.resources)

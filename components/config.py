@@ -369,6 +369,9 @@ class Secrets(StrictModel):
 
     storage_root_password: Secret | None = None
     grafana_admin_password: Secret | None = None
+    # Kopia's repository password for every Velero of the homelab (Velero otherwise writes a static default);
+    # a rebuilt homelab reads its backups with it, so it lives in the stack's config, not in the cluster.
+    backup_repository_password: Secret | None = None
 
     def required(self, name: str) -> Secret:
         """A secret its role requires; validation has already refused a config without it."""
@@ -380,7 +383,7 @@ class Secrets(StrictModel):
 
 # Secrets each role cannot run without.
 REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
-    "platform": ("storage_root_password", "grafana_admin_password"),
+    "platform": ("storage_root_password", "grafana_admin_password", "backup_repository_password"),
     "lab": (),
 }
 

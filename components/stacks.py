@@ -7,6 +7,7 @@ stack): only what runs on prod's infrastructure cluster, reached through a Stack
 import pulumi
 
 from components.apps.catalog import PIHOLE_NAMESPACE, production_apps, tailnet_records
+from components.apps.production import FILESYSTEM as PRODUCTION_FILESYSTEM
 from components.apps.production import ProductionApps, ProductionSeams
 from components.apps.restore_drill import DrillSeams
 from components.capacity import CapacityError
@@ -31,6 +32,7 @@ from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
 from components.outputs import as_secret
 from components.platform import CloudSeams, Dns01, Platform, PlatformArgs, plan_platform
+from components.platform.shared_fs import FILESYSTEM
 from components.platform.virtualization import guest_architecture
 
 # The Kubernetes provider of the infrastructure cluster has this name in every stack.
@@ -77,6 +79,9 @@ def build_platform(config: HomelabConfig) -> None:
                        replication_credentials=backup.credentials["storage-replication"],
                        operator_credentials=tailnet.operator_credentials.apply(lambda c: c[INFRASTRUCTURE]),
                        dns01=dns01)
+    repository_password = config.secrets.required("backup_repository_password").output()
+    # The lab's restore drills read production's repository with it.
+    pulumi.export("backupRepositoryPassword", as_secret(repository_password))
     pinned: dict[str, dict[str, str]] = {}
     if config.production is not None and config.production.dns_address:
         pinned[str(config.production.dns_address)] = tenant_service_labels(PRODUCTION, PIHOLE_NAMESPACE)
@@ -84,6 +89,8 @@ def build_platform(config: HomelabConfig) -> None:
                         PlatformArgs(plan=platform_plan, settings=config.platform, cloud=seams, pinned_addresses=pinned,
                                      storage_root_password=config.secrets.required("storage_root_password").output(),
                                      grafana_admin_password=config.secrets.required("grafana_admin_password").output(),
+                                     backup_repository_password=repository_password,
+                                     filesystems=(FILESYSTEM, *((PRODUCTION_FILESYSTEM,) if config.production else ())),
                                      protect=protect),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     # One guest image for every guest cluster, prod's and the lab's: the Talos version prod pins.
@@ -99,7 +106,7 @@ def build_platform(config: HomelabConfig) -> None:
             storage_root_password=config.secrets.required("storage_root_password").output(),
             operator_credentials=tailnet.operator_credentials.apply(lambda c: c[PRODUCTION]),
             velero_bucket=backup.bucket_names["velero"], velero_credentials=backup.credentials["velero"],
-            region=backup.region, backups=config.platform.backups,
+            backup_repository_password=repository_password, region=backup.region, backups=config.platform.backups,
         ), opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, parent=production))
         pulumi.export("productionKubeconfig", production.cluster.kubeconfig)
         pulumi.export("vmOverhead", {PRODUCTION: PRODUCTION_CLASS.vm_overhead(config.production.size)})
@@ -126,7 +133,8 @@ def build_lab(config: HomelabConfig) -> None:
         backup = prod.get("backup")
         drill = DrillSeams(velero_bucket=backup.apply(lambda b: str(b["veleroBucket"])),
                            region=backup.apply(lambda b: str(b["region"])),
-                           restore_credentials=as_secret(prod.get("restoreDrillCredentials")))
+                           restore_credentials=as_secret(prod.get("restoreDrillCredentials")),
+                           backup_repository_password=as_secret(prod.get("backupRepositoryPassword")))
         built = experiments.build(config.experiments, config.versions, asked, prod.get("freeCapacity"),
                                   prod.get("guestImage"), drill, prod.get("lanSubnet"),
                                   opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))

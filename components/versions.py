@@ -92,13 +92,11 @@ CAAPH: Final = "v0.3.2"
 ARGO_CD: Final = "10.1.1"
 # renovate: datasource=helm depName=velero registryUrl=https://vmware-tanzu.github.io/helm-charts
 VELERO: Final = "12.1.0"
-# v1.13.1 (f9526c86b02b). Its compatibility table pairs 1.13 with Velero 1.17; the chart runs Velero 1.18.1,
-# for which the plugin's release-1.14 branch names v1.14, but no v1.14 tag is in the snapshot seen.
+# v1.14.2 (5463822, 2026-06-16) from velero-io/velero-plugin-for-aws, where the plugin moved (the
+# vmware-tanzu snapshot stops at v1.13.x, the Velero 1.17 line): its README at v1.14.2 pairs v1.14.x with
+# Velero v1.18.x and its go.mod requires velero v1.18.0. The image is still velero/velero-plugin-for-aws.
 # renovate: datasource=docker depName=velero/velero-plugin-for-aws
-VELERO_AWS_PLUGIN: Final = "v1.13.1"
-# v0.9.0 (d2e45cc21df8, 2026-03-27), the newest tag: no v0.9.1 exists.
-# renovate: datasource=docker depName=quay.io/kubevirt/kubevirt-velero-plugin
-KUBEVIRT_VELERO_PLUGIN: Final = "v0.9.0"
+VELERO_AWS_PLUGIN: Final = "v1.14.2"
 # renovate: datasource=helm depName=tailscale-operator registryUrl=https://pkgs.tailscale.com/helmcharts
 TAILSCALE_OPERATOR: Final = "1.98.2"
 # MinIO's last community release, from a registry that still serves it (its Docker Hub images are gone):
@@ -111,6 +109,12 @@ MINIO_IMAGE: Final = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"
 ETCD_IMAGE: Final = "quay.io/coreos/etcd:v3.6.14"
 # renovate: datasource=helm depName=juicefs-csi-driver registryUrl=https://juicedata.github.io/charts/
 JUICEFS_CSI: Final = "0.23.1"
+# The JuiceFS client of every mount pod and of the off-site jobs. The chart leaves the mount image to the
+# driver, whose built-in default is juicedata/mount:ce-nightly (pkg/config/config.go at v0.27.0) unless its
+# image was built with the JuiceFS release of that day, so it is pinned here: v1.3.3 (2026-08-07), the newest
+# JuiceFS tag; the driver's release workflow publishes juicedata/mount:ce-<tag> for each.
+# renovate: datasource=docker depName=juicedata/mount
+JUICEFS_MOUNT_IMAGE: Final = "juicedata/mount:ce-v1.3.3"
 # renovate: datasource=docker depName=rclone/rclone
 RCLONE_IMAGE: Final = "rclone/rclone:1.69.1"
 

@@ -71,6 +71,7 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
      [], "homelab:cluster.reserved.system.memory"),
     ("missing required secret", {}, ["homelab:storageRootPassword"], "homelab:storageRootPassword"),
     ("missing grafana secret", {}, ["homelab:grafanaAdminPassword"], "homelab:grafanaAdminPassword"),
+    ("missing repository password", {}, ["homelab:backupRepositoryPassword"], "homelab:backupRepositoryPassword"),
     ("secret in plain text", {"homelab:storageRootPassword": "hunter2"}, [], "homelab:storageRootPassword"),
     ("unknown role", {"homelab:role": "production"}, [], "homelab:role"),
     ("prod with lab role", {"homelab:role": "lab"}, [], "homelab:role"),
@@ -155,10 +156,11 @@ def test_missing_secret_says_how_to_set_it(reject):
 
 def _valid_raw() -> dict[str, Any]:
     raw = {key.split(":", 1)[1]: value for key, value in read_stack_file("prod").items()}
-    return {**raw, "storageRootPassword": "s3cret-value", "grafanaAdminPassword": "gr4fana-value"}
+    return {**raw, "storageRootPassword": "s3cret-value", "grafanaAdminPassword": "gr4fana-value",
+            "backupRepositoryPassword": "k0pia-value"}
 
 
-SECRET_KEYS = ["homelab:storageRootPassword", "homelab:grafanaAdminPassword"]
+SECRET_KEYS = ["homelab:storageRootPassword", "homelab:grafanaAdminPassword", "homelab:backupRepositoryPassword"]
 
 
 def test_reference_inventory_parses_to_the_expected_shape():

@@ -31,7 +31,8 @@ def test_the_mocks_really_produce_canaries_and_placeholders(prod):
     for canary in ("velero-key.secret", "restore-drill-key.secret", "operator-production.key", "homelab-kubeconfig"):
         assert f"{CANARY}:{canary}" in exported
     assert sorted(prod.placeholders) == [f"{PLACEHOLDER}:homelab:{key}"
-                                         for key in ("grafanaAdminPassword", "storageRootPassword")]
+                                         for key in ("backupRepositoryPassword", "grafanaAdminPassword",
+                                                     "storageRootPassword")]
 
 
 def test_the_leak_check_catches_a_secret_in_clear(prod):

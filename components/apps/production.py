@@ -43,6 +43,7 @@ class ProductionSeams:
     operator_credentials: pulumi.Output[dict[str, str]]
     velero_bucket: pulumi.Output[str]
     velero_credentials: pulumi.Output[dict[str, str]]
+    backup_repository_password: pulumi.Output[str]
     region: str
     backups: BackupSettings
 
@@ -58,10 +59,9 @@ def application_spec(app: App, destination: str, project: str = "production") ->
 
 
 def guest_velero_values(bucket: str, region: str, read_only: bool = False) -> dict[str, Any]:
-    """Velero inside a guest cluster (no VMs there: the AWS plugin only) on production's prefix of the
-    off-site bucket; read-only for the restore drill."""
-    values = backups.velero_values()
-    values["initContainers"] = [c for c in values["initContainers"] if c["name"] == "velero-plugin-for-aws"]
+    """Velero inside a guest cluster on production's prefix of the off-site bucket, copying (or, for the
+    restore drill, read-only, restoring) the apps' volumes file by file through its node agent."""
+    values = backups.velero_values(file_system_backup=True)
     location = {"name": "offsite", "provider": "aws", "bucket": bucket, "prefix": BACKUP_PREFIX, "default": True,
                 "config": {"region": region}}
     if read_only:
@@ -99,6 +99,7 @@ class InsideProduction(pulumi.ComponentResource):
             *shared_fs.storage_classes(self, juicefs_driver, depends_on=[volume], mount_options=shared_fs.NO_CACHE),
             exposure.oauth_secret(self, namespaces[exposure.NAMESPACE], seams.operator_credentials),
             backups.credentials_secret(self, namespaces[backups.NAMESPACE], seams.velero_credentials),
+            backups.repository_secret(self, namespaces[backups.NAMESPACE], seams.backup_repository_password),
         ]
         self.register_outputs({})
 

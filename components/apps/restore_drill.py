@@ -35,6 +35,8 @@ class DrillSeams:
     velero_bucket: pulumi.Output[str]
     region: pulumi.Output[str]
     restore_credentials: pulumi.Output[dict[str, str]]
+    # Production's repository password: the drill reads the repository production's Velero wrote.
+    backup_repository_password: pulumi.Output[str]
 
 
 def restore_command(restore_from: str) -> list[str]:
@@ -106,6 +108,8 @@ class RestoreDrill(pulumi.ComponentResource):
             f"{name}-restore-credentials", metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=backups.CREDENTIALS_SECRET, namespace=backups.NAMESPACE),
             string_data={"cloud": seams.restore_credentials.apply(backups.credentials_file)}, opts=ns_opts)
+        repository = backups.repository_secret(self._inside, ns, seams.backup_repository_password,
+                                               name=f"{name}-repository-password")
         # Production's claims ask for the shared filesystem; the experiment restores them onto its local volumes.
         storage_map = k8s.core.v1.ConfigMap(
             f"{name}-change-storage-class", metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -122,7 +126,7 @@ class RestoreDrill(pulumi.ComponentResource):
             subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=ACCOUNT, namespace=backups.NAMESPACE)],
             opts=inside)
         after = pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(
-            depends_on=[velero, credentials, storage_map, account, binding]))
+            depends_on=[velero, credentials, repository, storage_map, account, binding]))
         restore = self._job(RESTORE_JOB, [{"name": "velero", "image": VELERO_IMAGE,
                                            "command": restore_command(restore_from),
                                            "resources": resources("50m", "64Mi", memory_limit="256Mi")}], after)

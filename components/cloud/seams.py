@@ -14,7 +14,8 @@ import pulumi
 
 # Outputs every lab and experiment stack needs from prod.
 REQUIRED_PROD_OUTPUTS = (
-    "infrastructureClusterName", "kubeconfig", "backup", "restoreDrillCredentials", "dnsZoneId", "tailnetTags",
+    "infrastructureClusterName", "kubeconfig", "backup", "restoreDrillCredentials", "backupRepositoryPassword",
+    "dnsZoneId", "tailnetTags",
     "freeCapacity", "guestImage", "lanSubnet",
 )
 

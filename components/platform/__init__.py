@@ -69,6 +69,9 @@ class PlatformArgs:
     cloud: CloudSeams
     storage_root_password: pulumi.Output[str]
     grafana_admin_password: pulumi.Output[str]
+    backup_repository_password: pulumi.Output[str]
+    # The JuiceFS filesystems on the metadata engine, each copied off-site with its own metadata dump.
+    filesystems: tuple[str, ...]
     # Local volumes survive a `pulumi destroy` in prod: they hold the only copy of the stores' data.
     protect: bool
     # LoadBalancer addresses the program pins → the labels of the one infrastructure Service that may have each.
@@ -128,7 +131,8 @@ class Platform(pulumi.ComponentResource):
         classes = shared_fs.storage_classes(self, driver, depends_on=[secret, engine, *object_store],
                                             mount_options=cache)
         replication.install(self, namespace, object_store, storage.object_store_endpoint(),
-                            args.cloud.storage_bucket, args.cloud.region, args.cloud.replication_credentials)
+                            args.cloud.storage_bucket, args.cloud.region, args.cloud.replication_credentials,
+                            args.filesystems)
         return object_store, classes
 
     def _monitoring(self, args: PlatformArgs, object_store: list[pulumi.Resource]) -> None:
@@ -149,7 +153,8 @@ class Platform(pulumi.ComponentResource):
     def _backups(self, args: PlatformArgs) -> None:
         namespace = self._namespace(backups.NAMESPACE, privileged=True)
         secret = backups.credentials_secret(self, namespace, args.cloud.velero_credentials)
-        velero = self._chart("velero", depends_on=[secret])
+        repository = backups.repository_secret(self, namespace, args.backup_repository_password)
+        velero = self._chart("velero", depends_on=[secret, repository])
         platform_namespaces = sorted({*self._namespaces, virtualization.KUBEVIRT_NAMESPACE,
                                       virtualization.CDI_NAMESPACE, *(p.namespace for p in cluster_api.PROVIDERS)})
         backups.location_and_schedules(self, velero, args.settings.backups, args.plan.cluster.name,

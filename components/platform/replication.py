@@ -1,44 +1,111 @@
-"""Off-site replication: the object store's data copied to the storage bucket on AWS every hour.
+"""Off-site replication of the storage layer, and the weekly proof that the copy restores.
 
-The Pis' disks are not a backup of themselves. A CronJob runs rclone to sync the shared filesystem's
-bucket — data chunks and the metadata dumps JuiceFS writes into it hourly — to the cloud layer's storage
-bucket with the ``storage-replication`` credentials, which can touch that bucket and nothing else.
+The Pis' disks are not a backup of themselves. Every hour a Job copies each JuiceFS filesystem off-site as a
+pair that belongs together: first ``juicefs dump`` writes each filesystem's metadata as it is now, then rclone
+syncs the data chunks to the cloud layer's storage bucket (under the same keys JuiceFS uses, so the copy is a
+JuiceFS bucket in its own right), and only then are the dumps uploaded (``juicefs-meta/<filesystem>/``). So
+every dump off-site has its chunks off-site: JuiceFS never rewrites a chunk, and a chunk deleted after the
+dump stays in the trash for a day (the default ``trash-days``), far longer than one run. The keys are the
+``storage-replication`` credentials, which can touch that bucket and nothing else. JuiceFS's own hourly
+``meta/`` dumps, made at other moments than the chunk copy, are carried along but are not the restore path.
+
+The restore path, which the weekly check runs for real: load the newest dump into a scratch metadata engine
+(SQLite), point it at the off-site bucket, and ``juicefs fsck`` it, which reads the bucket's object list
+and fails on any block a file needs that is not there. A real restore is the same load into the metadata
+etcd, then either the same bucket setting or an rclone copy of the chunks back (README).
 """
 
-from typing import cast
+from collections.abc import Callable
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.platform import rclone
+from components.platform.metadata import metadata_url
 from components.platform.priority import PLATFORM
 from components.platform.shared_fs import BUCKET
 from components.platform.storage import NAMESPACE, ObjectStore
+from components.platform.workloads import secret_env
+from components.quantities import resources
+from components.versions import JUICEFS_MOUNT_IMAGE
 
-JOB = "offsite-replication"
+JOB, CHECK = "offsite-replication", "offsite-restore-check"
 CREDENTIALS_SECRET = "offsite-replication-credentials"
-SCHEDULE = "17 * * * *"
+SCHEDULE, CHECK_SCHEDULE = "17 * * * *", "47 4 * * 0"
+DUMPS = "juicefs-meta"
+WORK = "/work"
 
 
-def cronjob_spec(store: ObjectStore, bucket: str, region: str) -> dict[str, object]:
-    env = [*rclone.object_store_remote(store),
-           *rclone.s3_remote("offsite", "AWS", CREDENTIALS_SECRET, "accessKeyId", "secretAccessKey", region=region)]
-    container = rclone.container(
-        "rclone", ["rclone", "sync", f"{rclone.LOCAL_REMOTE}:{BUCKET}", f"offsite:{bucket}/{BUCKET}", "--checksum",
-                   "--fast-list", "--transfers=4", "--s3-no-check-bucket"], env, memory_limit="512Mi")
+def dump_key(bucket: str, filesystem: str) -> str:
+    """Where the newest metadata dump of ``filesystem`` lies off-site, as an rclone path."""
+    return f"offsite:{bucket}/{DUMPS}/{filesystem}/latest.json.gz"
+
+
+def _offsite_env(region: str) -> list[dict[str, Any]]:
+    return rclone.s3_remote("offsite", "AWS", CREDENTIALS_SECRET, "accessKeyId", "secretAccessKey", region=region)
+
+
+def _juicefs(name: str, script: str, env: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"name": name, "image": JUICEFS_MOUNT_IMAGE, "command": ["sh", "-ec", script], "env": env or [],
+            "volumeMounts": [{"name": "work", "mountPath": WORK}],
+            "resources": resources("100m", "128Mi", memory_limit="512Mi")}
+
+
+def _with_work(container: dict[str, Any]) -> dict[str, Any]:
+    return {**container, "volumeMounts": [{"name": "work", "mountPath": WORK}]}
+
+
+def _cronjob(schedule: str, init: list[dict[str, Any]], main: dict[str, Any]) -> dict[str, Any]:
     return {
-        "schedule": SCHEDULE,
+        "schedule": schedule,
         "concurrencyPolicy": "Forbid",
         "successfulJobsHistoryLimit": 2,
         "failedJobsHistoryLimit": 3,
         "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"spec": {
-            "restartPolicy": "OnFailure", "priorityClassName": PLATFORM.name, "containers": [container]}}}},
+            "restartPolicy": "OnFailure", "priorityClassName": PLATFORM.name,
+            "initContainers": init, "containers": [main],
+            "volumes": [{"name": "work", "emptyDir": {"sizeLimit": "2Gi"}}]}}}},
     }
+
+
+def cronjob_spec(store: ObjectStore, bucket: str, region: str, filesystems: tuple[str, ...]) -> dict[str, Any]:
+    """Dump every filesystem's metadata, then sync the chunks, then upload the dumps."""
+    dumps = "\n".join(f"juicefs dump {metadata_url(fs)} {WORK}/{fs}.json.gz" for fs in filesystems)
+    chunks = rclone.container(
+        "chunks", ["rclone", "sync", f"{rclone.LOCAL_REMOTE}:{BUCKET}", f"offsite:{bucket}", "--checksum",
+                   "--fast-list", "--transfers=4", "--s3-no-check-bucket", f"--exclude=/{DUMPS}/**"],
+        [*rclone.object_store_remote(store), *_offsite_env(region)], memory_limit="512Mi")
+    uploads = " && ".join(
+        f'rclone copyto {WORK}/{fs}.json.gz offsite:{bucket}/{DUMPS}/{fs}/"$stamp".json.gz --s3-no-check-bucket'
+        f" && rclone copyto {WORK}/{fs}.json.gz {dump_key(bucket, fs)} --s3-no-check-bucket"
+        for fs in filesystems)
+    upload = rclone.container("dumps", ["sh", "-ec", f"stamp=$(date -u +%Y%m%dT%H%M%SZ) && {uploads}"],
+                              _offsite_env(region), memory_limit="256Mi")
+    return _cronjob(SCHEDULE, [_juicefs("dump", dumps), chunks], _with_work(upload))
+
+
+def check_spec(bucket: str, region: str, filesystems: tuple[str, ...]) -> dict[str, Any]:
+    """Fetch each newest dump, load it into SQLite, point it at the off-site bucket, fsck it."""
+    fetch = rclone.container(
+        "fetch", ["sh", "-ec", " && ".join(f"rclone copyto {dump_key(bucket, fs)} {WORK}/{fs}.json.gz"
+                                           for fs in filesystems)],
+        _offsite_env(region), memory_limit="256Mi")
+    bucket_url = f"https://{bucket}.s3.{region}.amazonaws.com"
+    checks = "\n".join(
+        f"juicefs load sqlite3://{WORK}/{fs}.db {WORK}/{fs}.json.gz\n"
+        f'juicefs config sqlite3://{WORK}/{fs}.db --storage s3 --bucket {bucket_url} --access-key "$ACCESS_KEY"'
+        f' --secret-key "$SECRET_KEY" --force --yes\n'
+        f"juicefs fsck sqlite3://{WORK}/{fs}.db"
+        for fs in filesystems)
+    keys = [secret_env("ACCESS_KEY", CREDENTIALS_SECRET, "accessKeyId"),
+            secret_env("SECRET_KEY", CREDENTIALS_SECRET, "secretAccessKey")]
+    return _cronjob(CHECK_SCHEDULE, [_with_work(fetch)], _juicefs("fsck", checks, keys))
 
 
 def install(parent: pulumi.Resource, namespace: pulumi.Resource, depends_on: list[pulumi.Resource],
             store: ObjectStore, bucket: pulumi.Output[str], region: str,
-            credentials: pulumi.Output[dict[str, str]]) -> list[pulumi.Resource]:
+            credentials: pulumi.Output[dict[str, str]], filesystems: tuple[str, ...]) -> list[pulumi.Resource]:
     secret = k8s.core.v1.Secret(
         CREDENTIALS_SECRET,
         metadata=k8s.meta.v1.ObjectMetaArgs(name=CREDENTIALS_SECRET, namespace=NAMESPACE), type="Opaque",
@@ -46,9 +113,13 @@ def install(parent: pulumi.Resource, namespace: pulumi.Resource, depends_on: lis
                      "secretAccessKey": credentials.apply(lambda c: c["secretAccessKey"])},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
     )
-    job = k8s.batch.v1.CronJob(
-        JOB, metadata=k8s.meta.v1.ObjectMetaArgs(name=JOB, namespace=NAMESPACE),
-        spec=bucket.apply(lambda name: cast(k8s.batch.v1.CronJobSpecArgsDict, cronjob_spec(store, name, region))),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[secret, *depends_on]),
-    )
-    return [secret, job]
+    opts = pulumi.ResourceOptions(parent=parent, depends_on=[secret, *depends_on])
+
+    def cronjob(name: str, spec: Callable[[str], dict[str, Any]]) -> k8s.batch.v1.CronJob:
+        return k8s.batch.v1.CronJob(
+            name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=NAMESPACE),
+            spec=bucket.apply(lambda bucket_name: cast(k8s.batch.v1.CronJobSpecArgsDict, spec(bucket_name))),
+            opts=opts)
+
+    return [secret, cronjob(JOB, lambda name: cronjob_spec(store, name, region, filesystems)),
+            cronjob(CHECK, lambda name: check_spec(name, region, filesystems))]

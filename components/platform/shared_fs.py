@@ -27,7 +27,7 @@ from components.platform.chart import ChartSpec
 from components.platform.metadata import metadata_url
 from components.platform.storage import ObjectStore
 from components.quantities import resources
-from components.versions import JUICEFS_CSI
+from components.versions import JUICEFS_CSI, JUICEFS_MOUNT_IMAGE
 
 NAMESPACE = "juicefs"
 PROVISIONER = "csi.juicefs.com"
@@ -68,6 +68,7 @@ def juicefs_values() -> dict[str, Any]:
                                                              memory_limit="256Mi")},
         "node": {"resources": resources("20m", "64Mi", cpu_limit=PLUGIN_CPU_LIMIT, memory_limit="256Mi")},
         "dashboard": {"enabled": False},
+        "defaultMountImage": {"ce": JUICEFS_MOUNT_IMAGE},
         # The classes are declared by the program (below), not by the chart.
         "storageClasses": [],
     }

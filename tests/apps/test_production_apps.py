@@ -69,11 +69,12 @@ def test_guest_secrets_go_through_the_guests_own_provider_and_stay_secret(prod):
     assert guest.inputs["clusterIdentifier"] == "production" and guest.inputs["kubeconfig"] == "[secret]"
     secrets = {r.inputs["metadata"]["name"]: r for r in prod.by_type("kubernetes:core/v1:Secret")
                if f"{INSIDE}$" in r.urn}
-    assert set(secrets) == {"juicefs-volume", "operator-oauth", "velero-offsite-credentials"}
+    assert set(secrets) == {"juicefs-volume", "operator-oauth", "velero-offsite-credentials", "velero-repo-credentials"}
     for secret in secrets.values():
         assert secret.provider.startswith(guest.urn)
     assert redacted(secrets["juicefs-volume"].inputs["stringData"])
     assert redacted(secrets["operator-oauth"].inputs["stringData"])
+    assert redacted(secrets["velero-repo-credentials"].inputs["stringData"])
 
 
 def test_the_guest_reaches_the_metadata_engine_through_a_client_service_address(prod):

@@ -133,16 +133,46 @@ def test_minio_is_in_the_budget(prod):
     assert "minio" in owners
 
 
-def test_the_object_store_is_replicated_offsite_hourly_with_the_scoped_credentials(prod):
+def _pod(prod, name):
+    return prod.one("kubernetes:batch/v1:CronJob", name).inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+def test_the_storage_layer_goes_offsite_hourly_as_a_dump_and_the_chunks_it_needs(prod):
     job = prod.one("kubernetes:batch/v1:CronJob", "offsite-replication").inputs["spec"]
-    assert job["concurrencyPolicy"] == "Forbid"
-    (container,) = job["jobTemplate"]["spec"]["template"]["spec"]["containers"]
-    assert container["command"][:4] == ["rclone", "sync", "homelab:juicefs",
-                                        "offsite:example-homelab-storage-offsite/juicefs"]
-    refs = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e}
+    assert job["concurrencyPolicy"] == "Forbid" and job["schedule"] == "17 * * * *"
+    pod = _pod(prod, "offsite-replication")
+    # Dump first, then the chunks, then the dumps go up: a dump off-site always has its chunks off-site.
+    assert [c["name"] for c in (*pod["initContainers"], *pod["containers"])] == ["dump", "chunks", "dumps"]
+    dump = pod["initContainers"][0]
+    assert dump["image"] == versions.JUICEFS_MOUNT_IMAGE
+    script = dump["command"][-1].splitlines()
+    assert [line.split()[:2] for line in script] == [["juicefs", "dump"]] * 2
+    assert [line.split()[2].rsplit("/", 1)[1] for line in script] == ["homelab", "production"]
+    chunks = pod["initContainers"][1]
+    assert chunks["command"][:4] == ["rclone", "sync", "homelab:juicefs", "offsite:example-homelab-storage-offsite"]
+    assert "--exclude=/juicefs-meta/**" in chunks["command"], "the sync must not delete the dumps"
+    upload = pod["containers"][0]["command"][-1]
+    assert upload.index("/juicefs-meta/homelab/latest.json.gz") < upload.index("/juicefs-meta/production/latest")
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in chunks["env"] if "valueFrom" in e}
     assert refs["RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY"] == "offsite-replication-credentials"
     secret = prod.one("kubernetes:core/v1:Secret", "offsite-replication-credentials")
     assert redacted(secret.inputs["stringData"])
+
+
+def test_a_weekly_check_restores_each_newest_dump_against_the_offsite_bucket(prod):
+    job = prod.one("kubernetes:batch/v1:CronJob", "offsite-restore-check").inputs["spec"]
+    assert job["schedule"] == "47 4 * * 0"
+    pod = _pod(prod, "offsite-restore-check")
+    (fetch,) = pod["initContainers"]
+    assert "rclone copyto offsite:example-homelab-storage-offsite/juicefs-meta/homelab/latest.json.gz" in \
+        fetch["command"][-1]
+    (check,) = pod["containers"]
+    steps = [line.split()[:2] for line in check["command"][-1].splitlines()]
+    assert steps == [["juicefs", "load"], ["juicefs", "config"], ["juicefs", "fsck"]] * 2
+    assert "--bucket https://example-homelab-storage-offsite.s3.eu-west-2.amazonaws.com" in check["command"][-1]
+    assert {e["name"] for e in check["env"]} == {"ACCESS_KEY", "SECRET_KEY"}
+    driver = prod.one("kubernetes:helm.sh/v3:Release", "juicefs-csi-driver").inputs["values"]
+    assert driver["defaultMountImage"]["ce"] == check["image"] == versions.JUICEFS_MOUNT_IMAGE
 
 
 def test_vm_disks_on_the_default_class_are_read_write_many_for_live_migration(prod):
