@@ -42,12 +42,12 @@ BOARDS: dict[str, Board] = {
               _RPI_OVERLAY, "rpi_generic", "rpi_generic", kvm=True, min_talos="1.5.0"),
         Board("rpi4b-8gb", "Raspberry Pi 4 Model B, 8 GB", "arm64", 4, 8192,
               _RPI_OVERLAY, "rpi_generic", "rpi_generic", kvm=True, min_talos="1.5.0"),
-        # Pi 5 support landed in Talos after 1.12 (siderolabs/talos #12670), and KubeVirt VMs fail on its
-        # CPU (kubevirt #14583), so it can join only once Talos is raised and never hosts guest VMs.
+        # Talos 1.12 lists rpi_5 from 1.12.3 (pkg/machinery/platforms/sbcs.go at v1.12.11, MinVersion), but
+        # KubeVirt VMs fail on its CPU (kubevirt #14583): it joins as a node for platform pods, never VMs.
         Board("rpi5-8gb", "Raspberry Pi 5, 8 GB", "arm64", 4, 8192,
-              _RPI_OVERLAY, "rpi_5", "rpi_5", kvm=False, min_talos="1.13.0"),
+              _RPI_OVERLAY, "rpi_5", "rpi_5", kvm=False, min_talos="1.12.3"),
         Board("rpi5-16gb", "Raspberry Pi 5, 16 GB", "arm64", 4, 16384,
-              _RPI_OVERLAY, "rpi_5", "rpi_5", kvm=False, min_talos="1.13.0"),
+              _RPI_OVERLAY, "rpi_5", "rpi_5", kvm=False, min_talos="1.12.3"),
         Board("generic-amd64", "Generic x86-64 mini PC (UEFI), 16 GB", "amd64", 4, 16384,
               None, None, None, kvm=True, min_talos="1.5.0", lan_link="enp1s0"),
     )

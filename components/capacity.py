@@ -77,6 +77,8 @@ class Demand:
     per_pod: Amount
     pods: int
     per_node: bool
+    # Runs only on a board that hosts VMs: a VM's launcher pod, or the JuiceFS mount beside it.
+    vm: bool = False
 
     @property
     def amount(self) -> Amount:
@@ -120,6 +122,8 @@ class NodeBudget:
     capacity: Amount
     allocatable: Amount
     per_node_requests: Amount
+    # Whether KubeVirt VMs run on it (components/boards.py).
+    kvm: bool = True
 
     @property
     def free_after_daemons(self) -> Amount:
@@ -149,8 +153,20 @@ class Budget:
         return self.requested("kubernetes") + self.requested("platform") + self.requested("production")
 
     @property
+    def vm_room(self) -> Amount:
+        """What the VM-capable nodes offer VMs once their per-node agents run."""
+        return total(node.free_after_daemons for node in self.nodes if node.kvm)
+
+    @property
+    def vm_requested(self) -> Amount:
+        return total(demand.amount for demand in self.demands if demand.vm)
+
+    @property
     def free(self) -> Amount:
-        return self.allocatable - self.reserved - self.experiment_quota
+        """What experiments may still ask for: free overall, and free on the nodes that can run their VMs."""
+        overall = self.allocatable - self.reserved - self.experiment_quota
+        for_vms = self.vm_room - self.vm_requested - self.experiment_quota
+        return Amount(min(overall.cpu_m, for_vms.cpu_m), min(overall.memory_mib, for_vms.memory_mib))
 
     def problems(self) -> list[str]:
         found = []
@@ -158,6 +174,9 @@ class Budget:
             found.append("kubernetes + platform + production requests exceed the allocatable total")
         elif not (self.reserved + self.experiment_quota).fits_in(self.allocatable):
             found.append("experiment quotas exceed what is left after platform and production")
+        if not self.vm_requested.fits_in(self.vm_room):
+            found.append(f"the VMs need {self.vm_requested.cpu_m}m CPU and {self.vm_requested.memory_mib}Mi, but "
+                         f"the nodes that can run VMs offer only {self.vm_room.cpu_m}m and {self.vm_room.memory_mib}Mi")
         found += [f"node {node.name}: per-node (DaemonSet) requests exceed its allocatable"
                   for node in self.nodes if not node.per_node_requests.fits_in(node.allocatable)]
         return found
@@ -177,6 +196,8 @@ class Budget:
                 "platform": amount(self.requested("platform")),
                 "production": amount(self.requested("production")),
                 "experimentQuota": amount(self.experiment_quota),
+                "vmRoom": amount(self.vm_room),
+                "vms": amount(self.vm_requested),
                 "free": amount(self.free),
             },
             "workloads": [{"layer": d.layer, "owner": d.owner, "workload": d.workload, "pods": d.pods,
@@ -194,7 +215,9 @@ class Budget:
                              ("kubernetes requests", self.requested("kubernetes")),
                              ("platform requests", self.requested("platform")),
                              ("production requests", self.requested("production")),
-                             ("experiment quota", self.experiment_quota), ("free", self.free)):
+                             ("experiment quota", self.experiment_quota),
+                             ("room for VMs (KVM nodes)", self.vm_room), ("VM requests", self.vm_requested),
+                             ("free", self.free)):
             rows.append((label, str(value.cpu_m), str(value.memory_mib)))
         width = max(len(row[0]) for row in rows)
         return "\n".join(f"{a:<{width}}  {b:>8}  {c:>11}" for a, b, c in rows)
@@ -208,7 +231,7 @@ def node_budget(node: Node, cluster: ClusterSettings, per_node_requests: Amount)
         cpu_millicores(reserved.system.cpu) + cpu_millicores(reserved.kube.cpu),
         memory_mib(reserved.system.memory) + memory_mib(reserved.kube.memory) + memory_mib(reserved.eviction_memory),
     )
-    return NodeBudget(node.name, capacity, capacity - kept, per_node_requests)
+    return NodeBudget(node.name, capacity, capacity - kept, per_node_requests, board.kvm)
 
 
 def plan(nodes: Sequence[Node], cluster: ClusterSettings, demands: Sequence[Demand],

@@ -603,6 +603,18 @@ def _check_cache_fits_the_volume(config: HomelabConfig) -> Iterable[ConfigIssue]
                           f"lower juicefsCacheSize to at most {format_mib(int(allowed // mounts))}, or raise minSize")
 
 
+def _check_production_zones(config: HomelabConfig) -> Iterable[ConfigIssue]:
+    """Production's workers run only on the Pis of their zone, so each zone needs a Pi that runs VMs."""
+    if config.production is None:
+        return
+    vm_zones = {node.zone for node in config.nodes if BOARDS[node.board].kvm}
+    for zone in config.production.zones:
+        if zone not in vm_zones:
+            yield ConfigIssue(f"{NAMESPACE}:production.zones",
+                              f"no node that can run VMs is in zone {zone!r}, so its workers could never start",
+                              "use zones of the inventory's VM-capable nodes: " + ", ".join(sorted(vm_zones)))
+
+
 def _check_records_on_the_pool(config: HomelabConfig) -> Iterable[ConfigIssue]:
     """An A record into the LoadBalancer range must name an address the program pins; any other address of
     the range goes to whichever Service asks first, so the record would point at a stranger."""
@@ -628,6 +640,7 @@ def _check_guests(config: HomelabConfig) -> Iterable[ConfigIssue]:
                           "pick a free address of homelab:cluster.loadBalancerRange")
     yield from _check_records_on_the_pool(config)
     yield from _check_cache_fits_the_volume(config)
+    yield from _check_production_zones(config)
     if config.role == "platform" and config.experiments:
         yield ConfigIssue(f"{NAMESPACE}:experiments", "experiments belong to the lab stack, not prod",
                           "move them to Pulumi.lab.yaml (or create one with `labctl experiment create`)")

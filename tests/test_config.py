@@ -46,7 +46,8 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("node in lb range", {"homelab:nodes": _nodes(**{"3": {"ip": "192.168.10.201"}})}, [], "homelab:nodes[3].ip"),
     ("unknown board", {"homelab:nodes": _nodes(**{"0": {"board": "rpi3b"}})}, [], "homelab:nodes[0].board"),
     ("arch not the board's", {"homelab:nodes": _nodes(**{"0": {"arch": "amd64"}})}, [], "homelab:nodes[0].arch"),
-    ("board needs newer talos", {"homelab:nodes": _fifth_node(board="rpi5-8gb")}, [], "homelab:nodes[4].board"),
+    ("board needs newer talos", {"homelab:nodes": _fifth_node(board="rpi5-8gb"),
+                                 "homelab:versions": {"talos": "v1.12.2"}}, [], "homelab:nodes[4].board"),
     ("bad node name", {"homelab:nodes": _nodes(**{"0": {"name": "Pi_1"}})}, [], "homelab:nodes[0].name"),
     ("bad install disk", {"homelab:nodes": _nodes(**{"0": {"installDisk": "sda"}})}, [],
      "homelab:nodes[0].installDisk"),
@@ -216,3 +217,32 @@ def test_a_kubernetes_pin_names_every_layer_that_does_not_support_it(reject):
     message = str(rejected.error)
     assert "Cluster API 1.10 (1.29-1.33)" in message and "KubeVirt 1.6 (1.31-1.33)" in message
     assert "Talos" not in message.split("fix")[0] and "pin Kubernetes 1.33.x" in message
+
+
+def test_a_pi_5_joins_on_talos_1_12_for_platform_pods_but_never_for_vms(build):
+    from labctl.synth import read_stack_file
+
+    nodes = read_stack_file("prod")["homelab:nodes"]
+    five = [{**nodes[0], "name": "pi-5", "ip": "192.168.10.15", "board": "rpi5-8gb", "role": "worker"}]
+    result = build("prod", {"homelab:nodes": [*nodes, *five]})
+    capacity = result.outputs["capacity"]
+    pi5 = next(n for n in capacity["nodes"] if n["name"] == "pi-5")
+    # Its memory counts in the total, not in the room VMs have.
+    agents_on_kvm_nodes = sum(n["perNodeRequests"]["memory_mib"] for n in capacity["nodes"] if n["name"] != "pi-5")
+    assert capacity["total"]["allocatable"]["memory_mib"] - capacity["total"]["vmRoom"]["memory_mib"] == \
+        pi5["allocatable"]["memory_mib"] + agents_on_kvm_nodes
+    patches = [p for p in result.one("talos:machine/configurationApply:ConfigurationApply",
+                                     "homelab-pi-5").inputs["configPatches"]]
+    assert "homelab.dev/kvm: 'false'" in patches[0]
+
+
+def test_vms_that_only_fit_on_boards_without_kvm_are_refused(reject_capacity):
+    from labctl.synth import read_stack_file
+
+    nodes = read_stack_file("prod")["homelab:nodes"]
+    # Three of the four Pis are Pi 5s: production's three VMs no longer fit on the one that runs KVM, though
+    # the total (with 16 GB boards) would hold them.
+    mixed = [{**node, "board": "rpi5-16gb"} if node["name"] != "pi-1" else node for node in nodes]
+    rejected = reject_capacity({"homelab:nodes": mixed})
+    assert "the nodes that can run VMs offer only" in rejected.message
+    assert rejected.registered == []

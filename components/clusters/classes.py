@@ -2,10 +2,15 @@
 
 ``production`` VMs request exactly their limits (Guaranteed QoS once running) at the production priority.
 ``experiment`` VMs request a quarter of their CPU (Burstable), run at the experiment priority, which never
-preempts anything and is preempted first. On a node drain both are handed to Cluster API (``External``),
-which replaces the machine elsewhere, as the upstream KubeVirt templates do: a VM on the pod network cannot
-live-migrate (KubeVirt refuses with the bridge binding, and masquerade would give every Talos node the
-same address), and a ``LiveMigrate`` VM that cannot migrate blocks the drain instead. Memory is never
+preempts anything and is preempted first. A VM on the pod network cannot live-migrate (KubeVirt refuses with
+the bridge binding, and masquerade would give every Talos node the same address), and a ``LiveMigrate`` VM
+that cannot migrate blocks the drain instead. So on a node drain a worker is handed to Cluster API
+(``External``), which replaces the machine elsewhere, as the upstream KubeVirt templates do. A control plane
+is not: replacing it gives it a fresh disk, and with one control plane that is a new, empty etcd (the
+Talos control-plane provider has no remediation to rebuild it from). Its VM is simply stopped
+(``None``) and KubeVirt starts it again on another Pi with the same disk, which lives on JuiceFS: the
+guest's API is away for a restart, and its etcd survives. (CAPK v0.10.4, pkg/kubevirt/machine.go: only an
+``External`` VMI gets an evacuation node, which CAPK reports as a terminal failure for Cluster API to replace.) Memory is never
 overcommitted: a VM's guest memory is fixed, so its memory request is its full size in both classes, plus
 what KubeVirt adds for the launcher (components/clusters/launcher.py). The VMs carry no graphics device and
 no console-log sidecar (32 Mi and up to 60 MB each): Talos needs neither, ``virtctl console`` still works and
@@ -23,6 +28,8 @@ from components.quantities import memory_bytes, memory_mib
 
 # The VM's one disk, which the machine template backs with its DataVolume.
 BOOT_DISK = "boot"
+# A draining node stops a control-plane VM, which then starts elsewhere on its own disk (see above).
+CONTROL_PLANE_EVICTION = "None"
 
 
 @dataclass(frozen=True)
@@ -31,11 +38,13 @@ class ClusterClass:
     priority: PriorityTier
     # Share of each vCPU a VM requests (1.0 = the whole core).
     cpu_request_share: float
-    # KubeVirt's eviction strategy when its node drains.
+    # KubeVirt's eviction strategy for a worker VM when its node drains (control planes: CONTROL_PLANE_EVICTION).
     eviction: str
     layer: str
     # Node-local scratch volumes on the VMs' disks (experiments); production keeps its data on JuiceFS.
     local_volumes: bool = False
+    # A zone's workers must run on the Pis labelled with that zone (production), or only prefer them.
+    zone_bound: bool = False
 
     def argocd_name(self, cluster: str) -> str:
         """The cluster's name in Argo CD, which its class's AppProject targets (components/platform/gitops.py)."""
@@ -68,10 +77,10 @@ class ClusterClass:
         overhead = launcher_overhead(self.domain(size))
         memory = memory_bytes(size.memory) + overhead.pod_memory
         per_vm = Amount(self.cpu_request_m(size) + overhead.sidecar_cpu_m, -(-memory // MIB))
-        return Demand(self.layer, owner, role, per_vm, count, False)
+        return Demand(self.layer, owner, role, per_vm, count, False, vm=True)
 
 
-PRODUCTION_CLASS = ClusterClass("production", PRODUCTION, 1.0, "External", "production")
+PRODUCTION_CLASS = ClusterClass("production", PRODUCTION, 1.0, "External", "production", zone_bound=True)
 EXPERIMENT_CLASS = ClusterClass("experiment", EXPERIMENT, 0.25, "External", "experiment", local_volumes=True)
 
 

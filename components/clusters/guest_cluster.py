@@ -18,7 +18,7 @@ import yaml
 from components.address_ranges import GUEST_PODS, GUEST_SERVICES
 from components.capacity import Demand, requests_of
 from components.clusters import addons, cloud_provider
-from components.clusters.classes import BOOT_DISK, ClusterClass
+from components.clusters.classes import BOOT_DISK, CONTROL_PLANE_EVICTION, ClusterClass
 from components.config import GuestClusterSettings
 from components.metal.patches import ZONE_LABEL
 from components.platform.shared_fs import DEFAULT_CLASS, MOUNT_POD
@@ -33,6 +33,7 @@ CLASS_LABEL = "homelab.dev/cluster-class"
 CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
 POOL_LABEL = "homelab.dev/pool"
 IMAGE = "talos-image"
+CONTROL_PLANE_POOL = "control-plane"
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def workers_per_zone(settings: GuestClusterSettings) -> dict[str, int]:
 def demands(args: GuestClusterArgs) -> list[Demand]:
     """What runs in the guest's own namespace: its VMs and its cloud controller (what its quota covers)."""
     cls, size = args.cluster_class, args.settings.size
-    return [cls.vm_demand(args.name, "control-plane", size, args.settings.control_planes),
+    return [cls.vm_demand(args.name, CONTROL_PLANE_POOL, size, args.settings.control_planes),
             cls.vm_demand(args.name, "workers", size, args.settings.workers),
             cloud_provider.demand(args.name, cls.layer, cls.priority.name)]
 
@@ -71,7 +72,7 @@ def disk_mounts(args: GuestClusterArgs) -> Demand:
     """The JuiceFS mount pod each VM's disk runs on its node: in the ``juicefs`` namespace, so outside the
     guest's own namespace and quota, but the guest's all the same."""
     vms = args.settings.control_planes + args.settings.workers
-    return Demand(args.cluster_class.layer, args.name, "disk-mounts", requests_of(MOUNT_POD), vms, False)
+    return Demand(args.cluster_class.layer, args.name, "disk-mounts", requests_of(MOUNT_POD), vms, False, vm=True)
 
 
 def infrastructure_demands(args: GuestClusterArgs) -> list[Demand]:
@@ -83,6 +84,28 @@ def talos_minor(version: str) -> str:
     return "v" + ".".join(version.lstrip("v").split(".")[:2])
 
 
+def vm_affinity(args: GuestClusterArgs, pool: str) -> dict[str, Any]:
+    """Where a VM of ``pool`` may run: away from every other VM of its cluster (the anti-affinity selects the
+    cluster, not the pool, so the control plane and every zone's workers spread over the Pis together), and a
+    zone's workers on the Pis of that zone.
+
+    Spreading is preferred, not required: with a Pi down, a replacement VM still starts beside a sibling rather
+    than waiting. Production's zones are required (config refuses a zone no VM-capable Pi is in); an experiment's
+    are simulated and only preferred, so a zone no Pi carries never leaves its VMs pending."""
+    spread = {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+        "weight": 100,
+        "podAffinityTerm": {"labelSelector": {"matchLabels": {CLUSTER_NAME_LABEL: args.name}},
+                            "topologyKey": "kubernetes.io/hostname"}}]}}
+    if pool not in args.settings.zones:
+        return spread
+    in_zone = {"matchExpressions": [{"key": ZONE_LABEL, "operator": "In", "values": [pool]}]}
+    if args.cluster_class.zone_bound:
+        zone = {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [in_zone]}}
+    else:
+        zone = {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 50, "preference": in_zone}]}
+    return {**spread, "nodeAffinity": zone}
+
+
 def machine_template_spec(args: GuestClusterArgs, pool: str) -> dict[str, Any]:
     """A KubevirtMachineTemplate's spec: the VM each Machine of ``pool`` becomes."""
     cls, settings = args.cluster_class, args.settings
@@ -91,12 +114,9 @@ def machine_template_spec(args: GuestClusterArgs, pool: str) -> dict[str, Any]:
         "metadata": {"labels": labels},
         "spec": {
             "priorityClassName": cls.priority.name,
-            "evictionStrategy": cls.eviction,
+            "evictionStrategy": CONTROL_PLANE_EVICTION if pool == CONTROL_PLANE_POOL else cls.eviction,
             "domain": cls.domain(settings.size),
-            "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
-                "weight": 100,
-                "podAffinityTerm": {"labelSelector": {"matchLabels": labels},
-                                    "topologyKey": "kubernetes.io/hostname"}}]}},
+            "affinity": vm_affinity(args, pool),
             "volumes": [{"name": BOOT_DISK, "dataVolume": {"name": BOOT_DISK}}],
         },
     }
@@ -151,7 +171,7 @@ class GuestCluster(pulumi.ComponentResource):
         }, annotations={"cdi.kubevirt.io/storage.bind.immediate.requested": "true"})
         templates = {pool: self._object(INFRASTRUCTURE, "KubevirtMachineTemplate", f"{name}-{pool}",
                                         machine_template_spec(args, pool), depends_on=[image])
-                     for pool in ("control-plane", *args.settings.zones)}
+                     for pool in (CONTROL_PLANE_POOL, *args.settings.zones)}
         infrastructure = self._object(INFRASTRUCTURE, "KubevirtCluster", name, {
             "controlPlaneServiceTemplate": {"spec": {"type": "LoadBalancer"}}})
         control_plane = self._object(CONTROL_PLANE, "TalosControlPlane", f"{name}-control-plane", {
@@ -162,7 +182,7 @@ class GuestCluster(pulumi.ComponentResource):
             "controlPlaneConfig": {"controlplane": {
                 "generateType": "controlplane", "talosVersion": talos_minor(args.talos_version),
                 "strategicPatches": _talos_patches(None)}},
-        }, depends_on=[templates["control-plane"]])
+        }, depends_on=[templates[CONTROL_PLANE_POOL]])
         self.cluster = self._object(CAPI, "Cluster", name, {
             "clusterNetwork": {"pods": {"cidrBlocks": [str(GUEST_PODS)]},
                                "services": {"cidrBlocks": [str(GUEST_SERVICES)]}},

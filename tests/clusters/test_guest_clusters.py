@@ -78,7 +78,7 @@ def _vm_specs(result, namespace):
             for name, t in templates.items()}
 
 
-def test_production_vms_are_guaranteed_high_priority_and_handed_to_cluster_api_on_a_drain(prod):
+def test_production_vms_are_guaranteed_high_priority_and_never_live_migrate(prod):
     vms = _vm_specs(prod, "production")
     assert set(vms) == {"production-control-plane", "production-zone-a", "production-zone-b"}
     for vm in vms.values():
@@ -86,7 +86,7 @@ def test_production_vms_are_guaranteed_high_priority_and_handed_to_cluster_api_o
         assert resources["requests"] == resources["limits"]
         assert vm["priorityClassName"] == "homelab-production"
         # Pod-network VMs cannot live-migrate; LiveMigrate would block the drain (see classes.py).
-        assert vm["evictionStrategy"] == "External"
+        assert vm["evictionStrategy"] in ("External", "None")
         assert "interfaces" not in vm["domain"]["devices"], "the pod network's default (bridge) binding"
     classes = {r.inputs["metadata"]["name"]: r.inputs for r in prod.by_type(PRIORITY)}
     assert classes["homelab-production"]["value"] > classes["homelab-experiment"]["value"]
@@ -162,6 +162,49 @@ def test_quota_covers_the_vms_requests_and_the_import_pods(lab):
     assert quota == {"requests.cpu": f"{cpu}m", "requests.memory": f"{memory}Mi"}
     # What it asks of prod's free capacity adds the JuiceFS mount pod of each VM's disk (outside its namespace).
     assert lab.outputs["experimentQuotas"]["sandbox"] == {"cpu_m": cpu + 2 * 50, "memory_mib": memory + 2 * 256}
+
+
+def _vm_affinity(result, namespace):
+    templates = _of_kind(_objects(result, namespace), "KubevirtMachineTemplate")
+    return {name: body["spec"]["template"]["spec"]["virtualMachineTemplate"]["spec"]["template"]["spec"]["affinity"]
+            for name, body in templates.items()}
+
+
+def test_every_vm_of_a_cluster_keeps_away_from_the_others_and_production_workers_stay_in_their_zone(prod, lab):
+    production = _vm_affinity(prod, "production")
+    assert set(production) == {"production-control-plane", "production-zone-a", "production-zone-b"}
+    for affinity in production.values():
+        (term,) = affinity["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+        # The whole cluster, not one pool: each pool holds one VM, so a pool selector spread nothing.
+        assert term["podAffinityTerm"]["labelSelector"] == {"matchLabels": {"cluster.x-k8s.io/cluster-name":
+                                                                            "production"}}
+        assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert "nodeAffinity" not in production["production-control-plane"]
+    for zone in ("zone-a", "zone-b"):
+        required = production[f"production-{zone}"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        assert required == {"nodeSelectorTerms": [{"matchExpressions": [
+            {"key": "topology.kubernetes.io/zone", "operator": "In", "values": [zone]}]}]}
+    (experiment,) = [a for name, a in _vm_affinity(lab, "experiment-sandbox").items() if "zone" in name]
+    assert "preferredDuringSchedulingIgnoredDuringExecution" in experiment["nodeAffinity"]
+
+
+def test_a_drain_restarts_a_control_plane_on_its_disk_and_hands_workers_to_cluster_api(prod, lab):
+    for result, namespace in ((prod, "production"), (lab, "experiment-sandbox")):
+        templates = _of_kind(_objects(result, namespace), "KubevirtMachineTemplate")
+        strategies = {name.split("-", 1)[1]: body["spec"]["template"]["spec"]["virtualMachineTemplate"]["spec"][
+            "template"]["spec"]["evictionStrategy"] for name, body in templates.items()}
+        # External would have CAPK fail the machine for replacement: a fresh disk, so an empty etcd.
+        assert strategies.pop("control-plane") == "None"
+        assert set(strategies.values()) == {"External"}
+
+
+def test_a_production_zone_without_a_vm_capable_pi_is_refused(reject):
+    from labctl.synth import read_stack_file
+
+    production = {**read_stack_file("prod")["homelab:production"], "zones": ["zone-a", "zone-x"]}
+    rejected = reject("prod", {"homelab:production": production})
+    assert rejected.error.issues[0].key == "homelab:production.zones"
+    assert "zone-a, zone-b, zone-c" in str(rejected.error)
 
 
 def test_workers_spread_over_simulated_zones_with_their_labels(prod):
