@@ -111,10 +111,11 @@ ETCD_IMAGE: Final = "quay.io/coreos/etcd:v3.6.14"
 JUICEFS_CSI: Final = "0.23.1"
 # The JuiceFS client of every mount pod and of the off-site jobs. The chart leaves the mount image to the
 # driver, whose built-in default is juicedata/mount:ce-nightly (pkg/config/config.go at v0.27.0) unless its
-# image was built with the JuiceFS release of that day, so it is pinned here: v1.3.3 (2026-08-07), the newest
-# JuiceFS tag; the driver's release workflow publishes juicedata/mount:ce-<tag> for each.
+# image was built with the JuiceFS release of that day, so it is pinned here: v1.3.1 (e0032b2ae, 2025-12-02),
+# the newest release the Go module proxy serves (v1.3.3 and v1.4.1 are refused), so the upstream tier runs the
+# very client the jobs run. The driver's release workflow publishes juicedata/mount:ce-<tag> for each tag.
 # renovate: datasource=docker depName=juicedata/mount
-JUICEFS_MOUNT_IMAGE: Final = "juicedata/mount:ce-v1.3.3"
+JUICEFS_MOUNT_IMAGE: Final = "juicedata/mount:ce-v1.3.1"
 # renovate: datasource=docker depName=rclone/rclone
 RCLONE_IMAGE: Final = "rclone/rclone:1.69.1"
 

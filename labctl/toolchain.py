@@ -52,12 +52,19 @@ def _image_tag(image: str) -> str:
     return image.rsplit(":", 1)[1]
 
 
+def _juicefs_release(image: str) -> str:
+    """``juicedata/mount:ce-v1.3.1`` → ``v1.3.1``."""
+    return _image_tag(image).removeprefix("ce-")
+
+
 TOOLS: tuple[Tool, ...] = (
     Tool("helm", "helm.sh/helm/v3", versions.HELM, "helm.sh/helm/v3/cmd/helm"),
     Tool("talos-check", "github.com/siderolabs/talos/pkg/machinery", versions.TALOS_MACHINERY, ".",
          own_source=True),
     Tool("kube-apiserver", "k8s.io/kubernetes", versions.KUBERNETES, "k8s.io/kubernetes/cmd/kube-apiserver"),
     Tool("etcd", "go.etcd.io/etcd/server/v3", _image_tag(versions.ETCD_IMAGE), "go.etcd.io/etcd/server/v3"),
+    Tool("juicefs", "github.com/juicedata/juicefs", _juicefs_release(versions.JUICEFS_MOUNT_IMAGE),
+         "github.com/juicedata/juicefs"),
 )
 BY_NAME = {tool.name: tool for tool in TOOLS}
 

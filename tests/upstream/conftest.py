@@ -14,7 +14,8 @@ import pytest
 from labctl import toolchain
 
 GET_TOOLS = "its tools are not built: run `make tools` (Go 1.25+, ~25 min cold, seconds warm)"
-TOOL_FIXTURES = {"helm": "helm", "talos_check": "talos-check", "kube_apiserver": "kube-apiserver", "etcd": "etcd"}
+TOOL_FIXTURES = {"helm": "helm", "talos_check": "talos-check", "kube_apiserver": "kube-apiserver", "etcd": "etcd",
+                 "juicefs": "juicefs"}
 
 
 def required() -> bool:
@@ -67,3 +68,8 @@ def kube_apiserver() -> Path:
 @pytest.fixture(scope="session")
 def etcd() -> Path:
     return _tool("etcd")
+
+
+@pytest.fixture(scope="session")
+def juicefs() -> Path:
+    return _tool("juicefs")
