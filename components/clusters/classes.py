@@ -10,10 +10,10 @@ is not: replacing it gives it a fresh disk, and with one control plane that is a
 Talos control-plane provider has no remediation to rebuild it from). Its VM is simply stopped
 (``None``) and KubeVirt starts it again on another Pi with the same disk, which lives on JuiceFS: the
 guest's API is away for a restart, and its etcd survives. (CAPK v0.10.4, pkg/kubevirt/machine.go: only an
-``External`` VMI gets an evacuation node, which CAPK reports as a terminal failure for Cluster API to replace.) Memory is never
-overcommitted: a VM's guest memory is fixed, so its memory request is its full size in both classes, plus
-what KubeVirt adds for the launcher (components/clusters/launcher.py). The VMs carry no graphics device and
-no console-log sidecar (32 Mi and up to 60 MB each): Talos needs neither, ``virtctl console`` still works and
+``External`` VMI gets an evacuation node, which CAPK reports as a terminal failure for Cluster API to replace.)
+Memory is never overcommitted: a VM's guest memory is fixed, so its memory request is its full size in both
+classes, plus what KubeVirt adds for the launcher (components/clusters/launcher.py). The VMs carry no graphics
+device and no console-log sidecar (32 Mi and up to 60 MB each): Talos needs neither, ``virtctl console`` still works and
 ``talosctl dmesg`` reads the boot log.
 """
 
