@@ -605,7 +605,7 @@ def _check_cache_fits_the_volume(config: HomelabConfig) -> Iterable[ConfigIssue]
 
 def _check_production_zones(config: HomelabConfig) -> Iterable[ConfigIssue]:
     """Production's workers run only on the Pis of their zone, so each zone needs a Pi that runs VMs."""
-    if config.production is None:
+    if config.production is None or config.role != "platform":
         return
     vm_zones = {node.zone for node in config.nodes if BOARDS[node.board].kvm}
     for zone in config.production.zones:

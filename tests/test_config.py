@@ -243,6 +243,7 @@ def test_vms_that_only_fit_on_boards_without_kvm_are_refused(reject_capacity):
     # Three of the four Pis are Pi 5s: production's three VMs no longer fit on the one that runs KVM, though
     # the total (with 16 GB boards) would hold them.
     mixed = [{**node, "board": "rpi5-16gb"} if node["name"] != "pi-1" else node for node in nodes]
-    rejected = reject_capacity({"homelab:nodes": mixed})
+    production = {**read_stack_file("prod")["homelab:production"], "zones": ["zone-a"]}
+    rejected = reject_capacity({"homelab:nodes": mixed, "homelab:production": production})
     assert "the nodes that can run VMs offer only" in rejected.message
     assert rejected.registered == []

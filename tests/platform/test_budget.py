@@ -35,8 +35,9 @@ def test_a_shrunken_inventory_is_refused_before_anything_is_registered(reject_ca
     cluster = dict(read_stack_file("prod")["homelab:cluster"])
     cluster["reserved"] = {"system": {"cpu": "3", "memory": "7Gi"}, "kube": {"cpu": "250m", "memory": "512Mi"}}
     platform = {**read_stack_file("prod")["homelab:platform"], "objectStore": {"servers": 1}}
+    production = {**read_stack_file("prod")["homelab:production"], "zones": ["zone-a"]}
     failure = reject_capacity({"homelab:cluster": cluster, "homelab:nodes": prod_nodes()[:1],
-                               "homelab:platform": platform})
+                               "homelab:platform": platform, "homelab:production": production})
     assert "platform + production requests exceed the allocatable total" in failure.message
     assert "allocatable total" in failure.message
     assert failure.registered == []
