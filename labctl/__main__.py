@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from labctl import render
 from labctl.experiments.cli import add_commands, add_request_flags, synth_overrides
@@ -27,11 +28,12 @@ def _report_config_error(error: Exception, stack: str, console: Console) -> int:
 def _synth(args: argparse.Namespace, console: Console) -> int:
     out_dir = Path(args.out) if args.out else Path("out") / args.stack
     try:
+        render.check_output_dir(out_dir)
         project = Path(args.project).resolve()
         result = synthesize(args.stack, project_dir=project,
                             config_overrides=synth_overrides(args.stack, args, project))
-    except (FileNotFoundError, RequestError) as error:
-        console.print(f"[red]error:[/red] {error}")
+    except (FileNotFoundError, RequestError, render.UnsafeOutputError) as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         return 2
     except Exception as error:
         return _report_config_error(error, args.stack, console)
@@ -45,6 +47,12 @@ def _capacity(args: argparse.Namespace, console: Console) -> int:
     from labctl.capacity import chart, with_experiments
 
     project = Path(args.project).resolve()
+    out = Path(args.out) if args.out else Path("out") / args.stack
+    try:
+        render.check_output_dir(out)
+    except render.UnsafeOutputError as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
+        return 2
     try:
         prod = synthesize(args.stack, project_dir=project)
     except Exception as error:
@@ -59,7 +67,7 @@ def _capacity(args: argparse.Namespace, console: Console) -> int:
     plan = with_experiments(prod.outputs["capacity"], lab)
     console.print(budget_table(plan))
     console.print(overhead_table({**prod.outputs.get("vmOverhead", {}), **(lab or {}).get("vmOverhead", {})}))
-    out = Path(args.out) if args.out else Path("out") / args.stack
+    render.claim_output_dir(out)
     path = chart(plan, out / "capacity.png", f"capacity of {args.stack}")
     console.print(f"chart: {path}")
     return 0
@@ -71,7 +79,8 @@ def parser() -> argparse.ArgumentParser:
     synth = commands.add_parser("synth", help="render a stack offline (mock engine) to files; for exp-NAME, "
                                 "the experiment flags derive its config as `experiment create` would")
     synth.add_argument("stack", help="stack name: prod, lab or exp-NAME")
-    synth.add_argument("--out", help="output directory (default: out/STACK); wiped first")
+    synth.add_argument("--out", help="output directory (default: out/STACK); replaced only if labctl made it "
+                       "(it holds .labctl-synth), refused otherwise")
     synth.add_argument("--project", default=str(PROJECT_DIR), help="project directory holding Pulumi.<stack>.yaml")
     add_request_flags(synth)
     synth.set_defaults(run=_synth)

@@ -124,8 +124,12 @@ _E = TypeVar("_E", bound=BaseException)
 
 def cause_of(error: BaseException | None, kind: type[_E]) -> _E | None:
     """The exception of ``kind`` somewhere down ``error``'s chain of causes (the RunError the program raises
-    wraps the ConfigError or CapacityError that decided it)."""
+    wraps the ConfigError or CapacityError that decided it). A chain that loops back ends there."""
+    seen: set[int] = set()
     while error is not None and not isinstance(error, kind):
+        if id(error) in seen:
+            return None
+        seen.add(id(error))
         error = error.__cause__
     return error
 

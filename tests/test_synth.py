@@ -41,7 +41,8 @@ def test_output_is_deterministic_and_wiped_first(tmp_path, prod):
     _synth(tmp_path, "prod")
     assert not (out / "stale.yaml").exists()
     assert {f.path: f.content for f in first} == {
-        str(p.relative_to(out)): p.read_text() for p in sorted(out.rglob("*")) if p.is_file()
+        str(p.relative_to(out)): p.read_text() for p in sorted(out.rglob("*"))
+        if p.is_file() and p.name != render.MARKER
     }
 
 
@@ -85,3 +86,29 @@ def test_unknown_stack_is_a_clear_error(tmp_path, capsys):
     code, out = _synth(tmp_path, "staging")
     assert code == 2 and not out.exists()
     assert "Pulumi.staging.yaml not found" in capsys.readouterr().out
+
+
+def test_synth_never_empties_a_folder_it_did_not_make(tmp_path, capsys):
+    from labctl.__main__ import main
+
+    precious = tmp_path / "checkout"
+    (precious / ".git").mkdir(parents=True)
+    (precious / "notes.txt").write_text("mine")
+    assert main(["synth", "prod", "--out", str(precious)]) == 2
+    assert "synth did not make" in capsys.readouterr().out
+    assert (precious / "notes.txt").read_text() == "mine" and (precious / ".git").is_dir()
+    # A folder synth made is replaced on the next run, stale files and all.
+    out = tmp_path / "out"
+    assert main(["synth", "prod", "--out", str(out)]) == 0
+    (out / "stale.json").write_text("{}")
+    assert main(["synth", "prod", "--out", str(out)]) == 0
+    assert not (out / "stale.json").exists() and (out / ".labctl-synth").is_file()
+
+
+def test_a_cause_chain_that_loops_ends():
+    from components.config import ConfigError
+    from labctl.synth import cause_of
+
+    error = RuntimeError("loops")
+    error.__cause__ = error
+    assert cause_of(error, ConfigError) is None
