@@ -99,6 +99,7 @@ def vm_affinity(args: GuestClusterArgs, pool: str) -> dict[str, Any]:
     if pool not in args.settings.zones:
         return spread
     in_zone = {"matchExpressions": [{"key": ZONE_LABEL, "operator": "In", "values": [pool]}]}
+    zone: dict[str, Any]
     if args.cluster_class.zone_bound:
         zone = {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [in_zone]}}
     else:
