@@ -565,12 +565,14 @@ def _check_cluster(config: HomelabConfig) -> Iterable[ConfigIssue]:
     if int(lb.start) > int(lb.stop):
         yield ConfigIssue(f"{key}.loadBalancerRange", f"start {lb.start} is after stop {lb.stop}",
                           "swap start and stop")
-    elif lb.start not in cluster.subnet or lb.stop not in cluster.subnet:
-        yield ConfigIssue(f"{key}.loadBalancerRange", f"{lb.start}-{lb.stop} is not inside {cluster.subnet}",
-                          "use free LAN addresses outside your DHCP pool")
-    elif int(cluster.vip) in lb.addresses():
-        yield ConfigIssue(f"{key}.vip", f"the VIP {cluster.vip} is inside the LoadBalancer range",
-                          "move the VIP or the range so they do not overlap")
+    else:
+        if lb.start not in cluster.subnet or lb.stop not in cluster.subnet:
+            yield ConfigIssue(f"{key}.loadBalancerRange", f"{lb.start}-{lb.stop} is not inside {cluster.subnet}",
+                              "use free LAN addresses outside your DHCP pool")
+        # Reported on its own: a range outside the subnet does not make a VIP inside it any less wrong.
+        if int(cluster.vip) in lb.addresses():
+            yield ConfigIssue(f"{key}.vip", f"the VIP {cluster.vip} is inside the LoadBalancer range",
+                              "move the VIP or the range so they do not overlap")
     for index, nameserver in enumerate(cluster.nameservers):
         if int(lb.start) <= int(nameserver) <= int(lb.stop):
             yield ConfigIssue(f"{key}.nameservers[{index}]",

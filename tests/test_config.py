@@ -247,3 +247,18 @@ def test_vms_that_only_fit_on_boards_without_kvm_are_refused(reject_capacity):
     rejected = reject_capacity({"homelab:nodes": mixed, "homelab:production": production})
     assert "the nodes that can run VMs offer only" in rejected.message
     assert rejected.registered == []
+
+
+def test_every_problem_of_the_cluster_block_is_reported_together(reject):
+    # The range is outside the subnet and holds the VIP: two problems, both named.
+    cluster = _cluster(vip="10.9.0.5", loadBalancerRange={"start": "10.9.0.1", "stop": "10.9.0.9"})
+    rejected = reject("prod", {"homelab:cluster": cluster})
+    keys = [issue.key for issue in rejected.error.issues]
+    assert {"homelab:cluster.vip", "homelab:cluster.loadBalancerRange"} <= set(keys)
+    assert any("inside the LoadBalancer range" in issue.problem for issue in rejected.error.issues)
+
+
+def test_a_vip_inside_the_load_balancer_range_is_refused(reject):
+    cluster = _cluster(vip="192.168.10.205")
+    (issue,) = reject("prod", {"homelab:cluster": cluster}).error.issues
+    assert issue.key == "homelab:cluster.vip" and "inside the LoadBalancer range" in issue.problem

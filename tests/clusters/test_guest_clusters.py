@@ -386,3 +386,16 @@ def test_the_guest_cloud_controller_runs_a_controller_its_pinned_release_knows(p
     (controllers,) = [arg for arg in container["args"] if arg.startswith("--controllers=")]
     assert set(controllers.removeprefix("--controllers=").split(",")) <= {"cloud-node", "cloud-node-lifecycle",
                                                                          "service", "route"}
+
+
+@pytest.mark.parametrize(("workers", "zones"), [(1, 1), (2, 2), (3, 2), (5, 3), (7, 3), (20, 3), (4, 4), (0, 2)])
+def test_workers_per_zone_places_every_worker_as_evenly_as_they_go(workers, zones):
+    from components.clusters.guest_cluster import workers_per_zone
+    from components.config import GuestClusterSettings
+
+    names = tuple(f"zone-{chr(ord('a') + i)}" for i in range(zones))
+    split = workers_per_zone(GuestClusterSettings(workers=workers, zones=names))
+    assert list(split) == list(names)
+    assert sum(split.values()) == workers
+    assert max(split.values()) - min(split.values()) <= 1
+    assert list(split.values()) == sorted(split.values(), reverse=True), "the first zones take the remainder"

@@ -67,6 +67,18 @@ def test_each_rule_fires_on_its_violating_example(rule):
     assert found and {v.rule for v in found} == {rule}
 
 
+@pytest.mark.parametrize("resources", [
+    {"requests": {"cpu": "10m", "memory": "16Mi"}},  # no memory limit
+    {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "1"}},  # a CPU limit is not a memory limit
+    {"requests": {"memory": "16Mi"}, "limits": {"memory": "32Mi"}},  # no CPU request
+    {"requests": {"cpu": "10m"}, "limits": {"memory": "32Mi"}},  # no memory request
+])
+def test_a_container_is_sized_only_with_cpu_and_memory_requests_and_a_memory_limit(resources):
+    (found,) = check([_pod("Deployment", resources=resources)], "prod", rules=["requests-and-limits"])
+    assert "lacks CPU/memory requests or a memory limit" in found.message
+    assert check([_pod("Deployment", resources=SIZED)], "prod", rules=["requests-and-limits"]) == []
+
+
 def test_a_chart_put_into_a_guest_with_unsized_values_is_caught():
     values = "chaosDaemon:\n  resources:\n    requests: {cpu: 25m}\n"
     proxy = Resource("kubernetes:addons.cluster.x-k8s.io/v1alpha1:HelmChartProxy", "chaos", {
