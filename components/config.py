@@ -326,6 +326,18 @@ class GuestClusterSettings(StrictModel):
                            "use an odd number (1, 3 or 5)")
         return count
 
+    @field_validator("zones")
+    @classmethod
+    def _distinct_zones(cls, zones: tuple[str, ...]) -> tuple[str, ...]:
+        # Each zone becomes a machine template named after it, beside the control plane's.
+        if "control-plane" in zones:
+            raise _fixable("'control-plane' is the control plane's own machine template, not a zone",
+                           "name the zone something else, e.g. zone-c")
+        repeated = sorted({zone for zone in zones if zones.count(zone) > 1})
+        if repeated:
+            raise _fixable(f"zone {', '.join(repeated)} is listed more than once", "list each zone once")
+        return zones
+
 
 class ProductionSettings(GuestClusterSettings):
     """The always-on production cluster of the prod stack."""

@@ -262,3 +262,12 @@ def test_a_vip_inside_the_load_balancer_range_is_refused(reject):
     cluster = _cluster(vip="192.168.10.205")
     (issue,) = reject("prod", {"homelab:cluster": cluster}).error.issues
     assert issue.key == "homelab:cluster.vip" and "inside the LoadBalancer range" in issue.problem
+
+
+@pytest.mark.parametrize(("zones", "says"), [(["zone-a", "zone-a"], "more than once"),
+                                             (["control-plane"], "control plane's own machine template")])
+def test_zones_that_would_collide_with_each_other_or_the_control_plane_are_refused(reject, zones, says):
+    production = {**read_stack_file("prod")["homelab:production"], "zones": zones}
+    rejected = reject("prod", {"homelab:production": production})
+    assert rejected.error.issues[0].key == "homelab:production.zones" and says in str(rejected.error)
+    assert rejected.registered == []
