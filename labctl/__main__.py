@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from labctl import render
+from labctl.exit_codes import ExitCode
 from labctl.experiments.cli import add_commands, add_request_flags, synth_overrides
 from labctl.experiments.request import RequestError
 from labctl.summary import budget_table, overhead_table, print_summary
@@ -21,8 +22,9 @@ def _report_config_error(error: Exception, stack: str, console: Console) -> int:
         raise error
     console.print(f"[red]invalid config for stack {stack}[/red] — nothing was written")
     for issue in problem.issues:
-        console.print(f"  [bold]{issue.key}[/bold]: {issue.problem}\n      fix: {issue.fix}", highlight=False)
-    return 1
+        console.print(f"  [bold]{escape(issue.key)}[/bold]: {escape(issue.problem)}\n      fix: {escape(issue.fix)}",
+                      highlight=False)
+    return ExitCode.REFUSED
 
 
 def _synth(args: argparse.Namespace, console: Console) -> int:
@@ -34,12 +36,12 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
                             config_overrides=synth_overrides(args.stack, args, project))
     except (FileNotFoundError, RequestError, render.UnsafeOutputError) as error:
         console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
-        return 2
+        return ExitCode.USAGE
     except Exception as error:
         return _report_config_error(error, args.stack, console)
     written = render.write(result, out_dir)
     print_summary(result, str(out_dir), len(written), console)
-    return 0
+    return ExitCode.OK
 
 
 def _capacity(args: argparse.Namespace, console: Console) -> int:
@@ -52,14 +54,14 @@ def _capacity(args: argparse.Namespace, console: Console) -> int:
         render.check_output_dir(out)
     except render.UnsafeOutputError as error:
         console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
-        return 2
+        return ExitCode.USAGE
     try:
         prod = synthesize(args.stack, project_dir=project)
     except Exception as error:
         cause = cause_of(error, CapacityError)
         if cause is not None:
-            console.print(f"[red]the plan does not fit[/red]\n{cause}", highlight=False, soft_wrap=True)
-            return 1
+            console.print(f"[red]the plan does not fit[/red]\n{escape(str(cause))}", highlight=False, soft_wrap=True)
+            return ExitCode.REFUSED
         return _report_config_error(error, args.stack, console)
     lab = None
     if (project / "Pulumi.lab.yaml").is_file():
@@ -70,7 +72,7 @@ def _capacity(args: argparse.Namespace, console: Console) -> int:
     render.claim_output_dir(out)
     path = chart(plan, out / "capacity.png", f"capacity of {args.stack}")
     console.print(f"chart: {path}")
-    return 0
+    return ExitCode.OK
 
 
 def parser() -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ from typing import Any
 from components.capacity import Amount
 from components.clusters.experiments import check_fits, quotas
 from components.config import ExperimentSettings, Versions
-from labctl.experiments.request import RequestError
+from labctl.experiments.request import ConflictError
 
 
 def quotas_of(outputs: Mapping[str, Any]) -> dict[str, Amount]:
@@ -24,7 +24,7 @@ def check_name_is_free(name: str, others: Mapping[str, Mapping[str, Any]]) -> No
     """An experiment of the lab stack (or of any other stack) already owns the name's namespace and cluster."""
     for stack, outputs in sorted(others.items()):
         if name in quotas_of(outputs):
-            raise RequestError(f"experiment {name!r} already runs in the {stack} stack (its namespace and "
+            raise ConflictError(f"experiment {name!r} already runs in the {stack} stack (its namespace and "
                                f"Cluster would be shared)", "pick another name")
 
 

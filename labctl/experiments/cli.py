@@ -9,10 +9,12 @@ from typing import Any
 import pulumi.automation as auto
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 
 from components.apps.restore_drill import drill_report
 from components.clusters.experiments import ExperimentCapacityError
 from components.config import Versions
+from labctl.exit_codes import ExitCode
 from labctl.experiments.automation import PROD_STACK, CliMissingError, Experiments, backend_env, require_cli
 from labctl.experiments.capacity import check_name_is_free, request_fits
 from labctl.experiments.progress import Progress
@@ -27,22 +29,31 @@ from labctl.experiments.request import (
 )
 from labctl.synth import PROJECT_DIR, read_stack_file, synthesize
 
+# The flags that describe an experiment; one left out takes ExperimentRequest's default.
+REQUEST_FLAGS = ("workers", "control_planes", "size", "zones", "chaos", "like", "ttl", "restore_from")
+
 
 def add_request_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--control-planes", type=int, default=1)
-    parser.add_argument("--size", default="small", help="small, medium or large")
-    parser.add_argument("--zones", type=int, default=1, help="simulated zones (1-3)")
-    parser.add_argument("--chaos", action="store_true", help="install Chaos Mesh for fault injection")
-    parser.add_argument("--like", choices=["production"], help="deploy production's apps into the experiment")
-    parser.add_argument("--ttl", default="8h", help="time to live, e.g. 8h or 2d")
-    parser.add_argument("--restore-from", help="restore drill: `latest` (or a backup name) of production's backups")
+    # Flags not given stay off the namespace, so a command can tell what was asked for.
+    absent = argparse.SUPPRESS
+    parser.add_argument("--workers", type=int, default=absent, help="workers (default 1)")
+    parser.add_argument("--control-planes", type=int, default=absent, help="control planes (default 1)")
+    parser.add_argument("--size", default=absent, help="small (default), medium or large")
+    parser.add_argument("--zones", type=int, default=absent, help="simulated zones (1-3, default 1)")
+    parser.add_argument("--chaos", action="store_true", default=absent, help="install Chaos Mesh for fault injection")
+    parser.add_argument("--like", choices=["production"], default=absent,
+                        help="deploy production's apps into the experiment")
+    parser.add_argument("--ttl", default=absent, help="time to live, e.g. 8h (default) or 2d")
+    parser.add_argument("--restore-from", default=absent,
+                        help="restore drill: `latest` (or a backup name) of production's backups")
+
+
+def given_request_flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {flag: getattr(args, flag) for flag in REQUEST_FLAGS if hasattr(args, flag)}
 
 
 def request_from(args: argparse.Namespace, name: str) -> ExperimentRequest:
-    return ExperimentRequest(name=name, workers=args.workers, control_planes=args.control_planes, size=args.size,
-                             zones=args.zones, chaos=args.chaos, like=args.like, ttl=args.ttl,
-                             restore_from=args.restore_from)
+    return ExperimentRequest(name=name, **given_request_flags(args))
 
 
 def _experiments(args: argparse.Namespace) -> Experiments:
@@ -80,15 +91,15 @@ def _create(args: argparse.Namespace, console: Console) -> int:
     console.print(f"{verb} {stack_name(request.name)}: {progress.changes or progress.done} "
                   f"in {progress.elapsed:.0f}s; free after it: {left.cpu_m}m CPU, {left.memory_mib}Mi memory")
     if args.preview:
-        return 0
+        return ExitCode.OK
     console.print(f"kubeconfig: pulumi stack output experimentKubeconfigs --show-secrets "
                   f"--stack {stack_name(request.name)}\nexpires after {request.ttl}; "
                   f"`labctl experiment extend {request.name} --ttl 4h` to keep it longer")
     if request.restore_from:
         passed, message = drill_report(experiments.outputs(stack_name(request.name)), request.name)
         console.print(message)
-        return 0 if passed else 1
-    return 0
+        return ExitCode.OK if passed else ExitCode.REFUSED
+    return ExitCode.OK
 
 
 def _update_failed(console: Console, request: ExperimentRequest, error: Exception, preview: bool) -> int:
@@ -99,7 +110,7 @@ def _update_failed(console: Console, request: ExperimentRequest, error: Exceptio
     if preview:
         console.print(f"[red]preview failed:[/red] nothing was created, and the stack "
                       f"{stack_name(request.name)} made for the preview is removed again", highlight=False)
-        return 1
+        return ExitCode.REFUSED
     if request.restore_from:
         console.print("restore drill FAILED: the update stopped before the drill's Jobs completed — the restore "
                       "did not end Completed or an app did not roll out (see `kubectl -n velero logs "
@@ -108,14 +119,14 @@ def _update_failed(console: Console, request: ExperimentRequest, error: Exceptio
         console.print(f"[red]failed:[/red] {stack_name(request.name)} did not come up", highlight=False)
     console.print(f"the stack stays for inspection; `labctl experiment destroy {request.name}` removes it",
                   highlight=False)
-    return 1
+    return ExitCode.REFUSED
 
 
 def _list(args: argparse.Namespace, console: Console) -> int:
     experiments = _experiments(args)
     for stack in experiments.experiments():
         console.print(f"{stack}  expires {experiments.tags(stack).get(EXPIRES_TAG, 'never')}")
-    return 0
+    return ExitCode.OK
 
 
 def _destroy(args: argparse.Namespace, console: Console) -> int:
@@ -129,13 +140,13 @@ def _destroy(args: argparse.Namespace, console: Console) -> int:
 
         experiments.destroy(stack, on_event)
     console.print(f"destroyed {stack} ({progress.done} resources, {progress.elapsed:.0f}s)")
-    return 0
+    return ExitCode.OK
 
 
 def _extend(args: argparse.Namespace, console: Console) -> int:
     expiry = _experiments(args).extend(stack_name(args.name), args.ttl, datetime.now(UTC))
     console.print(f"{stack_name(args.name)} now expires at {expiry}")
-    return 0
+    return ExitCode.OK
 
 
 def _gc(args: argparse.Namespace, console: Console) -> int:
@@ -145,23 +156,37 @@ def _gc(args: argparse.Namespace, console: Console) -> int:
         console.print(f"destroying expired {stack}")
         experiments.destroy(stack, lambda event: None)
     console.print(f"{len(expired)} expired experiment(s) destroyed")
-    return 0
+    return ExitCode.OK
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """What the command line alone decides, before the Pulumi CLI is looked for: the name and the flags."""
+    name = getattr(args, "name", None)
+    if name is None:
+        return
+    check_name(name, set())
+    if args.action == "create":
+        stack_config(read_stack_file("lab", Path(args.project).resolve()), request_from(args, name))
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    """Every experiment command: the CLI check first, then the command; refusals in one line each."""
+    """Every experiment command: its arguments, then the CLI check, then the command; refusals in one line."""
     try:
+        check_arguments(args)
         require_cli()
         return int(args.experiment_run(args, console))
     except CliMissingError as error:
         console.print(str(error), highlight=False, soft_wrap=True)
-        return 2
-    except (RequestError, ExperimentCapacityError) as error:
-        console.print(f"[red]refused:[/red] {error}", highlight=False, soft_wrap=True)
-        return 1
+        return ExitCode.NO_PULUMI_CLI
+    except RequestError as error:
+        console.print(f"[red]refused:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
+        return error.exit_code
+    except ExperimentCapacityError as error:
+        console.print(f"[red]refused:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
+        return ExitCode.REFUSED
     except KeyboardInterrupt:
         console.print("cancelled: the update was stopped; `labctl experiment destroy NAME` cleans up what exists")
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 def add_commands(commands: Any) -> None:
@@ -187,8 +212,17 @@ def add_commands(commands: Any) -> None:
 
 def synth_overrides(stack: str, args: argparse.Namespace, project: Path) -> dict[str, Any] | None:
     """For `labctl synth exp-NAME [flags]`: the config `experiment create` would set, from the same flags."""
+    if stack == stack_name(""):
+        raise RequestError("'exp-' names no experiment", "give it a name: `labctl synth exp-NAME`")
     if not is_experiment_stack(stack):
+        given = sorted(f"--{flag.replace('_', '-')}" for flag in given_request_flags(args))
+        if given:
+            kind = "is an experiment flag" if len(given) == 1 else "are experiment flags"
+            raise RequestError(f"{', '.join(given)} {kind}, and {stack!r} is not an experiment stack",
+                               "leave them out, or synth an experiment stack: `labctl synth exp-NAME " +
+                               " ".join(given) + " ...`")
         return None
+    check_name(stack.removeprefix("exp-"), set())
     return stack_config(read_stack_file("lab", project), request_from(args, stack.removeprefix("exp-")))
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from components.config import RESERVED_CLUSTER_NAMES, ConfigError, parse_config
+from labctl.exit_codes import ExitCode
 
 STACK_PREFIX = "exp-"
 EXPIRES_TAG = "homelab:expires-at"
@@ -27,11 +28,19 @@ _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1)}
 
 
 class RequestError(ValueError):
-    """A request refused before anything is created; says what is wrong and how to fix it."""
+    """A request's arguments refused before anything is created; says what is wrong and how to fix it."""
+
+    exit_code = ExitCode.USAGE
 
     def __init__(self, problem: str, fix: str) -> None:
         self.problem, self.fix = problem, fix
         super().__init__(f"{problem} — fix: {fix}")
+
+
+class ConflictError(RequestError):
+    """A well-formed request that the stacks as they are refuse (the name is taken)."""
+
+    exit_code = ExitCode.REFUSED
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,7 @@ def check_name(name: str, existing_stacks: set[str]) -> None:
     if name in RESERVED_CLUSTER_NAMES or name.startswith(STACK_PREFIX.rstrip("-")):
         raise RequestError(f"{name!r} is reserved", "pick another name (not prod, lab, production or exp*)")
     if stack_name(name) in existing_stacks:
-        raise RequestError(f"experiment {name!r} already exists",
+        raise ConflictError(f"experiment {name!r} already exists",
                            f"pick another name, or `labctl experiment destroy {name}` first")
 
 

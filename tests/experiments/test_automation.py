@@ -106,11 +106,24 @@ def test_one_backend_for_all_stacks_local_by_default():
 @pytest.mark.parametrize("argv", [["experiment", "list"], ["experiment", "gc"],
                                   ["experiment", "create", "demo"], ["experiment", "destroy", "demo"],
                                   ["experiment", "extend", "demo", "--ttl", "4h"]])
-def test_without_the_cli_every_command_says_so_in_one_line_and_exits_2(argv, monkeypatch, capsys):
+def test_without_the_cli_every_command_says_so_in_one_line_and_exits_3(argv, monkeypatch, capsys):
     monkeypatch.setenv("PATH", "/nonexistent")
-    assert main(argv) == 2
+    assert main(argv) == 3
     out = capsys.readouterr().out.strip()
     assert len(out.splitlines()) == 1 and "Pulumi CLI is not installed" in out and "get.pulumi.com" in out
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["experiment", "create", "Demo"], "not a DNS-safe name"),
+    (["experiment", "create", "demo", "--size", "huge"], "unknown size 'huge'"),
+    (["experiment", "create", "demo", "--ttl", "7 days"], "is not a TTL"),
+    (["experiment", "destroy", "exp-demo"], "is reserved"),
+])
+def test_bad_arguments_are_usage_errors_before_the_cli_is_looked_for(argv, says, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert main(argv) == 2
+    out = capsys.readouterr().out
+    assert says in out and "Pulumi CLI" not in out
 
 
 def _cli_with(monkeypatch, stacks, prod_outputs):
