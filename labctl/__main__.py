@@ -12,11 +12,30 @@ from labctl.exit_codes import ExitCode
 from labctl.experiments.cli import add_commands, add_request_flags, synth_overrides
 from labctl.experiments.request import RequestError
 from labctl.summary import budget_table, overhead_table, print_summary
-from labctl.synth import PROJECT_DIR, cause_of, config_error, stack_reference_outputs, synthesize
+from labctl.synth import (
+    PROJECT_DIR,
+    StackFileError,
+    cause_of,
+    config_error,
+    read_stack_file,
+    stack_reference_outputs,
+    synthesize,
+)
 
 
 def _report_config_error(error: Exception, stack: str, console: Console) -> int:
-    """Print every config problem with its key and fix (exit 1); anything else is not ours to explain."""
+    """Print a refused stack (exit 1): every config problem with its key and fix, a plan that does not fit with
+    its table, a stack file that does not parse; anything else is not ours to explain."""
+    from components.capacity import CapacityError
+
+    too_big = cause_of(error, CapacityError)
+    if too_big is not None:
+        console.print(f"[red]the plan of stack {stack} does not fit[/red] — nothing was written\n"
+                      f"{escape(str(too_big))}", highlight=False, soft_wrap=True)
+        return ExitCode.REFUSED
+    if isinstance(error, StackFileError):
+        console.print(f"[red]invalid stack file:[/red] {escape(str(error))}", highlight=False)
+        return ExitCode.REFUSED
     problem = config_error(error)
     if problem is None:
         raise error
@@ -44,28 +63,37 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
     return ExitCode.OK
 
 
+def _platform_stack(stack: str, project: Path) -> None:
+    """`capacity` reads the platform stack's plan; the lab's experiments are counted from it."""
+    role = read_stack_file(stack, project).get("homelab:role")
+    if role != "platform":
+        raise RequestError(f"stack {stack!r} has role {role!r}, and the capacity plan belongs to the platform stack",
+                           "run `labctl capacity prod`: it counts the lab's experiment quotas too")
+
+
 def _capacity(args: argparse.Namespace, console: Console) -> int:
-    from components.capacity import CapacityError
     from labctl.capacity import chart, with_experiments
 
     project = Path(args.project).resolve()
     out = Path(args.out) if args.out else Path("out") / args.stack
     try:
         render.check_output_dir(out)
-    except render.UnsafeOutputError as error:
+        _platform_stack(args.stack, project)
+    except (FileNotFoundError, RequestError, render.UnsafeOutputError) as error:
         console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         return ExitCode.USAGE
+    except StackFileError as error:
+        return _report_config_error(error, args.stack, console)
     try:
         prod = synthesize(args.stack, project_dir=project)
     except Exception as error:
-        cause = cause_of(error, CapacityError)
-        if cause is not None:
-            console.print(f"[red]the plan does not fit[/red]\n{escape(str(cause))}", highlight=False, soft_wrap=True)
-            return ExitCode.REFUSED
         return _report_config_error(error, args.stack, console)
     lab = None
     if (project / "Pulumi.lab.yaml").is_file():
-        lab = synthesize("lab", project_dir=project, prod_outputs=stack_reference_outputs(prod)).outputs
+        try:
+            lab = synthesize("lab", project_dir=project, prod_outputs=stack_reference_outputs(prod)).outputs
+        except Exception as error:
+            return _report_config_error(error, "lab", console)
     plan = with_experiments(prod.outputs["capacity"], lab)
     console.print(budget_table(plan))
     console.print(overhead_table({**prod.outputs.get("vmOverhead", {}), **(lab or {}).get("vmOverhead", {})}))

@@ -29,6 +29,30 @@ def placeholder(key: str) -> str:
     return f"{PLACEHOLDER}:{key}"
 
 
+class StackFileError(ValueError):
+    """A stack file that is not YAML, or not a ``config:`` map: one message with the file, line and fix."""
+
+
+def _parse_stack_file(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "somewhere"
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise StackFileError(f"{path.name} is not valid YAML at {where}: {problem} — fix: correct the YAML "
+                             "there (`pulumi config set` writes it for you)") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
+        raise StackFileError(f"{path.name} must be a map with a `config:` map of `homelab:` keys — fix: start the "
+                             "file with `config:` and indent every key under it, as Pulumi.prod.yaml does")
+    if "config" not in document:
+        raise StackFileError(f"{path.name} has no `config:` map (top-level keys: {', '.join(map(str, document))}) "
+                             "— fix: put every key under `config:`, as Pulumi.prod.yaml does")
+    return dict(document["config"] or {})
+
+
 def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     """The ``config:`` map of ``Pulumi.<stack>.yaml``; an ``exp-*`` stack without one starts from its template,
     ``Pulumi.lab.yaml`` (its own config lives in the backend, set by `labctl experiment create`)."""
@@ -37,8 +61,7 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, An
         path = project_dir / "Pulumi.lab.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"{path.name} not found in {project_dir}: create it or pick another stack")
-    document = yaml.safe_load(path.read_text()) or {}
-    return dict(document.get("config") or {})
+    return _parse_stack_file(path)
 
 
 def _secret_config_keys(stack_config: Mapping[str, Any]) -> set[str]:
@@ -100,7 +123,8 @@ def synthesize(
     config, secret_keys = runtime_config(stack_config, omit)
     role = stack_config.get(f"{NAMESPACE}:role")
     references: dict[str, Mapping[str, Any]] = {}
-    if role != "platform":
+    # Only the lab reads prod; any other role the program refuses on its own.
+    if role == "lab":
         if prod_outputs is None:
             prod_outputs = stack_reference_outputs(synthesize(PROD_STACK, project_dir=project_dir))
         prod_name = str(stack_config.get(f"{NAMESPACE}:prodStack", "organization/homelab/prod"))

@@ -112,3 +112,56 @@ def test_a_cause_chain_that_loops_ends():
     error = RuntimeError("loops")
     error.__cause__ = error
     assert cause_of(error, ConfigError) is None
+
+
+def _project_with(tmp_path, prod_text):
+    import shutil
+
+    from labctl.synth import PROJECT_DIR
+
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", project)
+    shutil.copytree(PROJECT_DIR / "tailnet", project / "tailnet")
+    (project / "Pulumi.prod.yaml").write_text(prod_text)
+    return project
+
+
+def _reference_text():
+    from labctl.synth import PROJECT_DIR
+
+    return (PROJECT_DIR / "Pulumi.prod.yaml").read_text()
+
+
+@pytest.mark.parametrize(("name", "text", "says"), [
+    ("yaml syntax", "config:\n  homelab:role: platform\n  homelab:cluster: [oops\n",
+     "is not valid YAML at line 4, column 1"),
+    ("no config wrapper", "homelab:role: platform\n", "has no `config:` map"),
+    ("config not a map", "config: [1, 2]\n", "must be a map with a `config:` map"),
+    ("role missing", None, "homelab:role: required key is missing"),
+    ("production too big", None, "does not fit"),
+])
+def test_a_broken_stack_file_gets_one_message_and_exit_1_never_a_traceback(tmp_path, capsys, name, text, says):
+    import time
+
+    from labctl.__main__ import main
+
+    if name == "role missing":
+        text = "\n".join(line for line in _reference_text().splitlines() if "homelab:role" not in line)
+    if name == "production too big":
+        text = _reference_text().replace("      memory: 2Gi", "      memory: 6Gi", 1)
+        assert text != _reference_text()
+    project = _project_with(tmp_path, text)
+    started = time.monotonic()
+    assert main(["synth", "prod", "--project", str(project), "--out", str(tmp_path / "out")]) == 1
+    assert time.monotonic() - started < 30
+    printed = capsys.readouterr().out
+    assert says in printed and "Traceback" not in printed
+    assert not (tmp_path / "out").exists()
+
+
+def test_capacity_of_the_lab_points_at_prod(capsys, tmp_path):
+    from labctl.__main__ import main
+
+    assert main(["capacity", "lab", "--out", str(tmp_path / "out")]) == 2
+    assert "labctl capacity prod" in capsys.readouterr().out
