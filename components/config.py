@@ -19,9 +19,11 @@ import pulumi
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    Strict,
     ValidationError,
     field_validator,
     model_validator,
@@ -80,12 +82,70 @@ def _semver(value: str) -> str:
 
 
 def _cpu(value: str) -> str:
-    cpu_millicores(value)
+    try:
+        millicores = cpu_millicores(value)
+    except ValueError as error:
+        raise _fixable(str(error), "write CPU as cores or millicores, e.g. 1, 0.5 or 250m") from None
+    if millicores <= 0:
+        raise _fixable(f"{value!r} is no CPU at all", "give a positive quantity, e.g. 100m or 1")
     return value
 
 
 def _memory(value: str) -> str:
-    memory_mib(value)
+    try:
+        mib = memory_mib(value)
+    except ValueError as error:
+        raise _fixable(str(error), "write memory with a binary unit, e.g. 512Mi or 2Gi") from None
+    if mib <= 0:
+        raise _fixable(f"{value!r} is no memory at all", "give a positive quantity, e.g. 256Mi or 1Gi")
+    return value
+
+
+# Each cron field's range (minute, hour, day of month, month, day of week; 7 is Sunday too).
+_CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
+
+
+def _cron_part_ok(part: str, low: int, high: int) -> bool:
+    base, _, step = part.partition("/")
+    if step and not (step.isdigit() and int(step) > 0):
+        return False
+    if base == "*":
+        return True
+    start, _, stop = base.partition("-")
+    numbers = [start, stop] if stop else [start]
+    return all(n.isdigit() and low <= int(n) <= high for n in numbers) and (not stop or int(start) <= int(stop))
+
+
+def _cron(value: str) -> str:
+    """A five-field cron schedule as Kubernetes and Velero read it, every number inside its field's range."""
+    fields = value.split()
+    if len(fields) != len(_CRON_FIELDS):
+        raise _fixable(f"{value!r} is not a five-field cron schedule", "write minute hour day month weekday, "
+                       "e.g. '0 3 * * *' (daily at 03:00)")
+    for text, (name, low, high) in zip(fields, _CRON_FIELDS, strict=True):
+        if not all(_cron_part_ok(part, low, high) for part in text.split(",")):
+            raise _fixable(f"{value!r}: {text!r} is not a {name} ({low}-{high}, *, a-b or */n)",
+                           "e.g. '0 3 * * *' (daily at 03:00)")
+    return value
+
+
+# The longest time to live an experiment may ask for; expiry is computed from it.
+MAX_TTL_HOURS = 90 * 24
+
+
+def _ttl(value: str) -> str:
+    match = re.fullmatch(r"([1-9][0-9]{0,4})([hd])", value)
+    if match is None:
+        raise _fixable(f"{value!r} is not a time to live", "write hours or days, e.g. 8h or 7d")
+    hours = int(match[1]) * (24 if match[2] == "d" else 1)
+    if hours > MAX_TTL_HOURS:
+        raise _fixable(f"{value!r} is longer than an experiment may live", f"ask for at most {MAX_TTL_HOURS // 24}d")
+    return value
+
+
+def _a_list(value: Any) -> Any:
+    if isinstance(value, str):
+        raise _fixable(f"{value!r} is a single value where a list belongs", f"write it as a list: [{value}]")
     return value
 
 
@@ -100,7 +160,13 @@ ChartVersion = Annotated[str, AfterValidator(_chart_version)]
 Version = Annotated[str, AfterValidator(_semver)]
 CpuQuantity = Annotated[str, AfterValidator(_cpu)]
 MemoryQuantity = Annotated[str, AfterValidator(_memory)]
-DiskSize = Annotated[str, Field(pattern=r"^[0-9]+(MiB|GiB|TiB|MB|GB|TB)$")]
+DiskSize = Annotated[str, Field(pattern=r"^[1-9][0-9]*(MiB|GiB|TiB|MB|GB|TB)$")]
+# Whole numbers as YAML writes them: `true` is not 1.
+Count = Annotated[int, Strict()]
+CronSchedule = Annotated[str, AfterValidator(_cron)]
+Ttl = Annotated[str, AfterValidator(_ttl)]
+# A century of days: retention and lock periods past it are typing mistakes (and overflow date arithmetic).
+MAX_DAYS = 36_500
 # S3 bucket naming rules: 3-63 lowercase letters, digits, dots and hyphens, starting and ending alphanumeric.
 BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
 
@@ -211,14 +277,14 @@ class OffsiteBackupSettings(StrictModel):
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
     velero_bucket: BucketName
     storage_bucket: BucketName
-    noncurrent_version_days: int = Field(default=30, ge=1)
+    noncurrent_version_days: Count = Field(default=30, ge=1, le=MAX_DAYS)
     # Move current objects to a colder class after this many days (None: stay in STANDARD).
-    transition_days: int | None = Field(default=None, ge=1)
+    transition_days: Count | None = Field(default=None, ge=1, le=MAX_DAYS)
     transition_storage_class: Literal["STANDARD_IA", "ONEZONE_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] = (
         "GLACIER_IR")
     kms_key_arn: str | None = Field(default=None, pattern=r"^arn:aws[\w-]*:kms:[\w-]+:\d{12}:key/[\w-]+$")
     # Days of GOVERNANCE-mode Object Lock retention on every new object version (None: no Object Lock).
-    object_lock_days: int | None = Field(default=None, ge=1)
+    object_lock_days: Count | None = Field(default=None, ge=1, le=MAX_DAYS)
 
 
 class DnsRecord(StrictModel):
@@ -270,8 +336,8 @@ class CloudSettings(StrictModel):
 class BackupSettings(StrictModel):
     """When Velero backs up the infrastructure cluster, and how long backups are kept."""
 
-    schedule: str = Field(default="0 3 * * *", pattern=r"^(\S+\s+){4}\S+$")
-    retention_days: int = Field(default=14, ge=1, le=365)
+    schedule: CronSchedule = "0 3 * * *"
+    retention_days: Count = Field(default=14, ge=1, le=365)
 
 
 class ObjectStoreSettings(StrictModel):
@@ -279,7 +345,7 @@ class ObjectStoreSettings(StrictModel):
 
     # Servers (one per node, one drive each). Fixed once data exists: MinIO grows by new server pools, never
     # by resizing a pool, so adding a node to the inventory does not change it.
-    servers: int = Field(default=4, ge=1)
+    servers: Count = Field(default=4, ge=1)
     image: str = Field(default=versions.MINIO_IMAGE, pattern=r"^[\w.-]+(/[\w.-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
     cpu: CpuQuantity = "100m"
     memory: MemoryQuantity = "384Mi"
@@ -291,6 +357,13 @@ class ObjectStoreSettings(StrictModel):
         if image.endswith(":latest") or (":" not in image.rsplit("/", 1)[-1] and "@" not in image):
             raise _fixable(f"{image!r} is not pinned", "name an exact release tag or a digest")
         return image
+
+    @model_validator(mode="after")
+    def _limit_holds_the_request(self) -> "ObjectStoreSettings":
+        if memory_mib(self.memory_limit) < memory_mib(self.memory):
+            raise _fixable(f"memoryLimit {self.memory_limit} is below the request memory {self.memory}",
+                           "raise memoryLimit to at least the request (the container could never start)")
+        return self
 
 
 class PlatformSettings(StrictModel):
@@ -304,19 +377,19 @@ class PlatformSettings(StrictModel):
 class VmSize(StrictModel):
     """One guest VM: whole virtual CPUs and guest memory."""
 
-    cpu: int = Field(default=1, ge=1, le=4)
+    cpu: Count = Field(default=1, ge=1, le=4)
     memory: MemoryQuantity = "2Gi"
 
 
 class GuestClusterSettings(StrictModel):
     """A Talos cluster of KubeVirt VMs on the infrastructure cluster (components/clusters)."""
 
-    control_planes: int = Field(default=1, ge=1, le=5)
-    workers: int = Field(default=1, ge=0, le=20)
+    control_planes: Count = Field(default=1, ge=1, le=5)
+    workers: Count = Field(default=1, ge=0, le=20)
     size: VmSize = VmSize()
     disk: DiskSize = "10GiB"
     # Simulated zones: one MachineDeployment per zone, its nodes labelled with it; workers spread evenly.
-    zones: tuple[DnsLabel, ...] = Field(default=("zone-a",), min_length=1)
+    zones: Annotated[tuple[DnsLabel, ...], BeforeValidator(_a_list)] = Field(default=("zone-a",), min_length=1)
 
     @field_validator("control_planes")
     @classmethod
@@ -349,8 +422,9 @@ class ProductionSettings(GuestClusterSettings):
 class ExperimentSettings(GuestClusterSettings):
     """One experimental cluster of the lab stack: preemptible, isolated, thrown away when done."""
 
-    name: DnsLabel
-    ttl: str = Field(default="8h", pattern=r"^[1-9][0-9]*[hd]$")
+    # Its namespace is ``experiment-<name>``, which must stay a DNS label (63 characters).
+    name: DnsLabel = Field(max_length=42)
+    ttl: Ttl = "8h"
     chaos: bool = False
     # ``production``: deploy production's apps into the experiment, to try a change before it reaches them.
     like: Literal["production"] | None = None
@@ -495,7 +569,38 @@ def _issue_from_pydantic(error: Any, stack: str) -> ConfigIssue:
     if " — fix: " in message:
         problem, fix = message.split(" — fix: ", 1)
         return ConfigIssue(key, problem, fix)
-    return ConfigIssue(key, f"{message} (got {error.get('input')!r})", "see the config reference in README.md")
+    return ConfigIssue(key, f"{message} (got {error.get('input')!r})", _fix_for(kind, error.get("ctx") or {}))
+
+
+def _fix_for(kind: str, ctx: Mapping[str, Any]) -> str:
+    """A concrete fix for each kind of value pydantic refuses."""
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "write a whole number, e.g. 2 (not true/false, text or a fraction)"
+    if kind in ("bool_type", "bool_parsing"):
+        return "write true or false"
+    if kind in ("string_type", "str_type"):
+        return "write it as text, in quotes if YAML reads it as something else"
+    if kind in ("tuple_type", "list_type", "dict_type", "model_type", "model_attributes_type"):
+        return "write it as a list ([a, b])" if kind in ("tuple_type", "list_type") else \
+            "write it as a map (key: value)"
+    if kind == "literal_error":
+        return f"use one of {ctx.get('expected')}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = {"greater_than_equal": "at least", "greater_than": "more than", "less_than_equal": "at most",
+                 "less_than": "less than"}[kind]
+        limit = next(iter(ctx.values()), "")
+        return f"use a value {bound} {limit}"
+    if kind in ("too_short", "too_long"):
+        return f"give {'at least' if kind == 'too_short' else 'at most'} " \
+               f"{ctx.get('min_length', ctx.get('max_length'))} item(s)"
+    if kind in ("string_too_short", "string_too_long"):
+        return f"use {'at least' if kind == 'string_too_short' else 'at most'} " \
+               f"{ctx.get('min_length', ctx.get('max_length'))} characters"
+    if kind == "string_pattern_mismatch":
+        return f"write it in the form the README's config table shows (it must match {ctx.get('pattern')})"
+    if kind.startswith(("ip_v4", "ip_any", "ip_v6")):
+        return "write an IPv4 address like 192.168.10.11 (a network like 192.168.10.0/24 where a subnet belongs)"
+    return "see the config table in README.md for this key"
 
 
 def _check_nodes(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:
@@ -549,6 +654,10 @@ def _check_nodes(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:
         if node.ip not in cluster.subnet:
             yield ConfigIssue(f"{key}.ip", f"{node.ip} is outside the node subnet {cluster.subnet}",
                               f"use an address inside {cluster.subnet} or change `homelab:cluster.subnet`")
+        if node.ip in (cluster.subnet.network_address, cluster.subnet.broadcast_address):
+            which = "network" if node.ip == cluster.subnet.network_address else "broadcast"
+            yield ConfigIssue(f"{key}.ip", f"{node.ip} is the subnet's {which} address",
+                              f"use a host address of {cluster.subnet}")
         if node.ip == cluster.vip:
             yield ConfigIssue(f"{key}.ip", f"{node.ip} is the control-plane VIP",
                               "give the node its own address; the VIP floats between control planes")
@@ -666,8 +775,9 @@ def _check_guests(config: HomelabConfig) -> Iterable[ConfigIssue]:
         key = f"{NAMESPACE}:experiments[{index}].name"
         if experiment.name in seen:
             yield ConfigIssue(key, f"experiment {experiment.name!r} is listed twice", "give each a unique name")
-        if experiment.name in RESERVED_CLUSTER_NAMES:
-            yield ConfigIssue(key, f"{experiment.name!r} is reserved", "pick another name")
+        if experiment.name in RESERVED_CLUSTER_NAMES or experiment.name.startswith("exp-"):
+            yield ConfigIssue(key, f"{experiment.name!r} is reserved (prod, lab, production, and exp-… which "
+                              "names labctl's experiment stacks)", "pick another name")
         seen.add(experiment.name)
         if experiment.workers and experiment.workers < len(experiment.zones):
             yield ConfigIssue(f"{NAMESPACE}:experiments[{index}].zones",
@@ -743,6 +853,9 @@ def _check_role(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:
     if expected and config.role != expected:
         yield ConfigIssue(f"{NAMESPACE}:role", f"stack {stack} must have role {expected}, not {config.role}",
                           f"set `homelab:role: {expected}`")
+    if config.role == "lab" and stack != "prod" and config.prod_stack.rsplit("/", 1)[-1] == stack:
+        yield ConfigIssue(f"{NAMESPACE}:prodStack", f"{config.prod_stack} is this stack itself",
+                          "point it at the platform stack, e.g. organization/homelab/prod")
 
 
 def parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Iterable[str] = ()) -> HomelabConfig:

@@ -23,6 +23,15 @@ def _cluster(**changes: Any) -> dict[str, Any]:
     return cluster
 
 
+def _platform(**changes: Any) -> dict[str, Any]:
+    return {**read_stack_file("prod")["homelab:platform"], **changes}
+
+
+def _offsite(**backup: Any) -> dict[str, Any]:
+    cloud = dict(read_stack_file("prod")["homelab:cloud"])
+    return {**cloud, "backup": {**cloud["backup"], **backup}}
+
+
 def _fifth_node(**fields: Any) -> list[dict[str, Any]]:
     node = {"name": "pi-5", "ip": "192.168.10.15", "role": "worker", "board": "rpi4b-8gb", "arch": "arm64",
             "installDisk": "/dev/sda", "zone": "zone-b"}
@@ -66,6 +75,22 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("unsupported talos minor", {"homelab:versions": {"talos": "v1.13.9"}}, [], "homelab:versions.talos"),
     ("kubernetes too new for talos", {"homelab:versions": {"kubernetes": "v1.36.3"}}, [],
      "homelab:versions.kubernetes"),
+    ("node on the network address", {"homelab:nodes": _nodes(**{"0": {"ip": "192.168.10.0"}})}, [],
+     "homelab:nodes[0].ip"),
+    ("node on the broadcast address", {"homelab:nodes": _nodes(**{"0": {"ip": "192.168.10.255"}})}, [],
+     "homelab:nodes[0].ip"),
+    ("cron minute 99", {"homelab:platform": _platform(backups={"schedule": "99 3 * * *"})}, [],
+     "homelab:platform.backups.schedule"),
+    ("cron with six fields", {"homelab:platform": _platform(backups={"schedule": "0 0 3 * * *"})}, [],
+     "homelab:platform.backups.schedule"),
+    ("retention of 10^20 days", {"homelab:cloud": _offsite(noncurrentVersionDays=10**20)}, [],
+     "homelab:cloud.backup.noncurrentVersionDays"),
+    ("memory limit below request",
+     {"homelab:platform": _platform(objectStore={"memory": "1Gi", "memoryLimit": "512Mi"})}, [],
+     "homelab:platform.objectStore"),
+    ("zero cpu", {"homelab:platform": _platform(objectStore={"cpu": "0"})}, [], "homelab:platform.objectStore.cpu"),
+    ("servers: true", {"homelab:platform": _platform(objectStore={"servers": True})}, [],
+     "homelab:platform.objectStore.servers"),
     ("kubernetes past cluster api", {"homelab:versions": {"kubernetes": "v1.35.8"}}, [],
      "homelab:versions.kubernetes"),
     ("bad memory quantity", {"homelab:cluster": _cluster(reserved={"system": {"cpu": "250m", "memory": "lots"}})},
@@ -195,6 +220,16 @@ LAB_MALFORMED: list[tuple[str, dict[str, Any], str]] = [
      "homelab:experiments[0].zones"),
     ("malformed ttl", {"homelab:experiments": [_experiment(ttl="soon")]}, "homelab:experiments[0].ttl"),
     ("production in lab", {"homelab:production": {"workers": 1}}, "homelab:production"),
+    ("workers: true", {"homelab:experiments": [_experiment(workers=True)]}, "homelab:experiments[0].workers"),
+    ("name past the namespace", {"homelab:experiments": [_experiment(name="a" * 43)]}, "homelab:experiments[0].name"),
+    ("labctl's prefix", {"homelab:experiments": [_experiment(name="exp-demo")]}, "homelab:experiments[0].name"),
+    ("ttl overflowing expiry", {"homelab:experiments": [_experiment(ttl="99999999999d")]},
+     "homelab:experiments[0].ttl"),
+    ("ttl past the limit", {"homelab:experiments": [_experiment(ttl="91d")]}, "homelab:experiments[0].ttl"),
+    ("zones as a scalar", {"homelab:experiments": [_experiment(zones="zone-a")]}, "homelab:experiments[0].zones"),
+    ("zero memory", {"homelab:experiments": [_experiment(size={"cpu": 1, "memory": "0Gi"})]},
+     "homelab:experiments[0].size.memory"),
+    ("prodStack is the lab", {"homelab:prodStack": "organization/homelab/lab"}, "homelab:prodStack"),
 ]
 
 
@@ -271,3 +306,12 @@ def test_zones_that_would_collide_with_each_other_or_the_control_plane_are_refus
     rejected = reject("prod", {"homelab:production": production})
     assert rejected.error.issues[0].key == "homelab:production.zones" and says in str(rejected.error)
     assert rejected.registered == []
+
+
+def test_every_refusal_of_the_corpus_names_a_concrete_fix(reject):
+    for name, overrides, omit, _ in MALFORMED:
+        for issue in reject("prod", overrides, omit).error.issues:
+            assert "see the config" not in issue.fix, f"{name}: {issue.key} has no concrete fix"
+    for name, overrides, _ in LAB_MALFORMED:
+        for issue in reject("lab", overrides).error.issues:
+            assert "see the config" not in issue.fix, f"{name}: {issue.key} has no concrete fix"

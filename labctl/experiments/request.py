@@ -74,8 +74,8 @@ def check_name(name: str, existing_stacks: set[str]) -> None:
     if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?", name):
         raise RequestError(f"{name!r} is not a DNS-safe name",
                            "use up to 42 lowercase letters, digits and '-', starting and ending alphanumeric")
-    if name in RESERVED_CLUSTER_NAMES or name.startswith(STACK_PREFIX.rstrip("-")):
-        raise RequestError(f"{name!r} is reserved", "pick another name (not prod, lab, production or exp*)")
+    if name in RESERVED_CLUSTER_NAMES or name.startswith(STACK_PREFIX):
+        raise RequestError(f"{name!r} is reserved", "pick another name (not prod, lab, production or exp-…)")
     if stack_name(name) in existing_stacks:
         raise ConflictError(f"experiment {name!r} already exists",
                            f"pick another name, or `labctl experiment destroy {name}` first")
