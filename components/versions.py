@@ -166,6 +166,9 @@ LOCAL_PATH_HELPER_IMAGE: Final = "busybox:1.37.0"
 # v4.32.0 (a03ff6ba58d2, 2026-06-08): its provider/go.mod requires helm.sh/helm/v3 v3.20.2, as master does.
 # renovate: datasource=go depName=helm.sh/helm/v3
 HELM: Final = "v3.20.2"
+# Mermaid's own parser (with jsdom for the DOM it expects), from npm, for the README's diagrams.
+# renovate: datasource=npm depName=mermaid
+MERMAID: Final = "11.17.2"
 # The Talos machinery pulumiverse-talos 0.8.1 is built with (its provider/go.mod at v0.8.1, via
 # terraform-provider-talos v0.11.0): the generator and validator of every infrastructure node's config.
 # renovate: datasource=go depName=github.com/siderolabs/talos/pkg/machinery

@@ -5,11 +5,15 @@ them with ``tool_path``. Every version comes from ``components/versions.py``, wh
 must match; each tool builds in its own wrapper module under ``tools/`` whose go.mod requires exactly that
 version (checked here before building, and by the tests).
 
+One tool comes from npm rather than Go: the Mermaid parser that checks the README's diagrams (``npm ci`` of
+``tools/mermaid``'s lock file, run through a small launcher).
+
 The cache is ``$HOMELAB_TOOLS_DIR``, else ``~/.cache/homelab-tools``: ``<tool>-<version>/<binary>``.
 Exit codes: 0 built or already there, 1 a build failed or a wrapper module disagrees with its pin, 3 no Go.
 """
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -32,6 +36,7 @@ class Tool:
     version: str  # that module's version, from components/versions.py
     package: str  # the main package built from it
     own_source: bool = False  # the project's own program: its source is part of the cache key
+    npm: bool = False  # installed with npm from the wrapper's package-lock.json instead of built with Go
 
     @property
     def wrapper(self) -> Path:
@@ -65,6 +70,7 @@ TOOLS: tuple[Tool, ...] = (
     Tool("etcd", "go.etcd.io/etcd/server/v3", _image_tag(versions.ETCD_IMAGE), "go.etcd.io/etcd/server/v3"),
     Tool("juicefs", "github.com/juicedata/juicefs", _juicefs_release(versions.JUICEFS_MOUNT_IMAGE),
          "github.com/juicedata/juicefs"),
+    Tool("mermaid", "mermaid", versions.MERMAID, "parse.mjs", own_source=True, npm=True),
 )
 BY_NAME = {tool.name: tool for tool in TOOLS}
 
@@ -80,7 +86,9 @@ def tool_path(name: str) -> Path:
 
 
 def required_version(tool: Tool) -> str | None:
-    """The version of ``tool.module`` its wrapper's go.mod requires."""
+    """The version of ``tool.module`` its wrapper's go.mod (or package.json) requires."""
+    if tool.npm:
+        return str(json.loads((tool.wrapper / "package.json").read_text())["dependencies"].get(tool.module))
     text = (tool.wrapper / "go.mod").read_text()
     match = re.search(rf"^(?:require\s+|\t){re.escape(tool.module)}\s+(\S+)", text, re.MULTILINE)
     return match.group(1) if match else None
@@ -92,7 +100,8 @@ def wrapper_problems() -> list[str]:
     for tool in TOOLS:
         required = required_version(tool)
         if required != tool.version:
-            problems.append(f"tools/{tool.name}/go.mod requires {tool.module} {required}, but "
+            manifest = "package.json" if tool.npm else "go.mod"
+            problems.append(f"tools/{tool.name}/{manifest} requires {tool.module} {required}, but "
                             f"components/versions.py pins {tool.version}: make them agree")
     return problems
 
@@ -108,12 +117,28 @@ def build(tool: Tool) -> Path:
     print(f"{tool.name} {tool.version}: building (cold builds take minutes; kube-apiserver the longest)",
           flush=True)
     started = time.monotonic()
-    env = {**os.environ, "GOFLAGS": "-mod=readonly -buildvcs=false"}
-    subprocess.run(["go", "build", "-trimpath", "-o", str(partial), tool.package],
-                   cwd=tool.wrapper, env=env, check=True)
-    partial.rename(target)
+    if tool.npm:
+        _install_npm(tool, target)
+    else:
+        env = {**os.environ, "GOFLAGS": "-mod=readonly -buildvcs=false"}
+        subprocess.run(["go", "build", "-trimpath", "-o", str(partial), tool.package],
+                       cwd=tool.wrapper, env=env, check=True)
+        partial.rename(target)
     print(f"{tool.name} {tool.version}: built in {time.monotonic() - started:.0f} s", flush=True)
     return target
+
+
+def _install_npm(tool: Tool, target: Path) -> None:
+    """``npm ci`` of the wrapper's lock file beside its script, then a launcher named after the tool."""
+    home = target.parent
+    for path in tool.wrapper.glob("*"):
+        if path.is_file():
+            shutil.copy(path, home / path.name)
+    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=home, check=True)
+    launcher = target.with_name(target.name + ".partial")
+    launcher.write_text(f'#!/bin/sh\nexec node "$(dirname "$0")/{tool.package}" "$@"\n')
+    launcher.chmod(0o755)
+    launcher.rename(target)
 
 
 def main() -> int:
@@ -124,6 +149,10 @@ def main() -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
+    if shutil.which("npm") is None:
+        print("make tools needs Node.js and npm on PATH for the Mermaid parser; without them its test skips",
+              file=sys.stderr)
+        return 3
     for tool in TOOLS:
         try:
             build(tool)

@@ -1,6 +1,7 @@
 """The upstream tier's tools are pinned once, in components/versions.py, and each wrapper module agrees."""
 
 import re
+from dataclasses import replace
 
 from components import versions
 from labctl import toolchain
@@ -8,7 +9,8 @@ from labctl import toolchain
 
 def test_every_wrapper_module_requires_the_pinned_version_of_its_tool():
     assert toolchain.wrapper_problems() == []
-    assert {tool.name for tool in toolchain.TOOLS} == {"helm", "talos-check", "kube-apiserver", "etcd", "juicefs"}
+    assert {tool.name for tool in toolchain.TOOLS} == {"helm", "talos-check", "kube-apiserver", "etcd", "juicefs",
+                                                       "mermaid"}
 
 
 def test_kube_apiserver_replaces_every_staging_module_with_the_same_kubernetes_release():
@@ -21,8 +23,7 @@ def test_kube_apiserver_replaces_every_staging_module_with_the_same_kubernetes_r
 
 def test_a_disagreeing_wrapper_is_named_with_the_fix(monkeypatch):
     monkeypatch.setattr(versions, "HELM", "v3.99.0")
-    tools = tuple(toolchain.Tool(t.name, t.module, versions.HELM if t.name == "helm" else t.version, t.package,
-                                 t.own_source) for t in toolchain.TOOLS)
+    tools = tuple(replace(t, version=versions.HELM) if t.name == "helm" else t for t in toolchain.TOOLS)
     monkeypatch.setattr(toolchain, "TOOLS", tools)
     (problem,) = toolchain.wrapper_problems()
     assert "tools/helm/go.mod requires helm.sh/helm/v3 v3.20.2" in problem and "v3.99.0" in problem
@@ -32,3 +33,10 @@ def test_tools_live_in_a_cache_outside_the_checkout(monkeypatch, tmp_path):
     monkeypatch.setenv("HOMELAB_TOOLS_DIR", str(tmp_path))
     assert toolchain.tool_path("helm") == tmp_path / f"helm-{versions.HELM}" / "helm"
     assert toolchain.tool_path("talos-check").parent.name.startswith(f"talos-check-{versions.TALOS_MACHINERY}-")
+
+
+def test_the_mermaid_wrapper_pins_its_parser_exactly_in_the_lock_file():
+    import json
+
+    lock = json.loads((toolchain.WRAPPERS / "mermaid" / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/mermaid"]["version"] == versions.MERMAID
