@@ -125,7 +125,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.run(args, Console(emoji=False)))
+    # Piped or in CI there is no terminal width to honour: wide enough that tables and messages stay whole.
+    width = None if sys.stdout.isatty() else 160
+    return int(args.run(args, Console(emoji=False, width=width)))
 
 
 if __name__ == "__main__":

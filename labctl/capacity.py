@@ -15,8 +15,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 LAYERS = ("kubernetes", "platform", "production", "experimentQuota")
+# One colour per meaning across the whole picture; the per-node agents have their own.
 COLOURS = {"kubernetes": "#7f7f7f", "platform": "#1f77b4", "production": "#2ca02c", "experimentQuota": "#ff7f0e",
-           "free": "#e0e0e0"}
+           "free": "#c7c7c7", "agents": "#9467bd", "node": "#ffffff"}
+EDGE = "#404040"
 
 
 def with_experiments(capacity: Mapping[str, Any], lab_outputs: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -39,7 +41,8 @@ def chart(plan: Mapping[str, Any], path: Path, title: str) -> Path:
         start = 0.0
         for layer in (*LAYERS, "free"):
             width = total[layer][unit] / scale
-            left.barh(row, width, left=start, color=COLOURS[layer], label=layer if row == 0 else None)
+            left.barh(row, width, left=start, color=COLOURS[layer], edgecolor=EDGE,
+                      label=layer if row == 0 else None)
             start += width
         left.text(start, row, f" {total['allocatable'][unit] / scale:.1f}", va="center")
     left.set_yticks([0, 1], ["memory (GiB)", "CPU (cores)"])
@@ -47,13 +50,14 @@ def chart(plan: Mapping[str, Any], path: Path, title: str) -> Path:
     left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=5, frameon=False)
     nodes = plan["nodes"]
     names = [node["name"] for node in nodes]
-    right.bar(names, [n["allocatable"]["memory_mib"] / 1024 for n in nodes], color=COLOURS["free"],
-              label="allocatable")
-    right.bar(names, [n["perNodeRequests"]["memory_mib"] / 1024 for n in nodes], color=COLOURS["platform"],
-              label="per-node agents")
+    agents = [n["perNodeRequests"]["memory_mib"] / 1024 for n in nodes]
+    left_for_pods = [n["allocatable"]["memory_mib"] / 1024 - used for n, used in zip(nodes, agents, strict=True)]
+    right.bar(names, agents, color=COLOURS["agents"], edgecolor=EDGE, label="per-node agents")
+    right.bar(names, left_for_pods, bottom=agents, color=COLOURS["node"], edgecolor=EDGE, hatch="//",
+              label="allocatable left for other pods")
     right.set_ylabel("memory (GiB)")
     right.set_title("per node")
-    right.legend(frameon=False)
+    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, frameon=False)
     figure.suptitle(title)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

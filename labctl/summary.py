@@ -42,7 +42,8 @@ def print_summary(result: SynthResult, out_dir: str, files: int, console: Consol
     console = console or Console(emoji=False)
     table = Table(title=f"stack {result.stack}: {len(result.registrations)} resources")
     table.add_column("layer")
-    table.add_column("type")
+    # Type names fold rather than end in an ellipsis: two rows must never look alike.
+    table.add_column("type", overflow="fold")
     table.add_column("count", justify="right")
     for (layer, type_), count in sorted(resource_counts(result).items()):
         table.add_row(layer, type_, str(count))
@@ -51,13 +52,14 @@ def print_summary(result: SynthResult, out_dir: str, files: int, console: Consol
     console.print(f"secrets redacted: {redacted}")
     console.print(f"placeholders used: {', '.join(result.placeholders) or 'none'}")
     if "capacity" in result.outputs:
-        console.print(budget_table(result.outputs["capacity"]))
+        console.print(budget_table(result.outputs["capacity"], "capacity budget of this stack alone (requests; "
+                                   "`labctl capacity prod` adds the lab's experiment quotas)"))
     console.print(f"wrote {files} files to {out_dir}")
 
 
-def budget_table(capacity: dict[str, Any]) -> Table:
+def budget_table(capacity: dict[str, Any], title: str = "capacity budget (requests)") -> Table:
     """The capacity budget per node and in total, as the program computed it."""
-    table = Table(title="capacity budget (requests)")
+    table = Table(title=title)
     for column in ("", "CPU (m)", "memory (Mi)", "memory %"):
         table.add_column(column, justify="right" if column else "left")
     def row(label: str, amount: dict[str, int], of: dict[str, int]) -> None:

@@ -45,3 +45,17 @@ def test_a_shrunken_inventory_is_refused_with_the_numbers(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "does not fit" in printed and "allocatable total" in printed and "platform requests" in printed
     assert not (tmp_path / "out" / "capacity.png").exists()
+
+
+def test_the_chart_gives_each_meaning_its_own_colour():
+    from labctl.capacity import COLOURS
+
+    assert len(set(COLOURS.values())) == len(COLOURS)
+
+
+def test_piped_output_keeps_every_type_name_whole(tmp_path, capsys):
+    assert main(["synth", "prod", "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "…" not in printed
+    assert "kubernetes:infrastructure.cluster.x-k8s.io/v1alpha1:KubevirtMachineTemplate" in printed
+    assert "adds the lab's experiment quotas" in printed
