@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv synth test lint typecheck unit bench clean tools
+.PHONY: venv synth test lint typecheck unit bench mutate clean tools
 
 venv: $(STAMP)
 
@@ -24,7 +24,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 typecheck: venv
-	$(BIN)/mypy components labctl policy benchmarks
+	$(BIN)/mypy components labctl policy benchmarks mutation
 
 unit: venv
 	$(BIN)/python -m pytest -n auto -q
@@ -34,5 +34,8 @@ test: lint typecheck unit  ## what CI runs
 bench: venv  ## synth speed vs the SDK floor (not part of the test suite)
 	$(BIN)/python -m benchmarks.bench
 
+mutate: venv  ## mutation score of the deciding modules (mutmut; not part of .ci/run)
+	$(BIN)/python -m mutation
+
 clean:
-	rm -rf out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf out mutants .pytest_cache .mypy_cache .ruff_cache
