@@ -10,7 +10,7 @@ model and never call ``pulumi.Config`` themselves.
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -81,24 +81,23 @@ def _semver(value: str) -> str:
     return value
 
 
-def _cpu(value: str) -> str:
+def _positive(value: str, parse: Callable[[str], int], what: str, examples: str) -> str:
+    """``value`` if ``parse`` reads it as a positive quantity of ``what``."""
     try:
-        millicores = cpu_millicores(value)
+        amount = parse(value)
     except ValueError as error:
-        raise _fixable(str(error), "write CPU as cores or millicores, e.g. 1, 0.5 or 250m") from None
-    if millicores <= 0:
-        raise _fixable(f"{value!r} is no CPU at all", "give a positive quantity, e.g. 100m or 1")
+        raise _fixable(str(error), f"write {what} like {examples}") from None
+    if amount <= 0:
+        raise _fixable(f"{value!r} is no {what} at all", f"give a positive quantity, like {examples}")
     return value
+
+
+def _cpu(value: str) -> str:
+    return _positive(value, cpu_millicores, "CPU", "1, 0.5 or 250m")
 
 
 def _memory(value: str) -> str:
-    try:
-        mib = memory_mib(value)
-    except ValueError as error:
-        raise _fixable(str(error), "write memory with a binary unit, e.g. 512Mi or 2Gi") from None
-    if mib <= 0:
-        raise _fixable(f"{value!r} is no memory at all", "give a positive quantity, e.g. 256Mi or 1Gi")
-    return value
+    return _positive(value, memory_mib, "memory", "512Mi or 2Gi")
 
 
 # Each cron field's range (minute, hour, day of month, month, day of week; 7 is Sunday too).
