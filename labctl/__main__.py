@@ -27,14 +27,15 @@ def _report_config_error(error: Exception, stack: str, console: Console) -> int:
     """Print a refused stack (exit 1): every config problem with its key and fix, a plan that does not fit with
     its table, a stack file that does not parse; anything else is not ours to explain."""
     from components.capacity import CapacityError
+    from components.clusters.experiments import ExperimentCapacityError
 
-    too_big = cause_of(error, CapacityError)
+    too_big: Exception | None = cause_of(error, CapacityError) or cause_of(error, ExperimentCapacityError)
     if too_big is not None:
         console.print(f"[red]the plan of stack {stack} does not fit[/red] — nothing was written\n"
                       f"{escape(str(too_big))}", highlight=False, soft_wrap=True)
         return ExitCode.REFUSED
     if isinstance(error, StackFileError):
-        console.print(f"[red]invalid stack file:[/red] {escape(str(error))}", highlight=False)
+        console.print(f"[red]invalid stack file:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
         return ExitCode.REFUSED
     problem = config_error(error)
     if problem is None:
@@ -54,7 +55,7 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
         result = synthesize(args.stack, project_dir=project,
                             config_overrides=synth_overrides(args.stack, args, project))
     except (FileNotFoundError, RequestError, render.UnsafeOutputError) as error:
-        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
         return ExitCode.USAGE
     except Exception as error:
         return _report_config_error(error, args.stack, console)
@@ -80,7 +81,7 @@ def _capacity(args: argparse.Namespace, console: Console) -> int:
         render.check_output_dir(out)
         _platform_stack(args.stack, project)
     except (FileNotFoundError, RequestError, render.UnsafeOutputError) as error:
-        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
         return ExitCode.USAGE
     except StackFileError as error:
         return _report_config_error(error, args.stack, console)

@@ -165,3 +165,14 @@ def test_capacity_of_the_lab_points_at_prod(capsys, tmp_path):
 
     assert main(["capacity", "lab", "--out", str(tmp_path / "out")]) == 2
     assert "labctl capacity prod" in capsys.readouterr().out
+
+
+def test_an_experiment_that_does_not_fit_is_refused_with_its_numbers_and_no_traceback(tmp_path, capsys):
+    from labctl.__main__ import main
+
+    out = tmp_path / "out"
+    assert main(["synth", "exp-demo", "--workers", "2", "--zones", "2", "--size", "medium", "--chaos",
+                 "--out", str(out)]) == 1
+    printed = capsys.readouterr().out
+    assert "does not fit" in printed and "free:" in printed and "Traceback" not in printed
+    assert not out.exists()

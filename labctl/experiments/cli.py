@@ -179,7 +179,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         console.print(str(error), highlight=False, soft_wrap=True)
         return ExitCode.NO_PULUMI_CLI
     except RequestError as error:
-        console.print(f"[red]refused:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
+        label = "refused" if error.exit_code == ExitCode.REFUSED else "error"
+        console.print(f"[red]{label}:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
         return error.exit_code
     except ExperimentCapacityError as error:
         console.print(f"[red]refused:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
