@@ -41,9 +41,14 @@ def memory_bytes(text: str | int | float) -> int:
     return int(-(-(Decimal(match["number"]) * _MEMORY_FACTORS[match["suffix"]]) // 1))
 
 
+def mib_rounded_up(size_bytes: int) -> int:
+    """Bytes as whole MiB, a part of one counting as one."""
+    return int(-(-size_bytes // _MIB))
+
+
 def memory_mib(text: str | int | float) -> int:
     """``"512Mi"`` → 512, ``"1Gi"`` → 1024, ``"1G"`` → 953 (rounded up)."""
-    return int(-(-memory_bytes(text) // _MIB))
+    return mib_rounded_up(memory_bytes(text))
 
 
 def disk_quantity(size: str) -> str:

@@ -47,6 +47,12 @@ def _report_config_error(error: Exception, stack: str, console: Console) -> int:
     return ExitCode.REFUSED
 
 
+def _usage_error(error: Exception, console: Console) -> int:
+    """A command line labctl refuses: one line, exit 2."""
+    console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
+    return ExitCode.USAGE
+
+
 def _synth(args: argparse.Namespace, console: Console) -> int:
     out_dir = Path(args.out) if args.out else Path("out") / args.stack
     try:
@@ -55,8 +61,7 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
         result = synthesize(args.stack, project_dir=project,
                             config_overrides=synth_overrides(args.stack, args, project))
     except (FileNotFoundError, RequestError, render.UnsafeOutputError) as error:
-        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
-        return ExitCode.USAGE
+        return _usage_error(error, console)
     except Exception as error:
         return _report_config_error(error, args.stack, console)
     written = render.write(result, out_dir)
@@ -81,8 +86,7 @@ def _capacity(args: argparse.Namespace, console: Console) -> int:
         render.check_output_dir(out)
         _platform_stack(args.stack, project)
     except (FileNotFoundError, RequestError, render.UnsafeOutputError) as error:
-        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
-        return ExitCode.USAGE
+        return _usage_error(error, console)
     except StackFileError as error:
         return _report_config_error(error, args.stack, console)
     try:

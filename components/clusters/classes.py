@@ -24,7 +24,7 @@ from components.capacity import Amount, Demand
 from components.clusters.launcher import MIB, launcher_overhead
 from components.config import VmSize
 from components.platform.priority import EXPERIMENT, PRODUCTION, PriorityTier
-from components.quantities import memory_bytes, memory_mib
+from components.quantities import memory_bytes, memory_mib, mib_rounded_up
 
 # The VM's one disk, which the machine template backs with its DataVolume.
 BOOT_DISK = "boot"
@@ -68,15 +68,15 @@ class ClusterClass:
     def vm_overhead(self, size: VmSize) -> dict[str, Any]:
         """One VM's launcher overhead as `labctl capacity` shows it: the guest, the total and every term, in MiB."""
         overhead = launcher_overhead(self.domain(size))
-        return {"guestMib": memory_mib(size.memory), "overheadMib": -(-overhead.pod_memory // MIB),
+        return {"guestMib": memory_mib(size.memory), "overheadMib": mib_rounded_up(overhead.pod_memory),
                 "terms": {name: round(value / MIB, 1) for name, value in overhead.terms.items()}}
 
     def vm_demand(self, owner: str, role: str, size: VmSize, count: int) -> Demand:
         """What ``count`` VMs of ``size`` request of the infrastructure cluster, as the scheduler counts each
         launcher pod: the guest plus KubeVirt's overhead, and its sidecar if it has one."""
         overhead = launcher_overhead(self.domain(size))
-        memory = memory_bytes(size.memory) + overhead.pod_memory
-        per_vm = Amount(self.cpu_request_m(size) + overhead.sidecar_cpu_m, -(-memory // MIB))
+        memory = mib_rounded_up(memory_bytes(size.memory) + overhead.pod_memory)
+        per_vm = Amount(self.cpu_request_m(size) + overhead.sidecar_cpu_m, memory)
         return Demand(self.layer, owner, role, per_vm, count, False, vm=True)
 
 

@@ -46,14 +46,13 @@ def _offsite_env(region: str) -> list[dict[str, Any]]:
     return rclone.s3_remote("offsite", "AWS", CREDENTIALS_SECRET, "accessKeyId", "secretAccessKey", region=region)
 
 
-def _juicefs(name: str, script: str, env: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"name": name, "image": JUICEFS_MOUNT_IMAGE, "command": ["sh", "-ec", script], "env": env or [],
-            "volumeMounts": [{"name": "work", "mountPath": WORK}],
-            "resources": resources("100m", "128Mi", memory_limit="512Mi")}
-
-
 def _with_work(container: dict[str, Any]) -> dict[str, Any]:
     return {**container, "volumeMounts": [{"name": "work", "mountPath": WORK}]}
+
+
+def _juicefs(name: str, script: str, env: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return _with_work({"name": name, "image": JUICEFS_MOUNT_IMAGE, "command": ["sh", "-ec", script],
+                       "env": env or [], "resources": resources("100m", "128Mi", memory_limit="512Mi")})
 
 
 def _cronjob(schedule: str, init: list[dict[str, Any]], main: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from labctl.experiments.request import (
     ExperimentRequest,
     RequestError,
     check_name,
+    experiment_name,
     is_experiment_stack,
     stack_config,
     stack_name,
@@ -223,8 +224,9 @@ def synth_overrides(stack: str, args: argparse.Namespace, project: Path) -> dict
                                "leave them out, or synth an experiment stack: `labctl synth exp-NAME " +
                                " ".join(given) + " ...`")
         return None
-    check_name(stack.removeprefix("exp-"), set())
-    return stack_config(read_stack_file("lab", project), request_from(args, stack.removeprefix("exp-")))
+    name = experiment_name(stack)
+    check_name(name, set())
+    return stack_config(read_stack_file("lab", project), request_from(args, name))
 
 
 __all__ = ["add_commands", "add_request_flags", "synth_overrides"]
