@@ -25,7 +25,6 @@ from pydantic import (
     GetCoreSchemaHandler,
     Strict,
     ValidationError,
-    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -154,7 +153,59 @@ def _chart_version(value: str) -> str:
     return value
 
 
+def _known_board(board: str) -> str:
+    if board not in BOARDS:
+        raise _fixable(f"unknown board {board!r}", f"use one of {', '.join(sorted(BOARDS))}")
+    return board
+
+
+def _pinned(image: str) -> str:
+    if image.endswith(":latest") or (":" not in image.rsplit("/", 1)[-1] and "@" not in image):
+        raise _fixable(f"{image!r} is not pinned", "name an exact release tag or a digest")
+    return image
+
+
+def _odd(count: int) -> int:
+    if count % 2 == 0:
+        raise _fixable(f"{count} control planes cannot keep etcd quorum through a failure",
+                       "use an odd number (1, 3 or 5)")
+    return count
+
+
+def _distinct_zones(zones: tuple[str, ...]) -> tuple[str, ...]:
+    # Each zone becomes a machine template named after it, beside the control plane's.
+    if "control-plane" in zones:
+        raise _fixable("'control-plane' is the control plane's own machine template, not a zone",
+                       "name the zone something else, e.g. zone-c")
+    repeated = sorted({zone for zone in zones if zones.count(zone) > 1})
+    if repeated:
+        raise _fixable(f"zone {', '.join(repeated)} is listed more than once", "list each zone once")
+    return zones
+
+
+def _check_record_target(kind: str, target: str, proxied: bool) -> None:
+    if kind not in ("A", "AAAA"):
+        return
+    try:
+        address = ipaddress.ip_address(target)
+    except ValueError:
+        raise _fixable(f"{target!r} is not an IP address for a {kind} record",
+                       "put an address in `target`, or use type CNAME for a host name") from None
+    if proxied and address.is_private:
+        raise _fixable(f"{target} is a private address and cannot be proxied by Cloudflare",
+                       "set `proxied: false` (private and tailnet addresses are served as DNS only)")
+
+
+def _check_limit_holds_the_request(request: str, limit: str) -> None:
+    if memory_mib(limit) < memory_mib(request):
+        raise _fixable(f"memoryLimit {limit} is below the request memory {request}",
+                       "raise memoryLimit to at least the request (the container could never start)")
+
+
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+Board = Annotated[str, AfterValidator(_known_board)]
+PinnedImage = Annotated[str, AfterValidator(_pinned)]
+Zones = Annotated[tuple[DnsLabel, ...], BeforeValidator(_a_list), AfterValidator(_distinct_zones)]
 ChartVersion = Annotated[str, AfterValidator(_chart_version)]
 Version = Annotated[str, AfterValidator(_semver)]
 CpuQuantity = Annotated[str, AfterValidator(_cpu)]
@@ -184,7 +235,7 @@ class Node(StrictModel):
     name: DnsLabel
     ip: ipaddress.IPv4Address
     role: Literal["controlplane", "worker"]
-    board: str
+    board: Board
     arch: Architecture
     install_disk: str = Field(pattern=r"^/dev/[a-z0-9/]+$")
     # Disk for the storage layer's user volume; the install disk when the node has only one SSD.
@@ -192,13 +243,6 @@ class Node(StrictModel):
     zone: DnsLabel
     # The wired LAN interface; defaults to the board's usual name for it.
     link: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9.-]{0,14}$")
-
-    @field_validator("board")
-    @classmethod
-    def _known_board(cls, board: str) -> str:
-        if board not in BOARDS:
-            raise _fixable(f"unknown board {board!r}", f"use one of {', '.join(sorted(BOARDS))}")
-        return board
 
     @property
     def lan_link(self) -> str:
@@ -294,15 +338,7 @@ class DnsRecord(StrictModel):
 
     @model_validator(mode="after")
     def _target_matches_type(self) -> "DnsRecord":
-        if self.type in ("A", "AAAA"):
-            try:
-                address = ipaddress.ip_address(self.target)
-            except ValueError:
-                raise _fixable(f"{self.target!r} is not an IP address for a {self.type} record",
-                               "put an address in `target`, or use type CNAME for a host name") from None
-            if self.proxied and address.is_private:
-                raise _fixable(f"{self.target} is a private address and cannot be proxied by Cloudflare",
-                               "set `proxied: false` (private and tailnet addresses are served as DNS only)")
+        _check_record_target(self.type, self.target, self.proxied)
         return self
 
 
@@ -345,23 +381,15 @@ class ObjectStoreSettings(StrictModel):
     # Servers (one per node, one drive each). Fixed once data exists: MinIO grows by new server pools, never
     # by resizing a pool, so adding a node to the inventory does not change it.
     servers: Count = Field(default=4, ge=1)
-    image: str = Field(default=versions.MINIO_IMAGE, pattern=r"^[\w.-]+(/[\w.-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+    image: PinnedImage = Field(default=versions.MINIO_IMAGE,
+                               pattern=r"^[\w.-]+(/[\w.-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
     cpu: CpuQuantity = "100m"
     memory: MemoryQuantity = "384Mi"
     memory_limit: MemoryQuantity = "1Gi"
 
-    @field_validator("image")
-    @classmethod
-    def _pinned(cls, image: str) -> str:
-        if image.endswith(":latest") or (":" not in image.rsplit("/", 1)[-1] and "@" not in image):
-            raise _fixable(f"{image!r} is not pinned", "name an exact release tag or a digest")
-        return image
-
     @model_validator(mode="after")
     def _limit_holds_the_request(self) -> "ObjectStoreSettings":
-        if memory_mib(self.memory_limit) < memory_mib(self.memory):
-            raise _fixable(f"memoryLimit {self.memory_limit} is below the request memory {self.memory}",
-                           "raise memoryLimit to at least the request (the container could never start)")
+        _check_limit_holds_the_request(self.memory, self.memory_limit)
         return self
 
 
@@ -383,32 +411,12 @@ class VmSize(StrictModel):
 class GuestClusterSettings(StrictModel):
     """A Talos cluster of KubeVirt VMs on the infrastructure cluster (components/clusters)."""
 
-    control_planes: Count = Field(default=1, ge=1, le=5)
+    control_planes: Annotated[Count, AfterValidator(_odd)] = Field(default=1, ge=1, le=5)
     workers: Count = Field(default=1, ge=0, le=20)
     size: VmSize = VmSize()
     disk: DiskSize = "10GiB"
     # Simulated zones: one MachineDeployment per zone, its nodes labelled with it; workers spread evenly.
-    zones: Annotated[tuple[DnsLabel, ...], BeforeValidator(_a_list)] = Field(default=("zone-a",), min_length=1)
-
-    @field_validator("control_planes")
-    @classmethod
-    def _odd(cls, count: int) -> int:
-        if count % 2 == 0:
-            raise _fixable(f"{count} control planes cannot keep etcd quorum through a failure",
-                           "use an odd number (1, 3 or 5)")
-        return count
-
-    @field_validator("zones")
-    @classmethod
-    def _distinct_zones(cls, zones: tuple[str, ...]) -> tuple[str, ...]:
-        # Each zone becomes a machine template named after it, beside the control plane's.
-        if "control-plane" in zones:
-            raise _fixable("'control-plane' is the control plane's own machine template, not a zone",
-                           "name the zone something else, e.g. zone-c")
-        repeated = sorted({zone for zone in zones if zones.count(zone) > 1})
-        if repeated:
-            raise _fixable(f"zone {', '.join(repeated)} is listed more than once", "list each zone once")
-        return zones
+    zones: Zones = Field(default=("zone-a",), min_length=1)
 
 
 class ProductionSettings(GuestClusterSettings):
@@ -890,13 +898,19 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def parse_stack_config(every: Mapping[str, Any], stack: str, secret_keys: Iterable[str] = ()) -> HomelabConfig:
+    """Validate a stack's config as the language host hands it over (``namespace:key`` names, structured values
+    as JSON text) or raise ConfigError."""
+    prefix = f"{NAMESPACE}:"
+    raw = {key[len(prefix):]: _decode(value) for key, value in every.items() if key.startswith(prefix)}
+    return parse_config(raw, stack, secret_keys)
+
+
 def load_config() -> HomelabConfig:
     """Read and validate this stack's ``homelab:*`` config from the Pulumi runtime."""
     from pulumi.runtime import config as runtime_config
 
     every = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    prefix = f"{NAMESPACE}:"
-    raw = {key[len(prefix):]: _decode(value) for key, value in every.items() if key.startswith(prefix)}
     secret_keys = {key for key in every if runtime_config.is_config_secret(key)}
     secret_keys |= set(runtime_config.get_config_secret_keys_env())
-    return parse_config(raw, pulumi.get_stack(), secret_keys)
+    return parse_stack_config(every, pulumi.get_stack(), secret_keys)

@@ -12,6 +12,23 @@ from labctl.engine import ProgramError, Registration
 from labctl.synth import SynthResult, cause_of, config_error, synthesize
 
 PROD_NODES_KEY = "homelab:nodes"
+STACK_FIXTURES = frozenset({"build", "reject", "reject_capacity", "prod", "lab", "experiment", "crowded_lab"})
+# Names a test's code uses when it builds a stack itself: synth, labctl's entry point, a stack fixture by name.
+STACK_CALLS = frozenset({"synthesize", "main", "getfixturevalue"})
+
+
+def _builds_a_stack(item: pytest.Item) -> bool:
+    if STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    function = getattr(item, "function", None)
+    return function is not None and bool(STACK_CALLS & set(function.__code__.co_names))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that builds a whole stack, so the mutation run can keep to the fast, direct tests."""
+    for item in items:
+        if _builds_a_stack(item):
+            item.add_marker(pytest.mark.stack)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -39,6 +56,23 @@ def _reject(stack: str = "prod", overrides: Mapping[str, Any] | None = None,
     error = config_error(caught.value)
     assert error is not None, f"expected a config error, got {caught.value.__cause__!r}"
     return RejectedConfig(error, caught.value.monitor.registrations)
+
+
+def _refuse(stack: str = "prod", overrides: Mapping[str, Any] | None = None, omit: Iterable[str] = ()) -> ConfigError:
+    from components.config import parse_stack_config
+    from labctl.synth import read_stack_file, runtime_config
+
+    config, secret_keys = runtime_config({**read_stack_file(stack), **(overrides or {})}, omit)
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(config, stack, secret_keys)
+    return caught.value
+
+
+@pytest.fixture
+def refuse() -> Callable[..., ConfigError]:
+    """``refuse(stack, overrides=..., omit=...)`` → the ConfigError for that config, as the program would load it
+    (the same values and secret marks), without running the program: the fast path for one rule at a time."""
+    return _refuse
 
 
 @dataclass(frozen=True)
