@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from labctl import render
+from labctl import output_dir, render
 from labctl.exit_codes import ExitCode
 from labctl.experiments.cli import add_commands, add_request_flags, synth_overrides
 from labctl.experiments.request import RequestError
@@ -56,11 +56,11 @@ def _usage_error(error: Exception, console: Console) -> int:
 def _synth(args: argparse.Namespace, console: Console) -> int:
     out_dir = Path(args.out) if args.out else Path("out") / args.stack
     try:
-        render.check_output_dir(out_dir)
+        output_dir.check_output_dir(out_dir)
         project = Path(args.project).resolve()
         result = synthesize(args.stack, project_dir=project,
                             config_overrides=synth_overrides(args.stack, args, project))
-    except (FileNotFoundError, RequestError, render.UnsafeOutputError) as error:
+    except (FileNotFoundError, RequestError, output_dir.UnsafeOutputError) as error:
         return _usage_error(error, console)
     except Exception as error:
         return _report_config_error(error, args.stack, console)
@@ -83,9 +83,9 @@ def _capacity(args: argparse.Namespace, console: Console) -> int:
     project = Path(args.project).resolve()
     out = Path(args.out) if args.out else Path("out") / args.stack
     try:
-        render.check_output_dir(out)
+        output_dir.check_output_dir(out)
         _platform_stack(args.stack, project)
-    except (FileNotFoundError, RequestError, render.UnsafeOutputError) as error:
+    except (FileNotFoundError, RequestError, output_dir.UnsafeOutputError) as error:
         return _usage_error(error, console)
     except StackFileError as error:
         return _report_config_error(error, args.stack, console)
@@ -102,7 +102,7 @@ def _capacity(args: argparse.Namespace, console: Console) -> int:
     plan = with_experiments(prod.outputs["capacity"], lab)
     console.print(budget_table(plan))
     console.print(overhead_table({**prod.outputs.get("vmOverhead", {}), **(lab or {}).get("vmOverhead", {})}))
-    render.claim_output_dir(out)
+    output_dir.claim_output_dir(out)
     path = chart(plan, out / "capacity.png", f"capacity of {args.stack}")
     console.print(f"chart: {path}")
     return ExitCode.OK

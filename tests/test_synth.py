@@ -8,7 +8,7 @@ import pulumi
 import pytest
 import yaml
 
-from labctl import engine, render
+from labctl import engine, output_dir, render
 from labctl.__main__ import main
 from labctl.mocks import HomelabMocks
 from labctl.synth import PROJECT_DIR, cause_of
@@ -42,7 +42,7 @@ def test_output_is_deterministic_and_wiped_first(tmp_path, prod):
     assert not (out / "stale.yaml").exists()
     assert {f.path: f.content for f in first} == {
         str(p.relative_to(out)): p.read_text() for p in sorted(out.rglob("*"))
-        if p.is_file() and p.name != render.MARKER
+        if p.is_file() and p.name != output_dir.MARKER
     }
 
 

@@ -14,7 +14,7 @@ from components.apps.catalog import development_copies, production_apps
 from components.apps.production import applications
 from components.apps.restore_drill import DrillSeams, RestoreDrill
 from components.capacity import Amount
-from components.clusters import namespaces
+from components.clusters import fences, namespaces
 from components.clusters.addons import CHAOS_MESH_CHART, LOCAL_PATH_NAMESPACE
 from components.clusters.classes import EXPERIMENT_CLASS
 from components.clusters.guest_cluster import GuestCluster, GuestClusterArgs, demands, disk_mounts
@@ -52,7 +52,7 @@ def quotas(experiments: Sequence[ExperimentSettings], versions: Versions) -> dic
     asked = {}
     for experiment in experiments:
         args = experiment_args(experiment, versions, "")
-        asked[experiment.name] = namespaces.quota(demands(args)) + disk_mounts(args).amount
+        asked[experiment.name] = fences.quota(demands(args)) + disk_mounts(args).amount
     return asked
 
 
