@@ -122,7 +122,7 @@ def _cron(value: str) -> str:
                        "e.g. '0 3 * * *' (daily at 03:00)")
     for text, (name, low, high) in zip(fields, _CRON_FIELDS, strict=True):
         if not all(_cron_part_ok(part, low, high) for part in text.split(",")):
-            raise _fixable(f"{value!r}: {text!r} is not a {name} ({low}-{high}, *, a-b or */n)",
+            raise _fixable(f"{value!r}: {text!r} is not a valid {name} ({low}-{high}, *, a-b or */n)",
                            "e.g. '0 3 * * *' (daily at 03:00)")
     return value
 
@@ -189,7 +189,7 @@ def _check_record_target(kind: str, target: str, proxied: bool) -> None:
     try:
         address = ipaddress.ip_address(target)
     except ValueError:
-        raise _fixable(f"{target!r} is not an IP address for a {kind} record",
+        raise _fixable(f"{target!r} is not an IP address for an {kind} record",
                        "put an address in `target`, or use type CNAME for a host name") from None
     if proxied and address.is_private:
         raise _fixable(f"{target} is a private address and cannot be proxied by Cloudflare",
@@ -738,6 +738,8 @@ def _check_production_zones(config: HomelabConfig) -> Iterable[ConfigIssue]:
     if config.production is None or config.role != "platform":
         return
     vm_zones = {node.zone for node in config.nodes if BOARDS[node.board].kvm}
+    if not vm_zones:
+        return  # no node runs VMs at all: _check_nodes says so
     for zone in config.production.zones:
         if zone not in vm_zones:
             yield ConfigIssue(f"{NAMESPACE}:production.zones",

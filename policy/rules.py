@@ -152,6 +152,13 @@ def _image_pinned(image: str) -> bool:
     return bool(tag) and not _RANGE.search(tag)
 
 
+def _manifest_pinned(url: str) -> bool:
+    """A release asset's URL names its release just before the file (``…/download/v1.6.2/x.yaml``); GitHub's
+    ``…/releases/latest/download/x.yaml`` follows whatever is newest."""
+    folders = url.split("/")[:-1]
+    return bool(folders) and "latest" not in (folder.lower() for folder in folders) and not _RANGE.search(folders[-1])
+
+
 def versions_are_pinned(resources: Sequence[Resource], stack: str) -> Iterator[Violation]:
     """Every chart, manifest and image version is exact: no `latest`, no ranges, no missing tags."""
     for resource in resources:
@@ -168,7 +175,7 @@ def versions_are_pinned(resources: Sequence[Resource], stack: str) -> Iterator[V
         if resource.type == "kubernetes:yaml/v2:ConfigFile":
             versions.append(("manifest", str(props.get("file") or "")))
         for what, version in versions:
-            if not version or _RANGE.search(version.rsplit("/", 2)[-2] if what == "manifest" else version):
+            if not (_manifest_pinned(version) if what == "manifest" else version and not _RANGE.search(version)):
                 yield Violation("pinned-versions", resource.name, f"{what} {version!r} is not pinned")
         for path, value in _walk(props):
             if path.endswith("image") and isinstance(value, str) and "/" in value and not _image_pinned(value):

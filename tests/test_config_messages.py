@@ -1,0 +1,112 @@
+"""Every refusal's whole text, as a person reads it, against the reviewed copy in tests/golden/.
+
+The messages are the program's interface for bad input, so a change to one is a change to review:
+``HOMELAB_UPDATE_GOLDEN=1 python -m pytest tests/test_config_messages.py`` rewrites the copy, and the diff
+shows what a user would now read.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.config import parse_stack_config
+from labctl.synth import read_stack_file, runtime_config
+from tests.conftest import prod_nodes
+from tests.test_config import LAB_MALFORMED, MALFORMED, _cloud, _cluster, _experiment, _platform
+
+GOLDEN = Path(__file__).parent / "golden" / "config-refusals.txt"
+
+
+def _production(**changes: Any) -> dict[str, Any]:
+    return {"homelab:production": {**read_stack_file("prod")["homelab:production"], **changes}}
+
+
+def _storage_volume(**changes: Any) -> dict[str, Any]:
+    return {"homelab:cluster": _cluster(storageVolume=changes)}
+
+
+# Refusals the key-naming corpus (tests/test_config.py) does not reach: (case, stack, overrides, omitted keys).
+MORE: list[tuple[str, str, dict[str, Any], list[str]]] = [
+    ("no nodes", "prod", {"homelab:nodes": []}, []),
+    ("two object-store servers", "prod", {"homelab:platform": _platform(objectStore={"servers": 2})}, []),
+    ("no board runs VMs", "prod", {"homelab:nodes": [{**n, "board": "rpi5-8gb"} for n in prod_nodes()]}, []),
+    ("resolver on the pool", "prod", {"homelab:cluster": _cluster(nameservers=["1.1.1.1", "192.168.10.220"])}, []),
+    ("range outside the subnet", "prod",
+     {"homelab:cluster": _cluster(loadBalancerRange={"start": "192.168.11.1", "stop": "192.168.11.9"})}, []),
+    ("caches larger than the volume", "prod", _storage_volume(juicefsCacheSize="40GiB"), []),
+    ("production zone without VM nodes", "prod", _production(zones=["zone-a", "zone-x"]), []),
+    ("dns address outside the pool", "prod", _production(dnsAddress="192.168.10.50"), []),
+    ("acl file not named .json", "prod", _cloud("tailnet", aclFile="README.md"), []),
+    ("lab stack with platform role", "lab", {"homelab:role": "platform"}, []),
+    ("experiment stack with platform role", "exp-demo", {"homelab:role": "platform"}, []),
+    ("records proxied: maybe", "prod", _cloud("dns", records=[{"name": "x", "type": "A", "target": "1.2.3.4",
+                                                               "proxied": "maybe"}]), []),
+    ("record name a number", "prod", _cloud("dns", records=[{"name": "x", "type": "CNAME", "target": 5}]), []),
+    ("zones as a map", "lab", {"homelab:experiments": [_experiment(zones={"a": 1})]}, []),
+    ("platform as text", "prod", {"homelab:platform": "minimal"}, []),
+    ("no zones", "lab", {"homelab:experiments": [_experiment(zones=[])]}, []),
+    ("too many workers", "lab", {"homelab:experiments": [_experiment(workers=21)]}, []),
+    ("a vcpu count of zero", "lab", {"homelab:experiments": [_experiment(size={"cpu": 0})]}, []),
+    ("vip not an address", "prod", {"homelab:cluster": _cluster(vip="nope")}, []),
+    ("subnet not a network", "prod", {"homelab:cluster": _cluster(subnet="192.168.10.5/24")}, []),
+    ("misspelt secret", "prod", {"homelab:storageRootPasword": "x"}, []),
+    ("cluster name empty", "prod", {"homelab:cluster": _cluster(name="")}, []),
+    ("ttl in weeks", "lab", {"homelab:experiments": [_experiment(ttl="2w")]}, []),
+    ("ttl of zero days", "lab", {"homelab:experiments": [_experiment(ttl="0d")]}, []),
+    ("cron with a zero step", "prod", {"homelab:platform": _platform(backups={"schedule": "*/0 3 * * *"})}, []),
+    ("cron range backwards", "prod", {"homelab:platform": _platform(backups={"schedule": "0 5-3 * * *"})}, []),
+    ("cron day of month zero", "prod", {"homelab:platform": _platform(backups={"schedule": "0 3 0 * *"})}, []),
+    ("cron text", "prod", {"homelab:platform": _platform(backups={"schedule": "0 3 * * mon"})}, []),
+    ("memory in gigabytes", "lab", {"homelab:experiments": [_experiment(size={"memory": "2GB"})]}, []),
+    ("even guest control planes", "lab", {"homelab:experiments": [_experiment(controlPlanes=4)]}, []),
+    ("zone named control-plane", "lab", {"homelab:experiments": [_experiment(zones=["control-plane"])]}, []),
+    ("a zone twice", "lab", {"homelab:experiments": [_experiment(workers=3, zones=["b", "a", "b", "a"])]}, []),
+    ("object store image without tag", "prod",
+     {"homelab:platform": _platform(objectStore={"image": "quay.io/minio/minio"})}, []),
+    ("cname proxied to a host", "prod", _cloud("dns", records=[{"name": "x", "type": "AAAA", "target": "fd00::1",
+                                                                "proxied": True}]), []),
+]
+
+CASES = [(name, "prod", overrides, omit) for name, overrides, omit, _ in MALFORMED]
+CASES += [(name, "lab", overrides, []) for name, overrides, _ in LAB_MALFORMED]
+CASES += MORE
+
+
+def _message(stack: str, overrides: dict[str, Any], omit: list[str]) -> str:
+    config, secret_keys = runtime_config({**read_stack_file(stack), **overrides}, omit)
+    try:
+        parse_stack_config(config, stack, secret_keys)
+    except Exception as error:  # noqa: BLE001 - the text of whatever is raised is what is compared
+        return f"{type(error).__name__}: {error}"
+    return "accepted"
+
+
+def _render() -> str:
+    return "".join(f"## {name} ({stack})\n{_message(stack, overrides, omit)}\n\n"
+                   for name, stack, overrides, omit in CASES)
+
+
+def test_every_refusal_reads_as_reviewed():
+    text = _render()
+    if os.environ.get("HOMELAB_UPDATE_GOLDEN"):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(text)
+    assert GOLDEN.is_file(), f"no reviewed copy: run HOMELAB_UPDATE_GOLDEN=1 pytest {__file__}"
+    expected, actual = GOLDEN.read_text().split("\n## "), text.split("\n## ")
+    for want, got in zip(expected, actual, strict=True):
+        assert got == want
+
+
+@pytest.mark.parametrize("case", MORE, ids=[case[0] for case in MORE])
+def test_each_further_case_is_refused_as_a_config_error(case):
+    _, stack, overrides, omit = case
+    assert _message(stack, overrides, omit).startswith("ConfigError: ")
+
+
+def test_structured_values_arrive_as_json_text_and_text_that_is_not_json_stays_text():
+    config, secret_keys = runtime_config(read_stack_file("lab"))
+    parsed = parse_stack_config({**config, "other:key": "{"}, "lab", secret_keys)
+    assert parsed.experiments[0].name == "sandbox" and parsed.prod_stack == "organization/homelab/prod"
+    assert "(got '[lab')" in _message("lab", {"homelab:role": "[lab"}, [])
