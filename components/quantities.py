@@ -3,6 +3,7 @@
 CPU becomes millicores and memory becomes MiB: the units the capacity budget adds up.
 """
 
+import math
 import re
 from decimal import Decimal
 from typing import Any
@@ -38,16 +39,17 @@ def memory_bytes(text: str | int | float) -> int:
     match = _match(str(text))
     if match["suffix"] == "m":
         raise ValueError(f"{text!r} is not a memory quantity (examples: 512Mi, 1Gi)")
-    return int(-(-(Decimal(match["number"]) * _MEMORY_FACTORS[match["suffix"]]) // 1))
+    return math.ceil(Decimal(match["number"]) * _MEMORY_FACTORS[match["suffix"]])
 
 
 def mib_rounded_up(size_bytes: int) -> int:
     """Bytes as whole MiB, a part of one counting as one."""
-    return int(-(-size_bytes // _MIB))
+    # math.ceil, not -(-a // b): Decimal's // truncates toward zero, so that idiom rounds a part of a MiB down.
+    return math.ceil(size_bytes / _MIB)
 
 
 def memory_mib(text: str | int | float) -> int:
-    """``"512Mi"`` → 512, ``"1Gi"`` → 1024, ``"1G"`` → 953 (rounded up)."""
+    """``"512Mi"`` → 512, ``"1Gi"`` → 1024, ``"1G"`` → 954 (rounded up)."""
     return mib_rounded_up(memory_bytes(text))
 
 

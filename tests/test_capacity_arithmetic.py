@@ -2,8 +2,21 @@
 
 import pytest
 
-from components.capacity import (Amount, Budget, CapacityError, Demand, NodeBudget, Workload, chart_demands,
-                                 node_budget, plan, pod_template_demand, requests_of, total, value_at)
+from components.capacity import (
+    Amount,
+    Budget,
+    CapacityError,
+    Demand,
+    NodeBudget,
+    Workload,
+    chart_demands,
+    node_budget,
+    plan,
+    pod_template_demand,
+    requests_of,
+    total,
+    value_at,
+)
 from tests.test_capacity import _reference
 
 
@@ -71,7 +84,10 @@ def test_a_pod_template_demand_adds_every_container():
     assert pod_template_demand("apps", "none", {}, pods=1).per_pod == Amount()
 
 
-def _node(name: str, allocatable: Amount, daemons: Amount = Amount(), kvm: bool = True) -> NodeBudget:
+NOTHING = Amount()
+
+
+def _node(name: str, allocatable: Amount, daemons: Amount = NOTHING, kvm: bool = True) -> NodeBudget:
     return NodeBudget(name, allocatable + Amount(500, 1000), allocatable, daemons, kvm)
 
 
@@ -79,7 +95,7 @@ def _demand(layer: str, amount: Amount, pods: int = 1, vm: bool = False, per_nod
     return Demand(layer, f"{layer}-owner", f"{layer}-workload", amount, pods, per_node, vm=vm)
 
 
-def _budget(quota: Amount = Amount()) -> Budget:
+def _budget(quota: Amount = NOTHING) -> Budget:
     nodes = [_node("a", Amount(4000, 8000), Amount(500, 1000)), _node("b", Amount(4000, 8000), kvm=False)]
     demands = [_demand("kubernetes", Amount(100, 200)), _demand("platform", Amount(300, 400), pods=2),
                _demand("production", Amount(1000, 2000), vm=True), _demand("experiment", Amount(50, 60))]

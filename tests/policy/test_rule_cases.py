@@ -253,7 +253,8 @@ def test_credential_outputs_must_be_secret_in_every_leaf():
     outputs = {"kubeconfig": "[secret]", "s3Credentials": {"accessKey": "[secret]", "secretKey": "plain"},
                "endpoint": "https://x", "adminToken": ["[secret]", "t0ken"], "vipTalosconfig": 3}
     assert credential_outputs_are_secret(outputs) == [
-        Violation("secret-credentials", "s3Credentials", "output s3Credentials.secretKey is a credential in plain text"),
+        Violation("secret-credentials", "s3Credentials",
+                  "output s3Credentials.secretKey is a credential in plain text"),
         Violation("secret-credentials", "adminToken", "output adminToken[1] is a credential in plain text")]
     assert credential_outputs_are_secret({"PASSWORD": "x"}) == [
         Violation("secret-credentials", "PASSWORD", "output PASSWORD is a credential in plain text")]
