@@ -160,7 +160,8 @@ def _known_board(board: str) -> str:
 
 
 def _pinned(image: str) -> str:
-    if image.endswith(":latest") or (":" not in image.rsplit("/", 1)[-1] and "@" not in image):
+    # The field's pattern already demands a tag or a digest; `latest` is a tag that pins nothing.
+    if image.endswith(":latest"):
         raise _fixable(f"{image!r} is not pinned", "name an exact release tag or a digest")
     return image
 
@@ -576,7 +577,9 @@ def _issue_from_pydantic(error: Any, stack: str) -> ConfigIssue:
     if " — fix: " in message:
         problem, fix = message.split(" — fix: ", 1)
         return ConfigIssue(key, problem, fix)
-    return ConfigIssue(key, f"{message} (got {error.get('input')!r})", _fix_for(kind, error.get("ctx") or {}))
+    # A secret's value is never repeated back, not even a wrong one.
+    shown = "" if loc[:1] == ("secrets",) else f" (got {error.get('input')!r})"
+    return ConfigIssue(key, f"{message}{shown}", _fix_for(kind, error.get("ctx") or {}))
 
 
 def _fix_for(kind: str, ctx: Mapping[str, Any]) -> str:
@@ -904,7 +907,9 @@ def parse_stack_config(every: Mapping[str, Any], stack: str, secret_keys: Iterab
     """Validate a stack's config as the language host hands it over (``namespace:key`` names, structured values
     as JSON text) or raise ConfigError."""
     prefix = f"{NAMESPACE}:"
-    raw = {key[len(prefix):]: _decode(value) for key, value in every.items() if key.startswith(prefix)}
+    # Secrets are text: one that looks like JSON stays the text it is (decoded, it could be refused and shown).
+    raw = {key[len(prefix):]: value if key[len(prefix):] in _SECRET_FIELDS else _decode(value)
+           for key, value in every.items() if key.startswith(prefix)}
     return parse_config(raw, stack, secret_keys)
 
 

@@ -215,6 +215,8 @@ def test_secrets_never_print_and_only_leave_as_secret_outputs():
     assert isinstance(secret, Secret)
     assert "s3cret-value" not in repr(config) and "s3cret-value" not in str(secret)
     assert "s3cret-value" not in config.model_dump_json()
+    assert repr(secret) == str(secret) == "Secret('[secret]')"
+    assert config.model_dump()["secrets"]["storage_root_password"] == "Secret('[secret]')"
 
 
 def _experiment(**fields: Any) -> dict[str, Any]:

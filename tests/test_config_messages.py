@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from components.config import parse_stack_config
+from components.config import ConfigError, parse_stack_config
 from labctl.synth import read_stack_file, runtime_config
 from tests.conftest import prod_nodes
 from tests.test_config import LAB_MALFORMED, MALFORMED, _cloud, _cluster, _experiment, _platform
@@ -65,6 +65,8 @@ MORE: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("a zone twice", "lab", {"homelab:experiments": [_experiment(workers=3, zones=["b", "a", "b", "a"])]}, []),
     ("object store image without tag", "prod",
      {"homelab:platform": _platform(objectStore={"image": "quay.io/minio/minio"})}, []),
+    ("an empty secret", "prod", {"homelab:grafanaAdminPassword": ""}, []),
+    ("a secret that looks like JSON, in plain text", "prod", {"homelab:grafanaAdminPassword": "[1234]"}, []),
     ("cname proxied to a host", "prod", _cloud("dns", records=[{"name": "x", "type": "AAAA", "target": "fd00::1",
                                                                 "proxied": True}]), []),
 ]
@@ -110,3 +112,18 @@ def test_structured_values_arrive_as_json_text_and_text_that_is_not_json_stays_t
     parsed = parse_stack_config({**config, "other:key": "{"}, "lab", secret_keys)
     assert parsed.experiments[0].name == "sandbox" and parsed.prod_stack == "organization/homelab/prod"
     assert "(got '[lab')" in _message("lab", {"homelab:role": "[lab"}, [])
+
+
+@pytest.mark.parametrize("value", ["[1234]", '{"pin": 1234}', "- 1234"])
+def test_a_secret_that_looks_like_json_or_yaml_stays_the_text_it_is(value):
+    config, secret_keys = runtime_config(read_stack_file("prod"))
+    parsed = parse_stack_config({**config, "homelab:grafanaAdminPassword": value}, "prod", secret_keys)
+    assert parsed.secrets.grafana_admin_password is not None
+    assert parsed.secrets.grafana_admin_password._value == value
+
+
+def test_a_refused_secret_is_named_but_its_value_never_shown():
+    config, secret_keys = runtime_config(read_stack_file("prod"))
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config({**config, "homelab:grafanaAdminPassword": ""}, "prod", secret_keys)
+    assert caught.value.keys == ["homelab:grafanaAdminPassword"] and "(got" not in str(caught.value)
