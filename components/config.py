@@ -845,7 +845,17 @@ def _check_chart_overrides(config: HomelabConfig) -> Iterable[ConfigIssue]:
                           "use one of " + ", ".join(sorted(versions.PLATFORM_CHART_PINS)))
 
 
+# MinIO refuses a root password (its root secret key) shorter than this (minio/pkg auth/credentials.go,
+# secretKeyMinLen), and would not start.
+MIN_STORAGE_PASSWORD = 8
+
+
 def _check_secrets(config: HomelabConfig, stack: str, secret_keys: set[str]) -> Iterable[ConfigIssue]:
+    password = config.secrets.storage_root_password
+    if password is not None and len(password._value) < MIN_STORAGE_PASSWORD:
+        key = f"{NAMESPACE}:storageRootPassword"
+        yield ConfigIssue(key, f"the object store refuses a root password shorter than {MIN_STORAGE_PASSWORD} "
+                          "characters", f"pulumi config set --secret {key} <a longer value> --stack {stack}")
     for name in REQUIRED_SECRETS[config.role]:
         if getattr(config.secrets, name) is None:
             key = f"{NAMESPACE}:{to_camel(name)}"

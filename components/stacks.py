@@ -63,7 +63,9 @@ def build_platform(config: HomelabConfig) -> None:
     reservation = production_args(config.production, config.versions, "") if config.production else None
     platform_plan = plan_platform(config.cluster, config.nodes, config.platform, config.versions,
                                   infrastructure_demands(reservation) if reservation else ())
-    protect = pulumi.get_stack() == "prod"
+    # The platform stack holds the only copy of the machine secrets, the buckets and the local volumes: it
+    # protects them whatever the stack is called.
+    protect = True
     backup, dns, tailnet = build_cloud(config, protect)
     metal = TalosCluster(
         config.cluster.name,

@@ -98,7 +98,7 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("missing required secret", {}, ["homelab:storageRootPassword"], "homelab:storageRootPassword"),
     ("missing grafana secret", {}, ["homelab:grafanaAdminPassword"], "homelab:grafanaAdminPassword"),
     ("missing repository password", {}, ["homelab:backupRepositoryPassword"], "homelab:backupRepositoryPassword"),
-    ("secret in plain text", {"homelab:storageRootPassword": "hunter2"}, [], "homelab:storageRootPassword"),
+    ("secret in plain text", {"homelab:storageRootPassword": "correct-horse"}, [], "homelab:storageRootPassword"),
     ("unknown role", {"homelab:role": "production"}, [], "homelab:role"),
     ("prod with lab role", {"homelab:role": "lab"}, [], "homelab:role"),
     ("missing cluster", {}, ["homelab:cluster"], "homelab:cluster"),

@@ -127,3 +127,17 @@ def test_a_refused_secret_is_named_but_its_value_never_shown():
     with pytest.raises(ConfigError) as caught:
         parse_stack_config({**config, "homelab:grafanaAdminPassword": ""}, "prod", secret_keys)
     assert caught.value.keys == ["homelab:grafanaAdminPassword"] and "(got" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("password", "refused"), [("1234567", True), ("12345678", False)])
+def test_a_root_password_the_object_store_would_refuse_is_refused_by_key_alone(password, refused):
+    config, secret_keys = runtime_config(read_stack_file("prod"))
+    config = {**config, "homelab:storageRootPassword": password}
+    if not refused:
+        parse_stack_config(config, "prod", secret_keys)
+        return
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(config, "prod", secret_keys)
+    (issue,) = caught.value.issues
+    assert issue.key == "homelab:storageRootPassword" and "shorter than 8 characters" in issue.problem
+    assert password not in str(caught.value)

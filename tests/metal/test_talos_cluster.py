@@ -106,6 +106,22 @@ def test_machine_secrets_are_protected_in_prod(prod):
     assert prod.one(SECRETS, "homelab-secrets").protect is True
 
 
+def test_the_platform_stack_protects_its_data_whatever_it_is_called(tmp_path):
+    """Protection follows the role: prod's own file as a stack named `home` protects the same resources."""
+    import shutil
+    from pathlib import Path
+
+    from labctl.synth import PROJECT_DIR, synthesize
+    from policy.rules import STATEFUL_TYPES
+
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copy(PROJECT_DIR / "Pulumi.prod.yaml", tmp_path / "Pulumi.home.yaml")
+    shutil.copytree(PROJECT_DIR / "tailnet", tmp_path / "tailnet")
+    home = synthesize("home", project_dir=Path(tmp_path))
+    stateful = [r for r in home.registrations if r.type in STATEFUL_TYPES]
+    assert len(stateful) >= 1 + 2 + 4 and all(r.protect for r in stateful), [r.urn for r in stateful if not r.protect]
+
+
 def test_credentials_reach_the_engine_only_as_secrets(prod):
     for apply in prod.by_type(APPLY):
         assert redacted(apply.inputs["clientConfiguration"])
