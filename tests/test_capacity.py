@@ -9,7 +9,7 @@ from labctl.synth import read_stack_file
 
 def _reference():
     raw = {key.split(":", 1)[1]: value for key, value in read_stack_file("prod").items()}
-    raw |= {"storageRootPassword": "x", "grafanaAdminPassword": "y", "backupRepositoryPassword": "z"}
+    raw |= {"storageRootPassword": "xxxxxxxx", "grafanaAdminPassword": "y", "backupRepositoryPassword": "z"}
     config = parse_config(raw, "prod", ["homelab:storageRootPassword", "homelab:grafanaAdminPassword",
                                         "homelab:backupRepositoryPassword"])
     assert config.cluster is not None

@@ -188,6 +188,9 @@ def test_the_table_lists_every_node_and_every_total_aligned():
         "experiment quota", "room for VMs (KVM nodes)", "VM requests", "free"]
     assert lines[-1] == f"{'free':<{width}}  {'2490':>8}  {'4980':>11}"
     assert lines[7] == f"{'experiment quota':<{width}}  {'10':>8}  {'20':>11}"
+    assert lines[4:7] == [f"{'kubernetes requests':<{width}}  {'100':>8}  {'200':>11}",
+                          f"{'platform requests':<{width}}  {'600':>8}  {'800':>11}",
+                          f"{'production requests':<{width}}  {'1000':>8}  {'2000':>11}"]
 
 
 def test_a_node_budget_keeps_back_both_reservations_and_the_eviction_threshold():

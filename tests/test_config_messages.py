@@ -141,3 +141,48 @@ def test_a_root_password_the_object_store_would_refuse_is_refused_by_key_alone(p
     (issue,) = caught.value.issues
     assert issue.key == "homelab:storageRootPassword" and "shorter than 8 characters" in issue.problem
     assert password not in str(caught.value)
+
+
+@pytest.mark.parametrize("schedule", ["*/1 * * * *", "0 1,2 * * *", "59 23 31 12 7", "0 3-3 * * *", "0 1-5 * * 0",
+                                      "0 0 1 1 *", "*/15 */2 1-31/2 * 1-5"])
+def test_cron_schedules_at_the_edges_of_their_fields_are_accepted(schedule):
+    _accepts({"homelab:platform": _platform(backups={"schedule": schedule})})
+
+
+@pytest.mark.parametrize("schedule", ["0 1-99 * * *", "0 1,99 * * *", "60 * * * *", "0 24 * * *", "0 3 * 13 *",
+                                      "0 3 * * 8", "0 3 32 * *"])
+def test_cron_schedules_past_a_fields_range_are_refused(schedule):
+    assert _message("prod", {"homelab:platform": _platform(backups={"schedule": schedule})}, []).startswith(
+        "ConfigError: ")
+
+
+@pytest.mark.parametrize("ttl", ["90d", "2160h", "100h", "2000h", "1d"])
+def test_ttls_up_to_ninety_days_in_hours_or_days_are_accepted(ttl):
+    _accepts({"homelab:experiments": [_experiment(ttl=ttl)]}, stack="lab")
+
+
+def test_a_ttl_one_hour_past_ninety_days_is_refused():
+    assert "longer than an experiment may live" in _message("lab", {"homelab:experiments": [_experiment(
+        ttl="2161h")]}, [])
+
+
+def test_limits_equal_to_requests_and_chart_pins_with_a_v_are_accepted():
+    _accepts({"homelab:platform": _platform(objectStore={"memory": "1Gi", "memoryLimit": "1Gi"})})
+    _accepts({"homelab:versions": {"charts": {"capi-operator": "v0.23.0"}}})
+    _accepts({"homelab:grafanaAdminPassword": {"secure": "x"}})
+
+
+@pytest.mark.parametrize(("overrides", "allowed"), [
+    ({"homelab:experiments": [_experiment(sizes=1)]}, "controlPlanes"),
+    ({"homelab:experiments": [_experiment(size={"cpus": 1})]}, "cpu, memory"),
+    (_cloud("dns", records=[{"name": "x", "type": "A", "target": "1.2.3.4", "ttl": 60}]),
+     "name, proxied, target, type"),
+])
+def test_an_unknown_key_inside_a_list_lists_the_keys_of_its_own_model(overrides, allowed):
+    stack = "lab" if "homelab:experiments" in overrides else "prod"
+    message = _message(stack, overrides, [])
+    assert "unknown key" in message and allowed in message.split("allowed here: ", 1)[1]
+
+
+def _accepts(overrides: dict[str, Any], stack: str = "prod") -> None:
+    assert _message(stack, overrides, []) == "accepted"

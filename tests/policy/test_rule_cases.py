@@ -32,7 +32,9 @@ def _templated(kind, pod_spec, namespace="apps"):
 
 
 def _messages(resources, rule, stack="prod"):
-    return [v.message for v in check(resources, stack, rules=[rule])]
+    found = check(resources, stack, rules=[rule])
+    assert all(v.rule == rule and v.resource in {r.name for r in resources} for v in found), found
+    return [v.message for v in found]
 
 
 @pytest.mark.parametrize("kind", ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"])
@@ -285,3 +287,23 @@ def test_check_runs_every_rule_unless_told_which():
     assert {v.rule for v in check(resources, "prod", rules=["protect-stateful"])} == {"protect-stateful"}
     assert check(resources, "prod", rules=[]) == []
     assert list(RULES) == sorted(RULES, key=list(RULES).index)
+
+
+def test_the_kind_an_object_declares_wins_over_its_pulumi_type():
+    declared = Resource("kubernetes:example.com/v1:Custom", "c", {
+        "kind": "Deployment", "spec": {"template": {"spec": _pod_spec([{"name": "x"}])}}})
+    assert _messages([declared], "requests-and-limits") == ["container x lacks CPU/memory requests or a memory limit"]
+
+
+def test_a_resource_of_another_namespace_first_does_not_end_the_search():
+    elsewhere = _templated("Job", _pod_spec(priority="homelab-production"), "apps")
+    note = Resource("kubernetes:core/v1:ConfigMap", "note", {"metadata": {"namespace": "experiment-x"}})
+    late = _templated("Job", _pod_spec(priority="homelab-production"), "experiment-x")
+    assert _messages([elsewhere, note, late], "experiment-priority") == ["runs at homelab-production in experiment-x"]
+    vm_elsewhere = _vm("apps", EXACT, EXACT, None)
+    bare = Resource(_vm("production", EXACT, EXACT, None).type, "bare", {
+        "kind": "KubevirtMachineTemplate", "metadata": {"namespace": "production"},
+        "spec": {"template": {"spec": {"virtualMachineTemplate": {"spec": {"template": {"spec": {
+            "priorityClassName": "homelab-production"}}}}}}}})
+    late_vm = _vm("production", {"cpu": "1"}, EXACT, "homelab-production")
+    assert _messages([vm_elsewhere, bare, late_vm], "production-guaranteed") == ["VM requests differ from its limits"]
