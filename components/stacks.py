@@ -7,8 +7,8 @@ stack): only what runs on prod's infrastructure cluster, reached through a Stack
 import pulumi
 
 from components.apps.catalog import PIHOLE_NAMESPACE, production_apps, tailnet_records
+from components.apps.production import BACKUP_PREFIX, ProductionApps, ProductionSeams
 from components.apps.production import FILESYSTEM as PRODUCTION_FILESYSTEM
-from components.apps.production import ProductionApps, ProductionSeams
 from components.apps.restore_drill import DrillSeams
 from components.capacity import CapacityError
 from components.cloud import (
@@ -18,6 +18,7 @@ from components.cloud import (
     OffsiteBackupArgs,
     Tailnet,
     TailnetArgs,
+    VeleroPrefixes,
     read_prod,
 )
 from components.cluster_provider import cluster_provider
@@ -41,7 +42,10 @@ INFRASTRUCTURE = "infrastructure"
 
 def build_cloud(config: HomelabConfig, protect: bool) -> tuple[OffsiteBackup, DnsRecords, Tailnet]:
     assert config.cloud is not None  # validated for role platform
-    backup = OffsiteBackup("offsite", OffsiteBackupArgs(settings=config.cloud.backup, protect=protect))
+    assert config.cluster is not None
+    prefixes = VeleroPrefixes(infrastructure=config.cluster.name, production=BACKUP_PREFIX)
+    backup = OffsiteBackup("offsite", OffsiteBackupArgs(settings=config.cloud.backup, protect=protect,
+                                                        velero_prefixes=prefixes))
     derived = tailnet_records(config.cloud.tailnet.dns_name) if config.production else ()
     dns = DnsRecords("dns", DnsRecordsArgs(settings=config.cloud.dns, stack=pulumi.get_stack(), derived=derived))
     tailnet = Tailnet("tailnet", TailnetArgs(settings=config.cloud.tailnet))
@@ -49,6 +53,7 @@ def build_cloud(config: HomelabConfig, protect: bool) -> tuple[OffsiteBackup, Dn
                              "veleroBucket": backup.bucket_names["velero"],
                              "storageBucket": backup.bucket_names["storage"]})
     pulumi.export("veleroCredentials", backup.credentials["velero"])
+    pulumi.export("productionVeleroCredentials", backup.credentials["velero-production"])
     pulumi.export("storageReplicationCredentials", backup.credentials["storage-replication"])
     pulumi.export("restoreDrillCredentials", backup.credentials["restore-drill"])
     pulumi.export("dnsZone", config.cloud.dns.zone)
@@ -107,7 +112,7 @@ def build_platform(config: HomelabConfig) -> None:
             metadata_address=platform.guest_storage.metadata_address,
             storage_root_password=config.secrets.required("storage_root_password").output(),
             operator_credentials=tailnet.operator_credentials.apply(lambda c: c[PRODUCTION]),
-            velero_bucket=backup.bucket_names["velero"], velero_credentials=backup.credentials["velero"],
+            velero_bucket=backup.bucket_names["velero"], velero_credentials=backup.credentials["velero-production"],
             backup_repository_password=repository_password, region=backup.region, backups=config.platform.backups,
         ), opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, parent=production))
         pulumi.export("productionKubeconfig", production.cluster.kubeconfig)

@@ -3,9 +3,15 @@
 Two buckets: Velero's backups, and the storage layer's off-site copy (the Pis' disks are not a backup of
 themselves). Each is versioned, encrypted (SSE-S3, or SSE-KMS with a configured key), closed to the
 public, TLS-only, lifecycle-managed, optionally Object-Locked, and protected in prod. Each consumer gets
-its own user and access key, scoped to its own bucket: ``velero`` and ``storage-replication`` read and
-write, ``restore-drill`` only reads Velero's bucket. Exports the bucket names, the region's endpoint and
-each consumer's credentials (secret from birth).
+its own user and access key, scoped to its own prefix or bucket:
+
+- ``velero`` (the infrastructure cluster's Velero) reads and writes the infrastructure cluster's prefix of
+  Velero's bucket; ``velero-production`` (production's own Velero) reads and writes production's prefix;
+- ``storage-replication`` reads and writes the storage copy's bucket;
+- ``restore-drill``, whose key lives in throwaway experiment clusters, only reads production's prefix.
+
+So no key that leaves the infrastructure cluster can read its backups, which hold that cluster's Secrets.
+Exports the bucket names, the region's endpoint and each consumer's credentials (secret from birth).
 """
 
 import json
@@ -18,8 +24,7 @@ import pulumi_aws as aws
 from components.config import OffsiteBackupSettings
 from components.outputs import as_secret
 
-# Reading a bucket: list it and find its region; reading objects: get them (and their old versions).
-BUCKET_READ = ["s3:ListBucket", "s3:GetBucketLocation"]
+# Reading objects: get them (and their old versions).
 OBJECT_READ = ["s3:GetObject", "s3:GetObjectVersion"]
 # Writing: multipart uploads (Velero and rclone upload large files in parts) and deletes (retention).
 BUCKET_WRITE = ["s3:ListBucketMultipartUploads"]
@@ -31,26 +36,45 @@ class Consumer:
     name: str
     bucket: str  # "velero" or "storage"
     writes: bool
+    # The key prefix it owns in that bucket (each Velero's backup location prefix); None: the whole bucket.
+    prefix: str | None = None
 
 
-CONSUMERS = (
-    Consumer("velero", "velero", writes=True),
-    Consumer("storage-replication", "storage", writes=True),
-    Consumer("restore-drill", "velero", writes=False),
-)
+@dataclass(frozen=True)
+class VeleroPrefixes:
+    """Where each Velero keeps its backups in Velero's bucket (its BackupStorageLocation's prefix)."""
+
+    infrastructure: str
+    production: str
 
 
-def consumer_policy(bucket_arn: str, writes: bool) -> dict[str, Any]:
-    """Exactly what one consumer needs on one bucket, nothing on any other."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "Bucket", "Effect": "Allow", "Action": BUCKET_READ + (BUCKET_WRITE if writes else []),
-             "Resource": bucket_arn},
-            {"Sid": "Objects", "Effect": "Allow", "Action": OBJECT_READ + (OBJECT_WRITE if writes else []),
-             "Resource": f"{bucket_arn}/*"},
-        ],
-    }
+def consumers(prefixes: VeleroPrefixes) -> tuple[Consumer, ...]:
+    return (
+        Consumer("velero", "velero", writes=True, prefix=prefixes.infrastructure),
+        Consumer("velero-production", "velero", writes=True, prefix=prefixes.production),
+        Consumer("storage-replication", "storage", writes=True),
+        Consumer("restore-drill", "velero", writes=False, prefix=prefixes.production),
+    )
+
+
+def consumer_policy(bucket_arn: str, writes: bool, prefix: str | None = None) -> dict[str, Any]:
+    """Exactly what one consumer needs on its prefix of one bucket (or the whole bucket), nothing elsewhere.
+
+    Listing is confined to the prefix by the ``s3:prefix`` condition key; listing in-progress multipart
+    uploads takes no such key, so a writer may see other prefixes' upload ids, never their contents."""
+    objects = f"{bucket_arn}/{prefix}/*" if prefix else f"{bucket_arn}/*"
+    listing: dict[str, Any] = {"Sid": "List", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": bucket_arn}
+    if prefix:
+        listing["Condition"] = {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}}
+    statements = [
+        {"Sid": "Bucket", "Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": bucket_arn},
+        listing,
+        {"Sid": "Objects", "Effect": "Allow", "Action": OBJECT_READ + (OBJECT_WRITE if writes else []),
+         "Resource": objects},
+    ]
+    if writes:
+        statements.append({"Sid": "Uploads", "Effect": "Allow", "Action": BUCKET_WRITE, "Resource": bucket_arn})
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def tls_only_policy(bucket_arn: str) -> dict[str, Any]:
@@ -101,6 +125,7 @@ def _json(document: dict[str, Any]) -> str:
 class OffsiteBackupArgs:
     settings: OffsiteBackupSettings
     protect: bool
+    velero_prefixes: VeleroPrefixes
 
 
 class OffsiteBackup(pulumi.ComponentResource):
@@ -120,7 +145,7 @@ class OffsiteBackup(pulumi.ComponentResource):
         }
         self.bucket_names = {key: bucket.bucket for key, bucket in buckets.items()}
         self.credentials = {consumer.name: self._consumer(consumer, buckets[consumer.bucket])
-                            for consumer in CONSUMERS}
+                            for consumer in consumers(args.velero_prefixes)}
         self.register_outputs({"region": self.region, "endpoint": self.endpoint, "buckets": self.bucket_names,
                                "credentials": self.credentials})
 
@@ -160,8 +185,9 @@ class OffsiteBackup(pulumi.ComponentResource):
         policy = aws.iam.Policy(
             f"{consumer.name}-policy", name=f"homelab-{consumer.name}", path="/homelab/",
             description=f"homelab {consumer.name}: {'read/write' if consumer.writes else 'read-only'} "
-                        f"on its bucket only",
-            policy=bucket.arn.apply(lambda arn: _json(consumer_policy(arn, consumer.writes))), opts=child,
+                        f"on {f'the {consumer.prefix} prefix of ' if consumer.prefix else ''}its bucket only",
+            policy=bucket.arn.apply(lambda arn: _json(consumer_policy(arn, consumer.writes, consumer.prefix))),
+            opts=child,
         )
         aws.iam.UserPolicyAttachment(f"{consumer.name}-policy", user=user.name, policy_arn=policy.arn, opts=child)
         key = aws.iam.AccessKey(f"{consumer.name}-key", user=user.name,

@@ -62,30 +62,48 @@ def test_kms_key_and_object_lock_when_configured(build):
     assert result.one(f"{S3}bucket:Bucket", "velero-bucket").inputs["objectLockEnabled"] is True
 
 
-def _policy(prod, consumer):
+def _statements(prod, consumer):
     document = json.loads(prod.one("aws:iam/policy:Policy", f"{consumer}-policy").inputs["policy"])
-    return {s["Resource"]: set(s["Action"]) for s in document["Statement"] if s["Effect"] == "Allow"}
+    assert all(statement["Effect"] == "Allow" for statement in document["Statement"])
+    return {statement["Sid"]: statement for statement in document["Statement"]}
 
 
-@pytest.mark.parametrize(("consumer", "bucket"), [("velero", "velero"), ("storage-replication", "storage")])
-def test_writers_read_and_write_their_own_bucket_only(prod, consumer, bucket):
+READ = {"s3:GetObject", "s3:GetObjectVersion"}
+
+
+@pytest.mark.parametrize(("consumer", "bucket", "prefix"), [
+    ("velero", "velero", "homelab"), ("velero-production", "velero", "production"),
+    ("storage-replication", "storage", None)])
+def test_writers_read_and_write_their_own_prefix_or_bucket_only(prod, consumer, bucket, prefix):
     arn = f"arn:aws:s3:::{BUCKETS[bucket]}"
-    assert _policy(prod, consumer) == {
-        arn: {"s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"},
-        f"{arn}/*": {"s3:GetObject", "s3:GetObjectVersion", *OBJECT_WRITE},
-    }
+    statements = _statements(prod, consumer)
+    assert set(statements) == {"Bucket", "List", "Objects", "Uploads"}
+    assert statements["Objects"]["Resource"] == (f"{arn}/{prefix}/*" if prefix else f"{arn}/*")
+    assert set(statements["Objects"]["Action"]) == READ | set(OBJECT_WRITE)
+    assert statements["List"]["Resource"] == arn and statements["List"]["Action"] == ["s3:ListBucket"]
+    expected = {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}} if prefix else None
+    assert statements["List"].get("Condition") == expected
+    assert statements["Uploads"]["Action"] == ["s3:ListBucketMultipartUploads"]
 
 
-def test_restore_drill_can_only_read_velero_backups(prod):
+def test_restore_drill_can_only_read_productions_prefix(prod):
     arn = f"arn:aws:s3:::{BUCKETS['velero']}"
-    policy = _policy(prod, "restore-drill")
-    assert policy == {arn: {"s3:ListBucket", "s3:GetBucketLocation"},
-                      f"{arn}/*": {"s3:GetObject", "s3:GetObjectVersion"}}
-    assert not any(action.startswith(("s3:Put", "s3:Delete")) for actions in policy.values() for action in actions)
+    statements = _statements(prod, "restore-drill")
+    assert set(statements) == {"Bucket", "List", "Objects"}
+    assert statements["Objects"] == {"Sid": "Objects", "Effect": "Allow", "Action": sorted(READ),
+                                     "Resource": f"{arn}/production/*"}
+    assert statements["List"]["Condition"] == {"StringLike": {"s3:prefix": ["production", "production/*"]}}
+
+
+def test_every_consumer_has_a_user_and_key_of_its_own(prod):
+    users = [key.inputs["user"] for key in prod.by_type("aws:iam/accessKey:AccessKey")]
+    assert sorted(users) == ["homelab-restore-drill", "homelab-storage-replication", "homelab-velero",
+                             "homelab-velero-production"]
 
 
 def test_every_credential_is_a_secret(prod):
-    for name in ("veleroCredentials", "storageReplicationCredentials", "restoreDrillCredentials"):
+    for name in ("veleroCredentials", "productionVeleroCredentials", "storageReplicationCredentials",
+                 "restoreDrillCredentials"):
         assert redacted(prod.outputs[name]), name
     assert redacted(prod.outputs["tailscaleOperatorCredentials"])
     for key in prod.by_type("aws:iam/accessKey:AccessKey"):

@@ -1,0 +1,127 @@
+"""Each off-site key reaches only its own prefix or bucket, judged by an evaluator that is not ours.
+
+The IAM policies the prod stack registers are loaded into moto with its IAM enforcement on, and every
+consumer's own key then makes real S3 calls through boto3: what it must be able to do, and what it must not.
+moto 5.2 evaluates actions and resource ARNs; it does not evaluate the ``s3:prefix`` condition that confines
+listing (moto/iam/utils.py passes it only ``sts:ExternalId``), so listing is judged by the policy test in
+tests/cloud/test_offsite_backup.py, and here only for the consumer whose listing has no condition.
+"""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.core import set_initial_no_auth_action_count
+
+REGION = "eu-west-2"
+VELERO, STORAGE = "example-homelab-velero", "example-homelab-storage-offsite"
+SEEDED = {VELERO: ["homelab/backups/daily/velero-backup.json", "production/backups/daily/velero-backup.json"],
+          STORAGE: ["chunks/0/0/1_0_4194304"]}
+ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def _client(service: str, key: dict[str, str]) -> Any:
+    return boto3.client(service, region_name=REGION, aws_access_key_id=key["AccessKeyId"],
+                        aws_secret_access_key=key["SecretAccessKey"])
+
+
+def _allowed(call: Any, **kwargs: Any) -> bool:
+    try:
+        call(**kwargs)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "AccessDenied":
+            return False
+        raise
+    return True
+
+
+def _seed_and_judge(policies: dict[str, str], judge: Callable[[dict[str, Any]], Any]) -> Any:
+    """Build the account as an administrator (the first three calls, which moto lets through unsigned, make
+    it), give each consumer the policy the stack registered for it and a key, and hand ``judge`` each
+    consumer's S3 client, all while moto enforces IAM."""
+
+    @set_initial_no_auth_action_count(3)
+    def enforced() -> Any:
+        iam = boto3.client("iam", region_name=REGION)
+        iam.create_user(UserName="admin")
+        iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(ADMIN_POLICY))
+        admin = iam.create_access_key(UserName="admin")["AccessKey"]
+        admin_iam, admin_s3 = _client("iam", admin), _client("s3", admin)
+        for bucket, keys_ in SEEDED.items():
+            admin_s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+            for key in keys_:
+                admin_s3.put_object(Bucket=bucket, Key=key, Body=b"backup")
+        clients = {}
+        for consumer, document in policies.items():
+            admin_iam.create_user(UserName=consumer)
+            arn = admin_iam.create_policy(PolicyName=consumer, PolicyDocument=document)["Policy"]["Arn"]
+            admin_iam.attach_user_policy(UserName=consumer, PolicyArn=arn)
+            clients[consumer] = _client("s3", admin_iam.create_access_key(UserName=consumer)["AccessKey"])
+        return judge(clients)
+
+    with mock_aws():
+        return enforced()
+
+
+@pytest.fixture
+def judged(prod) -> Callable[[Callable[[dict[str, Any]], Any]], Any]:
+    """``judged(judge)``: what ``judge`` finds with every consumer's own key, under enforced IAM."""
+    policies = {p.name.removesuffix("-policy"): p.inputs["policy"] for p in prod.by_type("aws:iam/policy:Policy")}
+    return lambda judge: _seed_and_judge(policies, judge)
+
+
+# (consumer, bucket, key, may read, may write)
+REACH = [
+    ("velero", VELERO, "homelab/backups/daily/velero-backup.json", True, True),
+    ("velero", VELERO, "production/backups/daily/velero-backup.json", False, False),
+    ("velero", STORAGE, "chunks/0/0/1_0_4194304", False, False),
+    ("velero-production", VELERO, "production/backups/daily/velero-backup.json", True, True),
+    ("velero-production", VELERO, "homelab/backups/daily/velero-backup.json", False, False),
+    ("velero-production", STORAGE, "chunks/0/0/1_0_4194304", False, False),
+    ("storage-replication", STORAGE, "chunks/0/0/1_0_4194304", True, True),
+    ("storage-replication", VELERO, "homelab/backups/daily/velero-backup.json", False, False),
+    ("storage-replication", VELERO, "production/backups/daily/velero-backup.json", False, False),
+    ("restore-drill", VELERO, "production/backups/daily/velero-backup.json", True, False),
+    ("restore-drill", VELERO, "homelab/backups/daily/velero-backup.json", False, False),
+    ("restore-drill", STORAGE, "chunks/0/0/1_0_4194304", False, False),
+]
+
+
+def test_every_consumer_of_the_stack_is_judged():
+    assert {case[0] for case in REACH} == {"velero", "velero-production", "storage-replication", "restore-drill"}
+
+
+def _reach(clients: dict[str, Any]) -> list[tuple[str, str, str, bool, bool]]:
+    found = []
+    for consumer, bucket, key, _, _ in REACH:
+        s3 = clients[consumer]
+        reads = _allowed(s3.get_object, Bucket=bucket, Key=key)
+        writes = _allowed(s3.put_object, Bucket=bucket, Key=key.rsplit("/", 1)[0] + "/new", Body=b"x")
+        deletes = _allowed(s3.delete_object, Bucket=bucket, Key=key.rsplit("/", 1)[0] + "/new")
+        assert deletes is writes, f"{consumer} on {bucket}/{key}: delete and write differ"
+        found.append((consumer, bucket, key, reads, writes))
+    return found
+
+
+def test_each_key_reads_and_writes_exactly_where_its_policy_says(judged):
+    assert judged(_reach) == REACH
+
+
+def test_the_storage_copy_lists_its_whole_bucket_and_nothing_else(judged):
+    def listing(clients: dict[str, Any]) -> tuple[bool, bool]:
+        s3 = clients["storage-replication"]
+        return _allowed(s3.list_objects_v2, Bucket=STORAGE), _allowed(s3.list_objects_v2, Bucket=VELERO)
+
+    assert judged(listing) == (True, False)
+
+
+def test_no_key_can_change_a_bucket(judged):
+    def changes(clients: dict[str, Any]) -> list[bool]:
+        return [_allowed(s3.put_bucket_versioning, Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+                or _allowed(s3.delete_bucket, Bucket=bucket) for s3 in clients.values() for bucket in SEEDED]
+
+    assert judged(changes) == [False] * 8
