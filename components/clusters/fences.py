@@ -1,8 +1,12 @@
 """What fences a guest cluster's namespace in, as plain specs: its quota, its container defaults, and the
 network rules between experiments, production and the LAN (components/clusters/namespaces.py makes the objects).
 
-Experiments may reach anything except the production namespace and its data; production takes no traffic from
-any experiment namespace: either side alone would do, both together survive a mistake in one.
+An experiment reaches only what it needs: its own namespace (its VMs, its control plane's endpoint, its
+cloud controller), the cluster DNS, the infrastructure cluster's API on the LAN (its cloud controller), and the
+internet (images, the off-site bucket). No other namespace of the infrastructure cluster: not the platform's
+unauthenticated stores (Loki, Mimir, Tempo), not Argo CD, not storage, not production. Production, in turn,
+takes no traffic from any experiment namespace: either side alone would do, both together survive a mistake
+in one.
 """
 
 from typing import Any
@@ -10,7 +14,6 @@ from typing import Any
 from components.address_ranges import API_SERVER_PORT, INFRASTRUCTURE_PODS
 from components.capacity import Amount, Demand, total
 from components.clusters.guest_cluster import CLASS_LABEL
-from components.platform.storage import NAMESPACE as STORAGE_NAMESPACE
 
 # Set by Kubernetes on every namespace.
 NAME_LABEL = "kubernetes.io/metadata.name"
@@ -38,19 +41,24 @@ def _not_class(cls: str) -> dict[str, Any]:
 WORLD = {"ipBlock": {"cidr": "0.0.0.0/0"}}
 
 
-def _not_production_nor_its_data() -> dict[str, Any]:
-    """Every namespace but production's and the storage namespace, where production's volumes live (MinIO,
-    and JuiceFS' metadata etcd, which has no authentication of its own)."""
-    return {"namespaceSelector": {"matchExpressions": [
-        _class_not_in("production"), {"key": NAME_LABEL, "operator": "NotIn", "values": [STORAGE_NAMESPACE]}]}}
+# The cluster DNS: the CoreDNS pods Talos deploys in kube-system, labelled k8s-app=kube-dns
+# (internal/app/machined/pkg/controllers/k8s/internal/k8stemplates @ v1.12.11), on port 53.
+CLUSTER_DNS = {"namespaceSelector": {"matchLabels": {NAME_LABEL: "kube-system"}},
+               "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+# In a NetworkPolicy peer, a bare pod selector means the policy's own namespace.
+OWN_NAMESPACE = {"podSelector": {}}
 
 
 def experiment_egress(lan_subnet: str) -> list[dict[str, Any]]:
-    """Anywhere but production and its data; of the LAN's hosts (the Pis among them) only the Kubernetes API,
-    which the experiment's cloud controller needs. Cilium matches nodes by CIDR (its match mode is
-    ``nodes``), so without the exception the world rule would open every node's ports (Talos, kubelet)."""
+    """Its own namespace, the cluster DNS, the internet, and of the LAN's hosts (the Pis among them) only the
+    Kubernetes API, which the experiment's cloud controller needs. Cilium matches nodes by CIDR (its match
+    mode is ``nodes``), so without the exception the world rule would open every node's ports (Talos,
+    kubelet); it never matches pods, so other namespaces stay shut. Services are judged after Cilium
+    translates them to their pods, so a ClusterIP opens nothing the rules do not."""
     return [
-        {"to": [_not_production_nor_its_data()]},
+        {"to": [OWN_NAMESPACE]},
+        {"to": [CLUSTER_DNS], "ports": DNS_PORTS},
         # Each node also answers on an address of its pod range (Cilium's router IP): out of the world too.
         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [lan_subnet, str(INFRASTRUCTURE_PODS)]}}]},
         {"to": [{"ipBlock": {"cidr": lan_subnet}}], "ports": [{"protocol": "TCP", "port": API_SERVER_PORT}]},

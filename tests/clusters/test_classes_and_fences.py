@@ -1,5 +1,7 @@
 """What each cluster class asks of the boards, the fences around a guest's namespace, and the quantity units."""
 
+import ipaddress
+
 import pytest
 
 from components.capacity import Amount, Demand
@@ -80,15 +82,86 @@ def test_containers_in_an_experiment_get_requests_and_limits_by_default():
                                          "default": {"cpu": "500m", "memory": "512Mi"}}
 
 
-def test_experiments_reach_the_world_and_other_namespaces_but_only_the_lans_api_server():
-    rules = fences.experiment_egress("192.168.10.0/24")
-    assert rules == [
-        {"to": [{"namespaceSelector": {"matchExpressions": [
-            {"key": "homelab.dev/cluster-class", "operator": "NotIn", "values": ["production"]},
-            {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["storage"]}]}}]},
+def test_experiments_reach_their_namespace_dns_the_world_and_only_the_lans_api_server():
+    assert fences.experiment_egress("192.168.10.0/24") == [
+        {"to": [{"podSelector": {}}]},
+        {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                 "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+         "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["192.168.10.0/24", "10.244.0.0/16"]}}]},
         {"to": [{"ipBlock": {"cidr": "192.168.10.0/24"}}], "ports": [{"protocol": "TCP", "port": 6443}]},
     ]
+
+
+def _selects(selector, labels):
+    expressions = selector.get("matchExpressions", [])
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items()) and all(
+        (labels.get(e["key"]) in e["values"]) == (e["operator"] == "In") for e in expressions)
+
+
+def _peer_admits(peer, source_namespace, destination):
+    """NetworkPolicy peer semantics as Cilium applies them (an ipBlock never matches a pod)."""
+    if "ipBlock" in peer:
+        block = peer["ipBlock"]
+        address = ipaddress.ip_address(destination["ip"])
+        return destination.get("pod") is None and address in ipaddress.ip_network(block["cidr"]) and not any(
+            address in ipaddress.ip_network(cidr) for cidr in block.get("except", []))
+    if destination.get("pod") is None:
+        return False
+    namespace = destination["namespace"]
+    if "namespaceSelector" in peer:
+        same_namespace = _selects(peer["namespaceSelector"], {**namespace["labels"],
+                                                              "kubernetes.io/metadata.name": namespace["name"]})
+    else:
+        same_namespace = namespace["name"] == source_namespace
+    return same_namespace and _selects(peer.get("podSelector", {}), destination["pod"])
+
+
+def _egress_allows(rules, source_namespace, destination):
+    return any(any(_peer_admits(peer, source_namespace, destination) for peer in rule["to"]) and (
+        "ports" not in rule or {"protocol": destination["protocol"], "port": destination["port"]} in rule["ports"])
+        for rule in rules)
+
+
+def _pod(namespace, labels=None, port=443, protocol="TCP", cls=None):
+    ns_labels = {"homelab.dev/cluster-class": cls} if cls else {}
+    return {"namespace": {"name": namespace, "labels": ns_labels}, "pod": labels or {}, "ip": "10.244.1.9",
+            "port": port, "protocol": protocol}
+
+
+def _host(ip, port, protocol="TCP"):
+    return {"ip": ip, "port": port, "protocol": protocol}
+
+
+DNS_POD = {"k8s-app": "kube-dns"}
+REACHABLE = {
+    "its own control plane": _pod("experiment-demo", {"cluster.x-k8s.io/role": "control-plane"}, 6443,
+                                  cls="experiment"),
+    "DNS over UDP": _pod("kube-system", DNS_POD, 53, "UDP"), "DNS over TCP": _pod("kube-system", DNS_POD, 53),
+    "the infrastructure API on a Pi": _host("192.168.10.11", 6443), "an image registry": _host("104.18.0.1", 443),
+    "the off-site bucket": _host("52.95.150.2", 443),
+}
+UNREACHABLE = {
+    "CoreDNS metrics": _pod("kube-system", DNS_POD, 9153), "another kube-system pod": _pod("kube-system", {}, 53),
+    "Loki": _pod("monitoring", {"app.kubernetes.io/name": "loki"}, 3100),
+    "Mimir": _pod("monitoring", {"app.kubernetes.io/name": "mimir"}, 8080),
+    "Argo CD's repo server": _pod("argocd", {"app.kubernetes.io/name": "argocd-repo-server"}, 8081),
+    "MinIO": _pod("storage", {"app": "minio"}, 9000), "the metadata etcd": _pod("storage", {}, 2379),
+    "production": _pod("production", {}, 80, cls="production"),
+    "another experiment": _pod("experiment-other", {}, 6443, cls="experiment"),
+    "a Pi's kubelet": _host("192.168.10.11", 10250), "a Pi's Talos API": _host("192.168.10.12", 50000),
+    "a node's router address": _host("10.244.2.1", 4240), "a printer on the LAN": _host("192.168.10.50", 80),
+}
+
+
+@pytest.mark.parametrize("where", sorted(REACHABLE))
+def test_an_experiment_reaches_what_it_needs(where):
+    assert _egress_allows(fences.experiment_egress("192.168.10.0/24"), "experiment-demo", REACHABLE[where])
+
+
+@pytest.mark.parametrize("where", sorted(UNREACHABLE))
+def test_an_experiment_reaches_nothing_else(where):
+    assert not _egress_allows(fences.experiment_egress("192.168.10.0/24"), "experiment-demo", UNREACHABLE[where])
 
 
 def test_production_takes_traffic_from_anything_but_an_experiment():

@@ -7,6 +7,7 @@ import yaml
 from pulumi.runtime.rpc import UNKNOWN
 
 from components import stacks
+from components.clusters.fences import experiment_egress
 from components.quantities import cpu_millicores, memory_mib
 from labctl import engine
 from labctl.engine import ProgramError
@@ -111,12 +112,9 @@ def test_every_experiment_namespace_has_quota_limits_isolation_and_a_ttl(lab):
     for kind in ("ResourceQuota", "LimitRange", "NetworkPolicy"):
         assert (kind, "experiment-sandbox") in objects
     (policy,) = lab.by_type(POLICY)
-    egress = policy.inputs["spec"]["egress"]
-    selectors = [peer["namespaceSelector"] for rule in egress for peer in rule["to"] if "namespaceSelector" in peer]
-    assert selectors == [{"matchExpressions": [
-        {"key": "homelab.dev/cluster-class", "operator": "NotIn", "values": ["production"]},
-        {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["storage"]}]}]
-    assert policy.inputs["spec"]["policyTypes"] == ["Egress"]
+    assert policy.inputs["metadata"]["namespace"] == "experiment-sandbox"
+    assert policy.inputs["spec"]["policyTypes"] == ["Egress"] and policy.inputs["spec"]["podSelector"] == {}
+    assert policy.inputs["spec"]["egress"] == experiment_egress("192.168.10.0/24")
 
 
 def test_experiments_reach_the_lan_only_for_the_kubernetes_api(lab):
@@ -129,16 +127,14 @@ def test_experiments_reach_the_lan_only_for_the_kubernetes_api(lab):
                       ({"cidr": "192.168.10.0/24"}, [{"protocol": "TCP", "port": 6443}])]
 
 
-def test_experiments_cannot_reach_where_productions_volumes_live(prod, lab):
-    """MinIO and JuiceFS' metadata etcd are in the storage namespace; the egress fence leaves it out."""
-    stores = [r for r in prod.registrations if r.type == "kubernetes:apps/v1:StatefulSet"
-              and r.name in ("minio", "juicefs-meta")]
-    assert {r.inputs["metadata"]["namespace"] for r in stores} == {"storage"}
+def test_experiments_reach_no_namespace_but_their_own_and_the_cluster_dns(lab):
+    """MinIO and JuiceFS' metadata etcd (storage), Loki, Mimir and Tempo (monitoring) and Argo CD have no
+    peer in the fence: the only pod peers are the experiment's own namespace and kube-system's CoreDNS."""
     (policy,) = lab.by_type(POLICY)
-    (allowed,) = [peer["namespaceSelector"] for rule in policy.inputs["spec"]["egress"] for peer in rule["to"]
-                  if "namespaceSelector" in peer]
-    assert {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["storage"]} in allowed[
-        "matchExpressions"]
+    pods = [peer for rule in policy.inputs["spec"]["egress"] for peer in rule["to"] if "ipBlock" not in peer]
+    assert pods == [{"podSelector": {}}, {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]
 
 
 def test_the_production_namespace_refuses_traffic_from_experiments(prod):
