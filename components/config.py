@@ -313,6 +313,11 @@ class GitOpsSettings(StrictModel):
     repo_url: str = Field(pattern=r"^(https://|ssh://|git@)\S+$")
     revision: str = "main"
     path: str = Field(default="clusters", pattern=r"^[\w./-]+$")
+    # The user name that goes with homelab:gitopsRepoCredential over HTTPS (GitHub and GitLab take any).
+    username: str = Field(default="git", pattern=r"^[\w.@-]{1,64}$")
+    # Cluster-scoped kinds (`group/Kind`, `/Kind` for the core group) the platform project may create beyond
+    # namespaces, e.g. rbac.authorization.k8s.io/ClusterRole.
+    cluster_kinds: tuple[Annotated[str, Field(pattern=r"^([a-z0-9.-]*)/[A-Z][A-Za-z0-9]*$")], ...] = ()
 
 
 class OffsiteBackupSettings(StrictModel):
@@ -466,6 +471,8 @@ class Secrets(StrictModel):
     # Kopia's repository password for every Velero of the homelab (Velero otherwise writes a static default);
     # a rebuilt homelab reads its backups with it, so it lives in the stack's config, not in the cluster.
     backup_repository_password: Secret | None = None
+    # Argo CD's credential for a private GitOps repository: a token (HTTPS) or an SSH private key.
+    gitops_repo_credential: Secret | None = None
 
     def required(self, name: str) -> Secret:
         """A secret its role requires; validation has already refused a config without it."""

@@ -87,6 +87,7 @@ def build_platform(config: HomelabConfig) -> None:
                        operator_credentials=tailnet.operator_credentials.apply(lambda c: c[INFRASTRUCTURE]),
                        dns01=dns01)
     repository_password = config.secrets.required("backup_repository_password").output()
+    gitops_credential = config.secrets.gitops_repo_credential
     # The lab's restore drills read production's repository with it.
     pulumi.export("backupRepositoryPassword", as_secret(repository_password))
     pinned: dict[str, dict[str, str]] = {}
@@ -98,7 +99,9 @@ def build_platform(config: HomelabConfig) -> None:
                                      grafana_admin_password=config.secrets.required("grafana_admin_password").output(),
                                      backup_repository_password=repository_password,
                                      filesystems=(FILESYSTEM, *((PRODUCTION_FILESYSTEM,) if config.production else ())),
-                                     protect=protect),
+                                     protect=protect,
+                                     app_repositories=tuple(app.repo for app in production_apps(None)),
+                                     gitops_credential=gitops_credential.output() if gitops_credential else None),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     # One guest image for every guest cluster, prod's and the lab's: the Talos version prod pins.
     image = guest_image_url("guest-vm", config.versions.talos, guest_architecture(config.nodes))

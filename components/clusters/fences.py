@@ -47,7 +47,7 @@ CLUSTER_DNS = {"namespaceSelector": {"matchLabels": {NAME_LABEL: "kube-system"}}
                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 # In a NetworkPolicy peer, a bare pod selector means the policy's own namespace.
-OWN_NAMESPACE = {"podSelector": {}}
+OWN_NAMESPACE: dict[str, Any] = {"podSelector": {}}
 
 
 def experiment_egress(lan_subnet: str) -> list[dict[str, Any]]:

@@ -76,6 +76,9 @@ class PlatformArgs:
     protect: bool
     # LoadBalancer addresses the program pins → the labels of the one infrastructure Service that may have each.
     pinned_addresses: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # The chart repositories the guests' projects may install apps from (the app catalog's).
+    app_repositories: tuple[str, ...] = ()
+    gitops_credential: pulumi.Output[str] | None = None
 
 
 class Platform(pulumi.ComponentResource):
@@ -99,7 +102,8 @@ class Platform(pulumi.ComponentResource):
         self.cluster_api_providers = [resource for resource in cluster_api.install(
             self, self._chart("capi-operator", depends_on=[cert_manager]))
             if isinstance(resource, k8s.apiextensions.CustomResource)]
-        gitops.projects(args.settings.gitops, self, self._chart("argocd"))
+        gitops.projects(args.settings.gitops, self, self._chart("argocd"), args.app_repositories,
+                        args.gitops_credential)
         tailscale_secret = exposure.oauth_secret(self, self._namespace(exposure.NAMESPACE),
                                                  args.cloud.operator_credentials)
         self._chart("tailscale-operator", depends_on=[tailscale_secret])

@@ -1,11 +1,17 @@
 """GitOps: Argo CD, one AppProject per cluster class, and the root app-of-apps from the user's repository.
 
-The projects fence what each class may deploy where: ``platform`` targets only the infrastructure cluster,
-``production`` only the production guest cluster, ``experiment`` only clusters named ``exp-*``. Guest
+The projects fence what each class may deploy where and from what: ``platform`` targets only the
+infrastructure cluster, from the user's repository only; ``production`` only the production guest cluster and
+``experiment`` only clusters named ``exp-*``, each from the user's repository and the chart repositories of the
+app catalog. Of cluster-scoped kinds a project may create only namespaces (and, for ``platform``, the kinds
+``homelab:platform.gitops.clusterKinds`` lists). A private repository's credential (a token, or an SSH key for
+an ``ssh://`` or ``git@`` URL) is the secret ``homelab:gitopsRepoCredential``, handed to Argo CD as a
+repository Secret. Guest
 clusters are registered with Argo CD by the guest-cluster layer. Dex, notifications and Redis HA are off:
 one user, no alerts through Argo CD, and a Pi cannot spare the memory.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -50,21 +56,51 @@ def argocd_values() -> dict[str, Any]:
     }
 
 
-def projects(gitops: GitOpsSettings, parent: pulumi.Resource, argocd: pulumi.Resource) -> list[pulumi.Resource]:
+NAMESPACES_ONLY = [{"group": "", "kind": "Namespace"}]
+REPOSITORY_LABEL = "argocd.argoproj.io/secret-type"
+
+
+def project_spec(name: str, gitops: GitOpsSettings, app_repositories: Sequence[str]) -> dict[str, Any]:
+    """What the ``name`` class's project may deploy, from where, to which clusters."""
+    platform = name == "platform"
+    return {
+        "description": f"Applications of the {name} cluster class",
+        "sourceRepos": [gitops.repo_url] if platform else [gitops.repo_url, *sorted(set(app_repositories))],
+        "destinations": [{"name": PROJECT_DESTINATIONS[name], "namespace": "*"}],
+        "clusterResourceWhitelist": NAMESPACES_ONLY + ([
+            {"group": kind.rpartition("/")[0], "kind": kind.rpartition("/")[2]} for kind in gitops.cluster_kinds]
+            if platform else []),
+    }
+
+
+def repository_credential(gitops: GitOpsSettings, credential: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    """Argo CD's declarative repository entry: a token over HTTPS, or an SSH private key."""
+    entry: dict[str, pulumi.Input[str]] = {"type": "git", "url": gitops.repo_url}
+    if gitops.repo_url.startswith("https://"):
+        entry |= {"username": gitops.username, "password": credential}
+    else:
+        entry["sshPrivateKey"] = credential
+    return entry
+
+
+def projects(gitops: GitOpsSettings, parent: pulumi.Resource, argocd: pulumi.Resource,
+             app_repositories: Sequence[str] = (), credential: pulumi.Input[str] | None = None
+             ) -> list[pulumi.Resource]:
     opts = pulumi.ResourceOptions(parent=parent, depends_on=[argocd])
-    created: list[pulumi.Resource] = [
+    created: list[pulumi.Resource] = []
+    if credential is not None:
+        created.append(k8s.core.v1.Secret(
+            "gitops-repository", metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="gitops-repository", namespace=NAMESPACE, labels={REPOSITORY_LABEL: "repository"}),
+            type="Opaque", string_data=repository_credential(gitops, credential), opts=opts))
+    created += [
         k8s.apiextensions.CustomResource(
             f"project-{name}", api_version="argoproj.io/v1alpha1", kind="AppProject",
             metadata={"name": name, "namespace": NAMESPACE},
-            spec={
-                "description": f"Applications of the {name} cluster class",
-                "sourceRepos": [gitops.repo_url, "*"] if name != "platform" else [gitops.repo_url],
-                "destinations": [{"name": destination, "namespace": "*"}],
-                "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
-            },
+            spec=project_spec(name, gitops, app_repositories),
             opts=opts,
         )
-        for name, destination in PROJECT_DESTINATIONS.items()
+        for name in PROJECT_DESTINATIONS
     ]
     created.append(k8s.apiextensions.CustomResource(
         "root-app", api_version="argoproj.io/v1alpha1", kind="Application",
