@@ -6,6 +6,7 @@ from labctl import render
 from labctl.engine import Registration
 from labctl.mocks import CANARY, PLACEHOLDER
 from labctl.synth import SynthResult
+from tests.conftest import redacted
 
 
 def _leaks(result: SynthResult) -> list[str]:
@@ -42,3 +43,20 @@ def test_the_leak_check_catches_a_secret_in_clear(prod):
     planted = SynthResult(prod.stack, [*prod.registrations, leaked], prod.outputs, prod.raw_outputs,
                           prod.invocations, prod.placeholders)
     assert _leaks(planted) == [f"resources.json: {CANARY}"]
+
+
+def test_what_the_talos_invokes_return_reaches_state_only_as_a_secret(prod):
+    """The machine configurations and the talosconfig are computed by invokes from the machine secrets: every
+    resource input and output that carries them is secret, whichever resource or output holds them."""
+    carriers = [(r.urn, key) for r in prod.registrations for key, value in r.inputs.items()
+                if key in ("machineConfigurationInput", "clientConfiguration")]
+    assert len(carriers) >= 4 + 4 + 2, carriers
+    for registration in prod.registrations:
+        for key in ("machineConfigurationInput", "clientConfiguration"):
+            if key in registration.inputs:
+                value = registration.inputs[key]
+                assert value == "[secret]" or redacted(value), f"{registration.urn}: {key} is not secret"
+    assert prod.outputs["talosconfig"] == "[secret]"
+    sent = {i.token for i in prod.invocations if CANARY in str(i.args)}
+    assert {"talos:machine/getConfiguration:getConfiguration",
+            "talos:client/getConfiguration:getConfiguration"} <= sent
