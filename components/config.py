@@ -320,6 +320,15 @@ class GitOpsSettings(StrictModel):
     cluster_kinds: tuple[Annotated[str, Field(pattern=r"^([a-z0-9.-]*)/[A-Z][A-Za-z0-9]*$")], ...] = ()
 
 
+class ObjectLock(StrictModel):
+    """S3 Object Lock on a bucket: every new object version is immutable for ``days``. GOVERNANCE can be
+    lifted by an IAM principal granted s3:BypassGovernanceRetention (none of the homelab's keys is);
+    COMPLIANCE by nobody, the account's root included, until the days have passed."""
+
+    mode: Literal["GOVERNANCE", "COMPLIANCE"]
+    days: Count = Field(ge=1, le=MAX_DAYS)
+
+
 class OffsiteBackupSettings(StrictModel):
     """The off-site S3 buckets on AWS: Velero's backups and the storage layer's copy."""
 
@@ -332,8 +341,9 @@ class OffsiteBackupSettings(StrictModel):
     transition_storage_class: Literal["STANDARD_IA", "ONEZONE_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] = (
         "GLACIER_IR")
     kms_key_arn: str | None = Field(default=None, pattern=r"^arn:aws[\w-]*:kms:[\w-]+:\d{12}:key/[\w-]+$")
-    # Days of GOVERNANCE-mode Object Lock retention on every new object version (None: no Object Lock).
-    object_lock_days: Count | None = Field(default=None, ge=1, le=MAX_DAYS)
+    # Object Lock per bucket (`velero`, `storage`); a bucket not listed has none. Only a new bucket can be
+    # created with Object Lock turned on.
+    object_lock: dict[Literal["velero", "storage"], ObjectLock] = Field(default_factory=dict)
 
 
 class DnsRecord(StrictModel):
@@ -540,7 +550,8 @@ _SECRET_FIELDS = {to_camel(name): name for name in Secrets.model_fields}
 
 
 def _key_path(loc: Iterable[int | str]) -> str:
-    parts = list(loc)
+    # Pydantic adds "[key]" after a mapping key it refuses: the key itself names the place.
+    parts = [part for part in loc if part != "[key]"]
     if parts[:1] == ["secrets"] and len(parts) > 1:
         parts = parts[1:]
     path = f"{NAMESPACE}:{parts[0]}" if parts else NAMESPACE
@@ -831,6 +842,24 @@ def _check_cloud(config: HomelabConfig) -> Iterable[ConfigIssue]:
                           "set `acmeEmail`, or `certManagerToken: false`")
 
 
+def _check_object_lock(config: HomelabConfig) -> Iterable[ConfigIssue]:
+    if config.cloud is None:
+        return
+    backup = config.cloud.backup
+    for bucket, lock in sorted(backup.object_lock.items()):
+        key = f"{NAMESPACE}:cloud.backup.objectLock.{bucket}"
+        if bucket == "velero" and lock.mode == "COMPLIANCE":
+            yield ConfigIssue(f"{key}.mode", "COMPLIANCE mode on Velero's bucket would refuse the deletes of "
+                              "Kopia's maintenance and of Velero's expired backups, for good",
+                              "use GOVERNANCE for the velero bucket (COMPLIANCE suits the storage copy)")
+        if lock.days < backup.noncurrent_version_days:
+            yield ConfigIssue(f"{key}.days", f"a {lock.days}-day lock is shorter than the "
+                              f"{backup.noncurrent_version_days} days the lifecycle keeps an old version, so the "
+                              "last days of every version could be erased",
+                              f"lock for at least {backup.noncurrent_version_days} days, or lower "
+                              "noncurrentVersionDays")
+
+
 def _check_versions(config: HomelabConfig) -> Iterable[ConfigIssue]:
     if config.versions.talos_minor not in versions.SUPPORTED_TALOS_MINORS:
         yield ConfigIssue(f"{NAMESPACE}:versions.talos",
@@ -900,6 +929,7 @@ def parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Iterable[str] 
         *_check_nodes(config, stack),
         *_check_cluster(config),
         *_check_cloud(config),
+        *_check_object_lock(config),
         *_check_guests(config),
         *_check_versions(config),
         *_check_chart_overrides(config),

@@ -67,6 +67,12 @@ MORE: list[tuple[str, str, dict[str, Any], list[str]]] = [
      {"homelab:platform": _platform(objectStore={"image": "quay.io/minio/minio"})}, []),
     ("an empty secret", "prod", {"homelab:grafanaAdminPassword": ""}, []),
     ("a secret that looks like JSON, in plain text", "prod", {"homelab:grafanaAdminPassword": "[1234]"}, []),
+    ("compliance lock on Velero's bucket", "prod",
+     _cloud("backup", objectLock={"velero": {"mode": "COMPLIANCE", "days": 30}}), []),
+    ("a lock shorter than the lifecycle", "prod",
+     _cloud("backup", objectLock={"storage": {"mode": "COMPLIANCE", "days": 7}}), []),
+    ("a lock on an unknown bucket", "prod", _cloud("backup", objectLock={"logs": {"mode": "GOVERNANCE", "days": 30}}),
+     []),
     ("cname proxied to a host", "prod", _cloud("dns", records=[{"name": "x", "type": "AAAA", "target": "fd00::1",
                                                                 "proxied": True}]), []),
 ]
@@ -164,6 +170,12 @@ def test_ttls_up_to_ninety_days_in_hours_or_days_are_accepted(ttl):
 def test_a_ttl_one_hour_past_ninety_days_is_refused():
     assert "longer than an experiment may live" in _message("lab", {"homelab:experiments": [_experiment(
         ttl="2161h")]}, [])
+
+
+def test_a_lock_as_long_as_the_lifecycle_is_accepted_in_either_mode_on_the_storage_copy():
+    for mode in ("GOVERNANCE", "COMPLIANCE"):
+        _accepts(_cloud("backup", objectLock={"storage": {"mode": mode, "days": 30},
+                                              "velero": {"mode": "GOVERNANCE", "days": 30}}))
 
 
 def test_limits_equal_to_requests_and_chart_pins_with_a_v_are_accepted():

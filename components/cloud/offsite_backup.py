@@ -2,7 +2,8 @@
 
 Two buckets: Velero's backups, and the storage layer's off-site copy (the Pis' disks are not a backup of
 themselves). Each is versioned, encrypted (SSE-S3, or SSE-KMS with a configured key), closed to the
-public, TLS-only, lifecycle-managed, optionally Object-Locked, and protected in prod. Each consumer gets
+public, TLS-only, lifecycle-managed, Object-Locked where configured (per bucket, in its own mode), and
+protected in prod. Each consumer gets
 its own user and access key, scoped to its own prefix or bucket:
 
 - ``velero`` (the infrastructure cluster's Velero) reads and writes the infrastructure cluster's prefix of
@@ -154,7 +155,7 @@ class OffsiteBackup(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
             f"{key}-bucket", bucket=bucket_name, region=region,
-            object_lock_enabled=settings.object_lock_days is not None, force_destroy=False,
+            object_lock_enabled=key in settings.object_lock, force_destroy=False,
             tags={"homelab": "offsite-backup", "managed-by": "pulumi"},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
@@ -171,10 +172,11 @@ class OffsiteBackup(pulumi.ComponentResource):
                             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]))
         aws.s3.BucketLifecycleConfiguration(f"{key}-lifecycle", bucket=bucket.id, region=region,
                                             rules=lifecycle_rules(settings), opts=child)
-        if settings.object_lock_days is not None:
+        lock = settings.object_lock.get(key)  # type: ignore[call-overload]
+        if lock is not None:
             aws.s3.BucketObjectLockConfiguration(
                 f"{key}-object-lock", bucket=bucket.id, region=region,
-                rule={"default_retention": {"mode": "GOVERNANCE", "days": settings.object_lock_days}}, opts=child,
+                rule={"default_retention": {"mode": lock.mode, "days": lock.days}}, opts=child,
             )
         return bucket
 

@@ -39,7 +39,8 @@ def _allowed(call: Any, **kwargs: Any) -> bool:
     return True
 
 
-def _seed_and_judge(policies: dict[str, str], judge: Callable[[dict[str, Any]], Any]) -> Any:
+def _seed_and_judge(policies: dict[str, str], judge: Callable[[dict[str, Any]], Any],
+                    locks: dict[str, dict[str, Any]] | None = None) -> Any:
     """Build the account as an administrator (the first three calls, which moto lets through unsigned, make
     it), give each consumer the policy the stack registered for it and a key, and hand ``judge`` each
     consumer's S3 client, all while moto enforces IAM."""
@@ -52,7 +53,14 @@ def _seed_and_judge(policies: dict[str, str], judge: Callable[[dict[str, Any]], 
         admin = iam.create_access_key(UserName="admin")["AccessKey"]
         admin_iam, admin_s3 = _client("iam", admin), _client("s3", admin)
         for bucket, keys_ in SEEDED.items():
-            admin_s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+            lock = (locks or {}).get(bucket)
+            admin_s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION},
+                                   ObjectLockEnabledForBucket=lock is not None)
+            admin_s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+            if lock is not None:
+                admin_s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+                    "ObjectLockEnabled": "Enabled",
+                    "Rule": {"DefaultRetention": {"Mode": lock["mode"], "Days": lock["days"]}}})
             for key in keys_:
                 admin_s3.put_object(Bucket=bucket, Key=key, Body=b"backup")
         clients = {}
@@ -61,17 +69,18 @@ def _seed_and_judge(policies: dict[str, str], judge: Callable[[dict[str, Any]], 
             arn = admin_iam.create_policy(PolicyName=consumer, PolicyDocument=document)["Policy"]["Arn"]
             admin_iam.attach_user_policy(UserName=consumer, PolicyArn=arn)
             clients[consumer] = _client("s3", admin_iam.create_access_key(UserName=consumer)["AccessKey"])
-        return judge(clients)
+        return judge({**clients, "_admin": admin_s3})
 
     with mock_aws():
         return enforced()
 
 
 @pytest.fixture
-def judged(prod) -> Callable[[Callable[[dict[str, Any]], Any]], Any]:
-    """``judged(judge)``: what ``judge`` finds with every consumer's own key, under enforced IAM."""
+def judged(prod) -> Callable[..., Any]:
+    """``judged(judge, locks=None)``: what ``judge`` finds with every consumer's own key, under enforced IAM
+    (and, with ``locks``, with the buckets Object-Locked as ``homelab:cloud.backup.objectLock`` says)."""
     policies = {p.name.removesuffix("-policy"): p.inputs["policy"] for p in prod.by_type("aws:iam/policy:Policy")}
-    return lambda judge: _seed_and_judge(policies, judge)
+    return lambda judge, locks=None: _seed_and_judge(policies, judge, locks)
 
 
 # (consumer, bucket, key, may read, may write)
@@ -122,6 +131,54 @@ def test_the_storage_copy_lists_its_whole_bucket_and_nothing_else(judged):
 def test_no_key_can_change_a_bucket(judged):
     def changes(clients: dict[str, Any]) -> list[bool]:
         return [_allowed(s3.put_bucket_versioning, Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
-                or _allowed(s3.delete_bucket, Bucket=bucket) for s3 in clients.values() for bucket in SEEDED]
+                or _allowed(s3.delete_bucket, Bucket=bucket)
+                for name, s3 in clients.items() if name != "_admin" for bucket in SEEDED]
 
     assert judged(changes) == [False] * 8
+
+
+LOCKS = {STORAGE: {"mode": "COMPLIANCE", "days": 90}, VELERO: {"mode": "GOVERNANCE", "days": 30}}
+
+
+def _erase(admin: Any, s3: Any, bucket: str, key: str, bypass: bool = False) -> bool:
+    """Whether ``s3`` can delete every version of ``key`` (the version ids read by the administrator: the
+    homelab's keys cannot even list versions)."""
+    versions = admin.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
+    try:
+        for version in versions:
+            s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"],
+                             **({"BypassGovernanceRetention": True} if bypass else {}))
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "AccessDenied":
+            return False
+        raise
+    return True
+
+
+def test_a_locked_copy_survives_the_key_that_writes_it_and_the_account_itself(judged):
+    """What `rclone sync` or an intruder with the replication key can do to the storage copy: hide the current
+    version behind a delete marker, never erase a version (the key has no s3:DeleteObjectVersion). Under the
+    COMPLIANCE lock not even the account's administrator can; without a lock, the administrator could."""
+    key = SEEDED[STORAGE][0]
+
+    def attack(clients: dict[str, Any]) -> tuple[bool, bool, bool, bool]:
+        admin, s3 = clients["_admin"], clients["storage-replication"]
+        hidden = _allowed(s3.delete_object, Bucket=STORAGE, Key=key)
+        by_key, by_admin = _erase(admin, s3, STORAGE, key), _erase(admin, admin, STORAGE, key)
+        readable = bool(admin.list_object_versions(Bucket=STORAGE, Prefix=key).get("Versions"))
+        return hidden, by_key, by_admin, readable
+
+    assert judged(attack, LOCKS) == (True, False, False, True)
+    assert judged(attack) == (True, False, True, False)
+
+
+def test_no_homelab_key_lifts_the_governance_lock_on_velero_backups(judged):
+    key = SEEDED[VELERO][1]
+
+    def attack(clients: dict[str, Any]) -> tuple[bool, bool]:
+        admin = clients["_admin"]
+        return (_erase(admin, clients["velero-production"], VELERO, key, bypass=True),
+                _erase(admin, admin, VELERO, key, bypass=True))
+
+    # The production Velero cannot; an administrator holding s3:BypassGovernanceRetention can.
+    assert judged(attack, LOCKS) == (False, True)

@@ -47,19 +47,24 @@ def test_bucket_is_versioned_encrypted_private_tls_only_and_lifecycled(prod, key
     assert lifecycle["transitions"] == [{"days": 30, "storageClass": "GLACIER_IR"}]
 
 
-def test_kms_key_and_object_lock_when_configured(build):
+def test_kms_key_and_object_lock_per_bucket_when_configured(build, prod):
     from labctl.synth import read_stack_file
 
     cloud = read_stack_file("prod")["homelab:cloud"]
     key_arn = "arn:aws:kms:eu-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    cloud = {**cloud, "backup": {**cloud["backup"], "kmsKeyArn": key_arn, "objectLockDays": 14}}
+    locks = {"velero": {"mode": "GOVERNANCE", "days": 30}, "storage": {"mode": "COMPLIANCE", "days": 90}}
+    cloud = {**cloud, "backup": {**cloud["backup"], "kmsKeyArn": key_arn, "objectLock": locks}}
     result = build("prod", {"homelab:cloud": cloud})
     (rule,) = result.one(f"{S3}bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
                          "velero-encryption").inputs["rules"]
     assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn}
-    lock = result.one(f"{S3}bucketObjectLockConfiguration:BucketObjectLockConfiguration", "velero-object-lock")
-    assert lock.inputs["rule"] == {"defaultRetention": {"mode": "GOVERNANCE", "days": 14}}
-    assert result.one(f"{S3}bucket:Bucket", "velero-bucket").inputs["objectLockEnabled"] is True
+    for bucket, lock in locks.items():
+        configured = result.one(f"{S3}bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+                                f"{bucket}-object-lock")
+        assert configured.inputs["rule"] == {"defaultRetention": lock}
+        assert result.one(f"{S3}bucket:Bucket", f"{bucket}-bucket").inputs["objectLockEnabled"] is True
+    assert not prod.by_type(f"{S3}bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert prod.one(f"{S3}bucket:Bucket", "storage-bucket").inputs["objectLockEnabled"] is False
 
 
 def _statements(prod, consumer):
