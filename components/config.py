@@ -294,6 +294,8 @@ class ClusterSettings(StrictModel):
     subnet: ipaddress.IPv4Network
     vip: ipaddress.IPv4Address
     load_balancer_range: AddressRange
+    # The part of the LoadBalancer range experiments' Services may be given (none: they get no LAN address).
+    experiment_range: AddressRange | None = None
     reserved: KubeletReservations = KubeletReservations()
     storage_volume: StorageVolume = StorageVolume()
     allow_scheduling_on_control_planes: bool = True
@@ -722,6 +724,14 @@ def _check_cluster(config: HomelabConfig) -> Iterable[ConfigIssue]:
         if int(cluster.vip) in lb.addresses():
             yield ConfigIssue(f"{key}.vip", f"the VIP {cluster.vip} is inside the LoadBalancer range",
                               "move the VIP or the range so they do not overlap")
+    experiments = cluster.experiment_range
+    if experiments is not None and not (lb.start <= experiments.start <= experiments.stop <= lb.stop):
+        yield ConfigIssue(f"{key}.experimentRange", f"{experiments.start}-{experiments.stop} is not a part of the "
+                          f"LoadBalancer range {lb.start}-{lb.stop}", "pick start <= stop, both inside the range")
+    elif experiments is not None and config.production and config.production.dns_address and \
+            int(config.production.dns_address) in experiments.addresses():
+        yield ConfigIssue(f"{key}.experimentRange", f"it holds production's DNS address "
+                          f"{config.production.dns_address}", "move the range or homelab:production.dnsAddress")
     for index, nameserver in enumerate(cluster.nameservers):
         if int(lb.start) <= int(nameserver) <= int(lb.stop):
             yield ConfigIssue(f"{key}.nameservers[{index}]",

@@ -73,6 +73,10 @@ MORE: list[tuple[str, str, dict[str, Any], list[str]]] = [
      _cloud("backup", objectLock={"storage": {"mode": "COMPLIANCE", "days": 7}}), []),
     ("a lock on an unknown bucket", "prod", _cloud("backup", objectLock={"logs": {"mode": "GOVERNANCE", "days": 30}}),
      []),
+    ("experiment range outside the pool", "prod",
+     {"homelab:cluster": _cluster(experimentRange={"start": "192.168.10.230", "stop": "192.168.10.250"})}, []),
+    ("experiment range holding Pi-hole's address", "prod",
+     {"homelab:cluster": _cluster(experimentRange={"start": "192.168.10.200", "stop": "192.168.10.209"})}, []),
     ("cname proxied to a host", "prod", _cloud("dns", records=[{"name": "x", "type": "AAAA", "target": "fd00::1",
                                                                 "proxied": True}]), []),
 ]

@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.capacity import Demand, pod_template_demand
+from components.labels import CLASS_LABEL
 from components.quantities import resources
 from components.versions import KUBEVIRT_CCM_IMAGE
 
@@ -21,8 +22,10 @@ NAME = "kubevirt-cloud-controller"
 CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
 
 
-def cloud_config(cluster: str, namespace: str) -> str:
-    return yaml.safe_dump({"namespace": namespace, "infraLabels": {CLUSTER_NAME_LABEL: cluster},
+def cloud_config(cluster: str, namespace: str, cls: str) -> str:
+    """The controller's config: every infrastructure Service it makes carries the guest's name and class, by
+    which the LAN address pools choose what it may be given (components/platform/network.py)."""
+    return yaml.safe_dump({"namespace": namespace, "infraLabels": {CLUSTER_NAME_LABEL: cluster, CLASS_LABEL: cls},
                            "loadBalancer": {"creationPollInterval": 5, "creationPollTimeout": 120}}, sort_keys=True)
 
 
@@ -69,7 +72,7 @@ def demand(cluster: str, layer: str, priority_class: str) -> Demand:
                                pods=1)
 
 
-def install(parent: pulumi.Resource, cluster: str, namespace: str, priority_class: str,
+def install(parent: pulumi.Resource, cluster: str, namespace: str, cls: str, priority_class: str,
             depends_on: list[pulumi.Resource]) -> k8s.apps.v1.Deployment:
     opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
     meta = k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=namespace)
@@ -88,7 +91,7 @@ def install(parent: pulumi.Resource, cluster: str, namespace: str, priority_clas
         subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=NAME, namespace=namespace)], opts=opts)
     config = k8s.core.v1.ConfigMap(f"{cluster}-{NAME}-config",
                                    metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{NAME}-config", namespace=namespace),
-                                   data={"cloud-config": cloud_config(cluster, namespace)}, opts=opts)
+                                   data={"cloud-config": cloud_config(cluster, namespace, cls)}, opts=opts)
     return k8s.apps.v1.Deployment(
         f"{cluster}-{NAME}", metadata=meta,
         spec=cast(k8s.apps.v1.DeploymentSpecArgsDict, deployment_spec(cluster, priority_class)),

@@ -13,7 +13,7 @@ from typing import Any
 
 from components.address_ranges import API_SERVER_PORT, INFRASTRUCTURE_PODS
 from components.capacity import Amount, Demand, total
-from components.clusters.guest_cluster import CLASS_LABEL
+from components.labels import CLASS_LABEL
 
 # Set by Kubernetes on every namespace.
 NAME_LABEL = "kubernetes.io/metadata.name"

@@ -20,6 +20,7 @@ from components.capacity import Demand, requests_of
 from components.clusters import addons, cloud_provider
 from components.clusters.classes import BOOT_DISK, CONTROL_PLANE_EVICTION, ClusterClass
 from components.config import GuestClusterSettings
+from components.labels import CLASS_LABEL
 from components.metal.patches import ZONE_LABEL
 from components.platform.shared_fs import DEFAULT_CLASS, MOUNT_POD
 from components.quantities import disk_quantity
@@ -29,7 +30,6 @@ CAPI = "cluster.x-k8s.io/v1beta1"
 INFRASTRUCTURE = "infrastructure.cluster.x-k8s.io/v1alpha1"
 CONTROL_PLANE = "controlplane.cluster.x-k8s.io/v1alpha3"
 BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1alpha3"
-CLASS_LABEL = "homelab.dev/cluster-class"
 CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
 POOL_LABEL = "homelab.dev/pool"
 IMAGE = "talos-image"
@@ -215,7 +215,8 @@ class GuestCluster(pulumi.ComponentResource):
         }, depends_on=[self.cluster])
         self.kubeconfig = addons.read_kubeconfig(self, name, namespace, after=self.cluster)
         # The controller mounts the kubeconfig Secret, so it starts once that exists.
-        cloud_provider.install(self, name, namespace, args.cluster_class.priority.name, depends_on=[self.cluster])
+        cloud_provider.install(self, name, namespace, args.cluster_class.name, args.cluster_class.priority.name,
+                               depends_on=[self.cluster])
         addons.register_in_argocd(self, args.cluster_class.argocd_name(name), args.cluster_class.name,
                                   self.kubeconfig)
         self.register_outputs({"cluster": name, "namespace": namespace, "kubeconfig": self.kubeconfig})

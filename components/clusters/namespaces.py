@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 
 from components.capacity import Demand
 from components.clusters.fences import CONTAINER_DEFAULTS, experiment_egress, production_ingress, quota
-from components.clusters.guest_cluster import CLASS_LABEL
+from components.labels import CLASS_LABEL
 
 TTL_LABEL = "homelab.dev/ttl"
 PRODUCTION_NAMESPACE = "production"

@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 from components.config import PlatformSettings
 from components.metal.patches import storage_mount_path
 from components.platform import (
+    admission,
     backups,
     buckets,
     cluster_api,
@@ -90,6 +91,7 @@ class Platform(pulumi.ComponentResource):
         self._namespaces: dict[str, k8s.core.v1.Namespace] = {}
         self.cni = install(args.plan.charts["cilium"].spec, args.plan.charts["cilium"].values, parent=self)
         priority_classes(self, depends_on=[self.cni])
+        admission.service_address_policy(args.plan.cluster, self, depends_on=[self.cni])
         load_balancer_objects(args.plan.cluster, args.plan.lan_links, self, depends_on=[self.cni],
                               pinned=args.pinned_addresses)
         object_store, storage_classes = self._storage(args)

@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 
 from components.capacity import Workload
 from components.config import ClusterSettings
+from components.labels import CLASS_LABEL, EXPERIMENT
 from components.metal.patches import KUBEPRISM_PORT
 from components.platform.chart import ChartSpec
 from components.quantities import resources
@@ -95,8 +96,9 @@ def cilium_values(lan_links: list[str]) -> dict[str, Any]:
 
 
 def dynamic_blocks(cluster: ClusterSettings, pinned: Iterable[str]) -> list[dict[str, str]]:
-    """The LoadBalancer range as blocks, less every pinned address."""
-    taken = sorted(int(ipaddress.IPv4Address(address)) for address in pinned)
+    """The LoadBalancer range as blocks, less every pinned address and the experiments' range."""
+    experiments = cluster.experiment_range.addresses() if cluster.experiment_range else range(0)
+    taken = sorted({*(int(ipaddress.IPv4Address(address)) for address in pinned), *experiments})
     blocks, start = [], int(cluster.load_balancer_range.start)
     for address in [*taken, int(cluster.load_balancer_range.stop) + 1]:
         if start < address:
@@ -112,14 +114,17 @@ def load_balancer_objects(cluster: ClusterSettings, lan_links: list[str], parent
 
     Cilium's LB IPAM hands the first free address to the first Service that asks, so an address the program pins
     (``pinned``: address → the labels of the one Service that may have it) sits in a pool of its own that selects
-    only that Service, and the shared pool leaves it out.
+    only that Service, and the shared pool leaves it out. An experiment's Services (labelled with their class by
+    its cloud controller) are never given a shared address, only one of ``experimentRange`` if it is set, and a
+    ``loadBalancerIP`` they ask for outside it is never granted: no pool that selects them holds it.
     """
     opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
     pinned = pinned or {}
     pool = k8s.apiextensions.CustomResource(
         "lan-pool", api_version="cilium.io/v2", kind="CiliumLoadBalancerIPPool",
         metadata={"name": "lan"},
-        spec={"blocks": dynamic_blocks(cluster, pinned)},
+        spec={"blocks": dynamic_blocks(cluster, pinned), "serviceSelector": {"matchExpressions": [
+            {"key": CLASS_LABEL, "operator": "NotIn", "values": [EXPERIMENT]}]}},
         opts=opts,
     )
     reserved = [k8s.apiextensions.CustomResource(
@@ -135,4 +140,12 @@ def load_balancer_objects(cluster: ClusterSettings, lan_links: list[str], parent
               "interfaces": [f"^{link}$" for link in sorted(set(lan_links))]},
         opts=opts,
     )
+    if cluster.experiment_range is not None:
+        experiments = cluster.experiment_range
+        reserved.append(k8s.apiextensions.CustomResource(
+            "lan-experiments", api_version="cilium.io/v2", kind="CiliumLoadBalancerIPPool",
+            metadata={"name": "lan-experiments"},
+            spec={"blocks": [{"start": str(experiments.start), "stop": str(experiments.stop)}],
+                  "serviceSelector": {"matchLabels": {CLASS_LABEL: EXPERIMENT}}},
+            opts=opts))
     return [pool, *reserved, policy]

@@ -153,10 +153,9 @@ def test_no_dynamic_request_can_take_the_pinned_dns_address(prod):
 
     dns = IPv4Address(read_stack_file("prod")["homelab:production"]["dnsAddress"])
     pools = [r.inputs for r in prod.by_type("kubernetes:cilium.io/v2:CiliumLoadBalancerIPPool")]
-    shared = [p for p in pools if "serviceSelector" not in p["spec"]]
-    (pinned,) = [p for p in pools if "serviceSelector" in p["spec"]]
-    assert shared and all(not IPv4Address(b["start"]) <= dns <= IPv4Address(b["stop"])
-                          for p in shared for b in p["spec"]["blocks"])
+    (shared,) = [p for p in pools if p["metadata"]["name"] == "lan"]
+    (pinned,) = [p for p in pools if p["metadata"]["name"] != "lan"]
+    assert all(not IPv4Address(b["start"]) <= dns <= IPv4Address(b["stop"]) for b in shared["spec"]["blocks"])
     assert pinned["spec"]["blocks"] == [{"start": str(dns), "stop": str(dns)}]
     # The labels kubevirt-cloud-controller-manager v0.5.1 puts on the infrastructure Service it makes.
     assert pinned["spec"]["serviceSelector"] == {"matchLabels": {"cluster.x-k8s.io/cluster-name": "production",
@@ -165,3 +164,48 @@ def test_no_dynamic_request_can_take_the_pinned_dns_address(prod):
     covered = sum(int(IPv4Address(b["stop"])) - int(IPv4Address(b["start"])) + 1 for p in pools
                   for b in p["spec"]["blocks"])
     assert covered == int(IPv4Address(lb["stop"])) - int(IPv4Address(lb["start"])) + 1
+
+
+NOT_EXPERIMENTS = {"matchExpressions": [{"key": "homelab.dev/cluster-class", "operator": "NotIn",
+                                         "values": ["experiment"]}]}
+
+
+def test_experiments_get_no_shared_address_and_only_their_own_range_when_one_is_set(prod, build):
+    from labctl.synth import read_stack_file
+
+    pool = "kubernetes:cilium.io/v2:CiliumLoadBalancerIPPool"
+    assert prod.one(pool, "lan-pool").inputs["spec"]["serviceSelector"] == NOT_EXPERIMENTS
+    assert not [p for p in prod.by_type(pool) if p.name == "lan-experiments"]
+    cluster = {**read_stack_file("prod")["homelab:cluster"],
+               "experimentRange": {"start": "192.168.10.230", "stop": "192.168.10.239"}}
+    ranged = build("prod", {"homelab:cluster": cluster})
+    assert ranged.one(pool, "lan-pool").inputs["spec"]["blocks"] == [
+        {"start": "192.168.10.201", "stop": "192.168.10.229"}]
+    experiments = ranged.one(pool, "lan-experiments").inputs["spec"]
+    assert experiments == {"blocks": [{"start": "192.168.10.230", "stop": "192.168.10.239"}],
+                           "serviceSelector": {"matchLabels": {"homelab.dev/cluster-class": "experiment"}}}
+
+
+def test_every_guests_cloud_controller_labels_its_services_with_the_guests_class(prod, lab):
+    import yaml
+
+    def infra_labels(result):
+        maps = [r.inputs.get("data") or {} for r in result.by_type("kubernetes:core/v1:ConfigMap")]
+        return [yaml.safe_load(data["cloud-config"])["infraLabels"] for data in maps if "cloud-config" in data]
+
+    assert infra_labels(prod) == [{"cluster.x-k8s.io/cluster-name": "production",
+                                   "homelab.dev/cluster-class": "production"}]
+    assert infra_labels(lab) == [{"cluster.x-k8s.io/cluster-name": "sandbox",
+                                  "homelab.dev/cluster-class": "experiment"}]
+
+
+def test_the_service_address_policy_refuses_external_ips_everywhere_and_foreign_addresses_in_experiments(prod):
+    policy = prod.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+                      "homelab-service-addresses").inputs["spec"]
+    expressions = [v["expression"] for v in policy["validations"]]
+    assert expressions[0] == "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0"
+    # Without experimentRange no address is on the list: an experiment may ask for none.
+    assert expressions[1].endswith("object.spec.loadBalancerIP in []")
+    binding = prod.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+                       "homelab-service-addresses").inputs["spec"]
+    assert binding == {"policyName": "homelab-service-addresses", "validationActions": ["Deny"]}

@@ -1,5 +1,5 @@
-"""A real kube-apiserver and etcd on loopback, started per cluster and stopped after, spoken to with the
-Kubernetes Python client.
+"""A real kube-apiserver and etcd on loopback, started per cluster and stopped after, spoken to over plain
+HTTPS (urllib3).
 
 Token auth (one ``system:masters`` token made per run), service-account keys made per run,
 ``--endpoint-reconciler-type=none`` (nothing else runs), and the admission configuration the Talos machinery
@@ -14,6 +14,7 @@ import socket
 import ssl
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import kubernetes.client
 import urllib3
 import yaml
 
@@ -56,18 +56,24 @@ def free_port() -> int:
 
 @dataclass
 class LoopbackCluster:
-    client: kubernetes.client.ApiClient
+    host: str
+    token: str
+    http: urllib3.PoolManager = field(default_factory=lambda: urllib3.PoolManager(cert_reqs=ssl.CERT_NONE))
     kinds: dict[tuple[str, str], Kind] = field(default_factory=dict)
+
+    def _send(self, method: str, path: str, body: Any = None, query: list[tuple[str, str]] | None = None,
+              content_type: str = "application/json") -> urllib3.BaseHTTPResponse:
+        url = f"{self.host}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json",
+                   "Content-Type": content_type}
+        payload = json.dumps(body).encode() if body is not None else None
+        return self.http.request(method, url, body=payload, headers=headers, retries=False)
 
     def request(self, method: str, path: str, body: Any = None, query: list[tuple[str, str]] | None = None,
                 content_type: str = "application/json") -> Verdict:
-        _, url, headers, payload, _ = self.client.param_serialize(
-            method, path, query_params=query or [], header_params={"Content-Type": content_type,
-                                                                  "Accept": "application/json"},
-            body=body, auth_settings=["BearerToken"])
-        response = self.client.call_api(method, url, headers, payload)
-        text = response.read().decode()
-        warnings = tuple(response.response.headers.getlist("Warning"))
+        response = self._send(method, path, body, query, content_type)
+        text = response.data.decode()
+        warnings = tuple(response.headers.getlist("Warning"))
         message = ""
         if not 200 <= response.status < 300:
             with suppress(ValueError):
@@ -76,10 +82,7 @@ class LoopbackCluster:
         return Verdict(response.status, message, warnings)
 
     def get(self, path: str) -> dict[str, Any]:
-        _, url, headers, _, _ = self.client.param_serialize("GET", path, header_params={"Accept": "application/json"},
-                                                            auth_settings=["BearerToken"])
-        response = self.client.call_api("GET", url, headers)
-        return dict(json.loads(response.read()))
+        return dict(json.loads(self._send("GET", path).data))
 
     def discover(self) -> None:
         """Every served (apiVersion, kind) with its plural and scope."""
@@ -197,11 +200,7 @@ def loopback_cluster(kube_apiserver: Path, etcd: Path, workdir: Path, service_ra
             "--allow-privileged=true", "--admission-control-config-file", str(workdir / "admission.yaml"),
         ], stdout=logs[1], stderr=subprocess.STDOUT)
         _wait_ready(api_port, token, api_process, timeout=90)
-        configuration = kubernetes.client.Configuration(host=f"https://127.0.0.1:{api_port}",
-                                                        api_key={"BearerToken": token},
-                                                        api_key_prefix={"BearerToken": "Bearer"})
-        configuration.verify_ssl = False
-        cluster = LoopbackCluster(kubernetes.client.ApiClient(configuration))
+        cluster = LoopbackCluster(f"https://127.0.0.1:{api_port}", token)
         cluster.discover()
         yield cluster
     finally:

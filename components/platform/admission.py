@@ -1,0 +1,57 @@
+"""Admission the API server applies to every Service: what addresses a Service may claim on the LAN.
+
+- No Service anywhere sets ``externalIPs``. Nothing the program deploys needs them, and with them any
+  namespace could take over traffic to any LAN address that reaches a node (CVE-2020-8554; Cilium's
+  kube-proxy replacement honours them and the 1.20 chart has no switch to turn that off).
+- A Service in an experiment's namespace (the copies its cloud controller makes of the guest's
+  LoadBalancer Services, which carry over the guest's ``loadBalancerIP``, ``externalIPs`` and annotations:
+  cloud-provider-kubevirt v0.5.1 pkg/provider/loadbalancer.go) may ask for a ``loadBalancerIP`` only inside
+  ``homelab:cluster.experimentRange``.
+  Cilium's pools already never grant one outside it (components/platform/network.py); this refuses the
+  request at the door, with a message, instead of leaving the Service pending.
+"""
+
+from typing import cast
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config import ClusterSettings
+from components.labels import CLASS_LABEL, EXPERIMENT
+
+NAME = "homelab-service-addresses"
+IN_EXPERIMENT = (f"has(namespaceObject.metadata.labels) && '{CLASS_LABEL}' in namespaceObject.metadata.labels && "
+                 f"namespaceObject.metadata.labels['{CLASS_LABEL}'] == '{EXPERIMENT}'")
+
+
+def validations(cluster: ClusterSettings) -> list[dict[str, str]]:
+    """The CEL rules of the policy, each with the message a refused Service gets."""
+    experiments = cluster.experiment_range
+    allowed = [str(experiments.start + offset) for offset in range(len(experiments.addresses()))] \
+        if experiments else []
+    return [
+        {"expression": "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
+         "message": "externalIPs are refused in this homelab: ask for a LoadBalancer address instead"},
+        {"expression": f"!({IN_EXPERIMENT}) || !has(object.spec.loadBalancerIP) || "
+                       f"object.spec.loadBalancerIP == '' || object.spec.loadBalancerIP in {allowed!r}",
+         "message": "an experiment's Service may ask only for an address of homelab:cluster.experimentRange"
+                    + (f" ({experiments.start}-{experiments.stop})" if experiments else " (none is set)")},
+    ]
+
+
+def service_address_policy(cluster: ClusterSettings, parent: pulumi.Resource,
+                           depends_on: list[pulumi.Resource]) -> list[pulumi.Resource]:
+    opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
+    policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        NAME, metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME),
+        spec=cast(k8s.admissionregistration.v1.ValidatingAdmissionPolicySpecArgsDict, {"failurePolicy": "Fail",
+              "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                                                      "operations": ["CREATE", "UPDATE"], "resources": ["services"]}]},
+              "validations": validations(cluster)}),
+        opts=opts)
+    binding = k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        NAME, metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME),
+        spec=cast(k8s.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpecArgsDict,
+                  {"policyName": NAME, "validationActions": ["Deny"]}),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*depends_on, policy]))
+    return [policy, binding]
