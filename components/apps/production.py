@@ -21,7 +21,7 @@ from components.clusters.addons import helm_proxy_spec
 from components.clusters.guest_cluster import GuestCluster
 from components.config import BackupSettings
 from components.platform import backups, exposure, shared_fs
-from components.platform.chart import namespace
+from components.platform.chart import PodSecurity, namespace
 from components.platform.gitops import NAMESPACE as ARGOCD_NAMESPACE
 from components.platform.metadata import metadata_url_at
 from components.platform.storage import API_PORT, ROOT_USER
@@ -32,6 +32,11 @@ BACKUP_PREFIX = "production"
 APPS_SCHEDULE = "apps"
 FILESYSTEM = "production"
 
+
+# Production's own namespaces and their Pod Security levels: the JuiceFS CSI driver mounts FUSE on the host and
+# Velero's node agent reads volumes through it; the Tailscale operator's pods pass baseline, not restricted.
+GUEST_POD_SECURITY: dict[str, PodSecurity] = {
+    shared_fs.NAMESPACE: "privileged", exposure.NAMESPACE: "baseline", backups.NAMESPACE: "privileged"}
 
 @dataclass(frozen=True)
 class ProductionSeams:
@@ -86,8 +91,7 @@ class InsideProduction(pulumi.ComponentResource):
     def __init__(self, name: str, seams: ProductionSeams, juicefs_driver: pulumi.Resource,
                  opts: pulumi.ResourceOptions) -> None:
         super().__init__("homelab:apps:InsideProduction", name, None, opts)
-        namespaces = {ns: namespace(ns, self, privileged=True)
-                      for ns in (shared_fs.NAMESPACE, exposure.NAMESPACE, backups.NAMESPACE)}
+        namespaces = {ns: namespace(ns, self, level) for ns, level in GUEST_POD_SECURITY.items()}
         filesystem = shared_fs.Filesystem(
             FILESYSTEM,
             seams.object_store_address.apply(lambda ip: f"http://{ip}:{API_PORT}/{shared_fs.BUCKET}"),

@@ -102,7 +102,8 @@ class RestoreDrill(pulumi.ComponentResource):
                                                 pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
         self._cluster_name = name
         inside = pulumi.ResourceOptions(parent=self._inside)
-        ns = namespace(backups.NAMESPACE, self._inside, privileged=True, owner=name, adopt_unowned=sole)
+        # Velero's node agent restores volume data through the host's kubelet directory.
+        ns = namespace(backups.NAMESPACE, self._inside, "privileged", owner=name, adopt_unowned=sole)
         ns_opts = pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=[ns]))
         credentials = k8s.core.v1.Secret(
             f"{name}-restore-credentials", metadata=k8s.meta.v1.ObjectMetaArgs(

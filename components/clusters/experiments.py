@@ -79,11 +79,11 @@ class Experiment(pulumi.ComponentResource):
         # Inside the experiment: the local-path provisioner's namespace, which must allow its hostPath helpers.
         inside = pulumi.ComponentResource("homelab:clusters:InsideExperiment", args.name, None,
                                           pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
-        namespace(LOCAL_PATH_NAMESPACE, inside, privileged=True, owner=args.name, adopt_unowned=sole)
+        namespace(LOCAL_PATH_NAMESPACE, inside, "privileged", owner=args.name, adopt_unowned=sole)
         if settings.chaos:
             # Chaos Mesh's daemon runs privileged with the host's PID namespace and hostPath mounts: Talos'
             # baseline Pod Security refuses it in a namespace the Helm add-on provider creates unlabelled.
-            namespace(CHAOS_MESH_CHART.namespace, inside, privileged=True, owner=args.name)
+            namespace(CHAOS_MESH_CHART.namespace, inside, "privileged", owner=args.name)
         if settings.like == "production":
             applications(self, self.cluster, development_copies(), depends_on=[])
         self.drill: RestoreDrill | None = None

@@ -32,7 +32,7 @@ from components.platform import (
     virtualization,
 )
 from components.platform.certificates import Dns01, issuers
-from components.platform.chart import install, namespace
+from components.platform.chart import PodSecurity, install, namespace
 from components.platform.network import load_balancer_objects
 from components.platform.plan import PlatformPlan, plan_platform
 from components.platform.priority import priority_classes
@@ -40,6 +40,23 @@ from components.quantities import disk_mib
 
 __all__ = ["CloudSeams", "Dns01", "GuestStorage", "Platform", "PlatformArgs", "PlatformPlan", "plan_platform"]
 
+
+# Each platform namespace's Pod Security level where it is not restricted, and why. The upstream tier creates
+# every namespace with its label and sends it every rendered pod, so a level too strict fails there.
+POD_SECURITY: dict[str, PodSecurity] = {
+    # The CSI node plugin and the mount pods mount FUSE filesystems into the host's kubelet directory.
+    shared_fs.NAMESPACE: "privileged",
+    # The OTel agent reads the hosts' metrics and pod logs through hostPath volumes (Loki, Tempo, Grafana
+    # and Mimir share the namespace).
+    telemetry.NAMESPACE: "privileged",
+    # MinIO, the metadata etcd and the JuiceFS jobs run as their images' root user (restricted: to do).
+    storage.NAMESPACE: "baseline",
+    # The Velero chart's pods and the Tailscale operator's do not drop capabilities or set a seccomp profile.
+    backups.NAMESPACE: "baseline",
+    exposure.NAMESPACE: "baseline",
+    # The Cluster API operator chart's manager sets no seccomp profile.
+    cluster_api.OPERATOR_NAMESPACE: "baseline",
+}
 
 @dataclass(frozen=True)
 class CloudSeams:
@@ -117,7 +134,7 @@ class Platform(pulumi.ComponentResource):
         """Local volumes → object store and metadata engine → JuiceFS and its storage classes."""
         plan = args.plan
         mount_path = storage_mount_path(plan.cluster)
-        namespace = self._namespace(storage.NAMESPACE, privileged=True)
+        namespace = self._namespace(storage.NAMESPACE)
         local_class = local_volumes.storage_class(self, depends_on=[self.cni])
         drives = local_volumes.volumes(self, storage.DRIVES, plan.nodes, mount_path, local_class, args.protect)
         object_store, store_service = storage.install(self, namespace, list(drives), plan.object_store,
@@ -126,7 +143,7 @@ class Platform(pulumi.ComponentResource):
         engine, engine_client = metadata.install(self, namespace, list(members), plan.metadata_engine)
         self.guest_storage = GuestStorage(object_store_address=store_service.spec.cluster_ip,
                                           metadata_address=engine_client.spec.cluster_ip)
-        fs_namespace = self._namespace(shared_fs.NAMESPACE, privileged=True)
+        fs_namespace = self._namespace(shared_fs.NAMESPACE)
         secret = shared_fs.volume_secret(self, fs_namespace,
                                          shared_fs.infrastructure_filesystem(storage.object_store_endpoint()),
                                          storage.ROOT_USER, args.storage_root_password)
@@ -145,7 +162,7 @@ class Platform(pulumi.ComponentResource):
         """Buckets and credentials → the stores → the collectors that feed them, and Grafana."""
         store = storage.object_store_endpoint()
         bucket_job = buckets.install(self, store, monitoring.BUCKETS, depends_on=object_store)
-        namespace = self._namespace(telemetry.NAMESPACE, privileged=True)
+        namespace = self._namespace(telemetry.NAMESPACE)
         secrets = monitoring.secrets(self, namespace, args.storage_root_password, args.grafana_admin_password)
         ready = [bucket_job, *secrets]
         stores = [metrics_store.install(self, telemetry.NAMESPACE, store, args.plan.metrics_store,
@@ -157,7 +174,7 @@ class Platform(pulumi.ComponentResource):
         self._chart(monitoring.GRAFANA_CHART.release, depends_on=[*secrets, *stores])
 
     def _backups(self, args: PlatformArgs) -> None:
-        namespace = self._namespace(backups.NAMESPACE, privileged=True)
+        namespace = self._namespace(backups.NAMESPACE)
         secret = backups.credentials_secret(self, namespace, args.cloud.velero_credentials)
         repository = backups.repository_secret(self, namespace, args.backup_repository_password)
         velero = self._chart("velero", depends_on=[secret, repository])
@@ -170,10 +187,10 @@ class Platform(pulumi.ComponentResource):
         """Install a planned chart into its own namespace, after the CNI."""
         chart = self._plan.charts[release]
         return install(chart.spec, chart.values, parent=self,
-                       depends_on=[self.cni, self._namespace(chart.spec.namespace, chart.spec.privileged),
+                       depends_on=[self.cni, self._namespace(chart.spec.namespace),
                                    *depends_on])
 
-    def _namespace(self, name: str, privileged: bool = False) -> k8s.core.v1.Namespace:
+    def _namespace(self, name: str) -> k8s.core.v1.Namespace:
         if name not in self._namespaces:
-            self._namespaces[name] = namespace(name, self, privileged, [self.cni])
+            self._namespaces[name] = namespace(name, self, POD_SECURITY.get(name, "restricted"), [self.cni])
         return self._namespaces[name]

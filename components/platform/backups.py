@@ -32,7 +32,7 @@ REPOSITORY_SECRET, REPOSITORY_KEY = "velero-repo-credentials", "repository-passw
 
 VELERO_CHART = ChartSpec(
     release="velero", chart="velero", repo="https://vmware-tanzu.github.io/helm-charts", version=VELERO,
-    namespace=NAMESPACE, privileged=True,
+    namespace=NAMESPACE,
     workloads=(
         Workload("velero", ("resources",)),
         Workload("node-agent", ("nodeAgent", "resources"), per_node=True, enabled=("deployNodeAgent",)),

@@ -6,12 +6,24 @@ Every chart the platform installs is a ``ChartSpec``: repository, chart, pinned 
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.capacity import Demand, Workload, chart_demands
+
+# Pod Security Standards levels, strictest first.
+PodSecurity = Literal["restricted", "baseline", "privileged"]
+ENFORCE = "pod-security.kubernetes.io/enforce"
+
+
+def pod_security_labels(level: PodSecurity) -> dict[str, str]:
+    """Enforce ``level``; below restricted, also warn at restricted, so `kubectl apply` shows what is missing."""
+    labels: dict[str, str] = {ENFORCE: level}
+    if level != "restricted":
+        labels["pod-security.kubernetes.io/warn"] = "restricted"
+    return labels
 
 
 @dataclass(frozen=True)
@@ -22,8 +34,6 @@ class ChartSpec:
     version: str
     namespace: str
     workloads: tuple[Workload, ...]
-    # Host-level agents (hostPath, host network) need a namespace exempt from Talos' baseline policy.
-    privileged: bool = False
 
     def demands(self, values: Mapping[str, Any], node_count: int) -> list[Demand]:
         return chart_demands("platform", self.release, values, self.workloads, node_count)
@@ -49,19 +59,18 @@ def install(spec: ChartSpec, values: Mapping[str, Any], parent: pulumi.Resource,
     )
 
 
-def namespace(name: str, parent: pulumi.Resource, privileged: bool = False,
+def namespace(name: str, parent: pulumi.Resource, pod_security: PodSecurity,
               depends_on: Sequence[pulumi.Resource] = (), owner: str = "",
               adopt_unowned: bool = False) -> k8s.core.v1.Namespace:
-    """A namespace the platform owns; ``privileged`` for host-level agents (Talos enforces baseline).
+    """A namespace the platform owns, enforcing the Pod Security level ``pod_security`` (Talos' cluster-wide
+    default is baseline; every namespace the program makes states its own level).
 
     ``owner`` prefixes the resource name where the same namespace is made once per guest cluster, so each
     stays unique in the stack (the URN carries the parent's type, not its name). Earlier stacks named it
     ``ns-NAME``; ``adopt_unowned`` takes that resource over, which only the sole guest of a stack may do (two
     claiming one old resource is an engine error, and it can only have been made for a single guest).
     """
-    labels = {"app.kubernetes.io/part-of": "homelab-platform"}
-    if privileged:
-        labels["pod-security.kubernetes.io/enforce"] = "privileged"
+    labels = {"app.kubernetes.io/part-of": "homelab-platform", **pod_security_labels(pod_security)}
     aliases = [pulumi.Alias(name=f"ns-{name}")] if owner and adopt_unowned else None
     return k8s.core.v1.Namespace(
         f"{owner}-ns-{name}" if owner else f"ns-{name}",

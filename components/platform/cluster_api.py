@@ -14,7 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.capacity import Workload
-from components.platform.chart import ChartSpec
+from components.platform.chart import ChartSpec, pod_security_labels
 from components.quantities import resources
 from components.versions import CAAPH, CABPT, CACPPT, CAPI, CAPI_OPERATOR, CAPK
 
@@ -85,7 +85,8 @@ def install(parent: pulumi.Resource, operator: pulumi.Resource) -> list[pulumi.R
     created: list[pulumi.Resource] = []
     for provider in PROVIDERS:
         namespace = k8s.core.v1.Namespace(
-            f"ns-{provider.namespace}", metadata=k8s.meta.v1.ObjectMetaArgs(name=provider.namespace),
+            f"ns-{provider.namespace}", metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=provider.namespace, labels=pod_security_labels("restricted")),
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[operator]),
         )
         created += [namespace, k8s.apiextensions.CustomResource(

@@ -49,7 +49,7 @@ PLUGIN_CPU_LIMIT = "1"
 
 JUICEFS_CHART = ChartSpec(
     release="juicefs-csi-driver", chart="juicefs-csi-driver", repo="https://juicedata.github.io/charts/",
-    version=JUICEFS_CSI, namespace=NAMESPACE, privileged=True,
+    version=JUICEFS_CSI, namespace=NAMESPACE,
     workloads=(
         Workload("controller", ("controller", "resources"), replicas=("controller", "replicas")),
         Workload("node", ("node", "resources"), per_node=True),

@@ -26,11 +26,11 @@ UNUSED_PORTS = ("jaeger-compact", "jaeger-thrift", "jaeger-grpc", "zipkin")
 
 AGENT_CHART = ChartSpec(
     release=AGENT, chart="opentelemetry-collector", repo=REPO, version=OTEL_COLLECTOR, namespace=NAMESPACE,
-    privileged=True, workloads=(Workload("agent", ("resources",), per_node=True),),
+    workloads=(Workload("agent", ("resources",), per_node=True),),
 )
 GATEWAY_CHART = ChartSpec(
     release=GATEWAY, chart="opentelemetry-collector", repo=REPO, version=OTEL_COLLECTOR, namespace=NAMESPACE,
-    privileged=True, workloads=(Workload("gateway", ("resources",), replicas=("replicaCount",)),),
+    workloads=(Workload("gateway", ("resources",), replicas=("replicaCount",)),),
 )
 
 

@@ -209,3 +209,26 @@ def test_the_service_address_policy_refuses_external_ips_everywhere_and_foreign_
     binding = prod.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
                        "homelab-service-addresses").inputs["spec"]
     assert binding == {"policyName": "homelab-service-addresses", "validationActions": ["Deny"]}
+
+
+@pytest.mark.parametrize("stack", ["prod", "lab", "experiment"])
+def test_every_namespace_the_program_makes_states_its_pod_security_level(stack, request):
+    """Restricted unless the namespace's reason is written beside its level (the platform's POD_SECURITY,
+    production's GUEST_POD_SECURITY, the guests' namespaces); the upstream tier holds each pod to it."""
+    result = request.getfixturevalue(stack)
+    levels: dict[str, set[str]] = {}
+    for namespace in result.by_type("kubernetes:core/v1:Namespace"):
+        labels = namespace.inputs["metadata"]["labels"]
+        level = labels.get("pod-security.kubernetes.io/enforce")
+        assert level in ("restricted", "baseline", "privileged"), namespace.urn
+        assert (labels.get("pod-security.kubernetes.io/warn") == "restricted") is (level != "restricted")
+        levels.setdefault(namespace.inputs["metadata"]["name"], set()).add(level)
+    # Names shared by the infrastructure cluster and production's guest carry both clusters' levels.
+    expected = {"prod": {"argocd": {"restricted"}, "cert-manager": {"restricted"}, "capi-system": {"restricted"},
+                         "capk-system": {"restricted"}, "cabpt-system": {"restricted"},
+                         "cacppt-system": {"restricted"}, "caaph-system": {"restricted"},
+                         "capi-operator-system": {"baseline"}, "storage": {"baseline"},
+                         "velero": {"baseline", "privileged"}, "tailscale": {"baseline"}, "juicefs": {"privileged"},
+                         "monitoring": {"privileged"}, "production": {"baseline"}},
+                "lab": {"experiment-sandbox": {"baseline"}, "local-path-storage": {"privileged"}}}
+    assert {name: levels.get(name) for name in expected.get(stack, {})} == expected.get(stack, {})
