@@ -19,8 +19,9 @@ from moto.core import set_initial_no_auth_action_count
 
 REGION = "eu-west-2"
 VELERO, STORAGE = "example-homelab-velero", "example-homelab-storage-offsite"
-SEEDED = {VELERO: ["homelab/backups/daily/velero-backup.json", "production/backups/daily/velero-backup.json"],
-          STORAGE: ["chunks/0/0/1_0_4194304"]}
+INFRA, PRODUCTION = "homelab/backups/daily/velero-backup.json", "production/backups/daily/velero-backup.json"
+CHUNK = "chunks/0/0/1_0_4194304"
+SEEDED = {VELERO: [INFRA, PRODUCTION], STORAGE: [CHUNK]}
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
@@ -83,20 +84,14 @@ def judged(prod) -> Callable[..., Any]:
     return lambda judge, locks=None: _seed_and_judge(policies, judge, locks)
 
 
+# What each key may do; everything else of REACH (every consumer on every seeded object) is denied.
+WRITES = {("velero", VELERO, INFRA), ("velero-production", VELERO, PRODUCTION), ("storage-replication", STORAGE, CHUNK)}
+READS = WRITES | {("restore-drill", VELERO, PRODUCTION)}
 # (consumer, bucket, key, may read, may write)
 REACH = [
-    ("velero", VELERO, "homelab/backups/daily/velero-backup.json", True, True),
-    ("velero", VELERO, "production/backups/daily/velero-backup.json", False, False),
-    ("velero", STORAGE, "chunks/0/0/1_0_4194304", False, False),
-    ("velero-production", VELERO, "production/backups/daily/velero-backup.json", True, True),
-    ("velero-production", VELERO, "homelab/backups/daily/velero-backup.json", False, False),
-    ("velero-production", STORAGE, "chunks/0/0/1_0_4194304", False, False),
-    ("storage-replication", STORAGE, "chunks/0/0/1_0_4194304", True, True),
-    ("storage-replication", VELERO, "homelab/backups/daily/velero-backup.json", False, False),
-    ("storage-replication", VELERO, "production/backups/daily/velero-backup.json", False, False),
-    ("restore-drill", VELERO, "production/backups/daily/velero-backup.json", True, False),
-    ("restore-drill", VELERO, "homelab/backups/daily/velero-backup.json", False, False),
-    ("restore-drill", STORAGE, "chunks/0/0/1_0_4194304", False, False),
+    (consumer, bucket, key, (consumer, bucket, key) in READS, (consumer, bucket, key) in WRITES)
+    for consumer in ("velero", "velero-production", "storage-replication", "restore-drill")
+    for bucket, key in ((VELERO, INFRA), (VELERO, PRODUCTION), (STORAGE, CHUNK))
 ]
 
 
@@ -159,7 +154,7 @@ def test_a_locked_copy_survives_the_key_that_writes_it_and_the_account_itself(ju
     """What `rclone sync` or an intruder with the replication key can do to the storage copy: hide the current
     version behind a delete marker, never erase a version (the key has no s3:DeleteObjectVersion). Under the
     COMPLIANCE lock not even the account's administrator can; without a lock, the administrator could."""
-    key = SEEDED[STORAGE][0]
+    key = CHUNK
 
     def attack(clients: dict[str, Any]) -> tuple[bool, bool, bool, bool]:
         admin, s3 = clients["_admin"], clients["storage-replication"]
@@ -173,7 +168,7 @@ def test_a_locked_copy_survives_the_key_that_writes_it_and_the_account_itself(ju
 
 
 def test_no_homelab_key_lifts_the_governance_lock_on_velero_backups(judged):
-    key = SEEDED[VELERO][1]
+    key = PRODUCTION
 
     def attack(clients: dict[str, Any]) -> tuple[bool, bool]:
         admin = clients["_admin"]
