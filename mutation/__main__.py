@@ -22,7 +22,8 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 MUTMUT = [sys.executable, "-m", "mutmut"]
-KEY = re.compile(r"^\s*(?P<module>[\w.]+)\.x_(?P<function>\w+?)__mutmut_\d+: (?P<status>[\w ]+)$")
+# mutmut names a mutant `module.x_function__mutmut_N`, or `module.xǁClassǁmethod__mutmut_N` for a method.
+KEY = re.compile(r"^\s*(?P<module>[\w.]+?)\.x(?:_|ǁ)(?P<function>.+?)__mutmut_\d+: (?P<status>[\w ]+)$")
 
 
 def modules() -> list[Path]:
@@ -49,10 +50,12 @@ def functions(path: Path) -> set[str]:
     return found
 
 
-def main() -> int:
-    run = subprocess.run([*MUTMUT, "run", "--max-children", "2"], cwd=ROOT)
-    if run.returncode not in (0, 1):
-        return run.returncode
+def main(argv: list[str]) -> int:
+    """Run mutmut, then report; ``--report`` reports the results of the last run without running again."""
+    if "--report" not in argv:
+        run = subprocess.run([*MUTMUT, "run", "--max-children", "2"], cwd=ROOT)
+        if run.returncode not in (0, 1):
+            return run.returncode
     listed = subprocess.run([*MUTMUT, "results", "--all", "true"], cwd=ROOT, capture_output=True, text=True)
     statuses: dict[str, Counter[str]] = defaultdict(Counter)
     mutated: dict[str, set[str]] = defaultdict(set)
@@ -64,7 +67,7 @@ def main() -> int:
         key = line.split(":")[0].strip()
         status = "equivalent" if key in skip else match["status"]
         statuses[match["module"]][status] += 1
-        mutated[match["module"]].add(match["function"].replace("ǁ", ".").replace("__", "."))
+        mutated[match["module"]].add(match["function"].replace("ǁ", "."))
     table = Table(title="mutation score by module")
     for column in ("module", "mutants", "killed", "survived", "equivalent", "score", "functions with no mutant"):
         table.add_column(column, overflow="fold")
@@ -75,8 +78,7 @@ def main() -> int:
         counted = sum(counts.values()) - counts["equivalent"]
         killed = counts["killed"] + counts["timeout"]
         killed_total, counted_total = killed_total + killed, counted_total + counted
-        untouched = sorted(name for name in functions(path) if name.split(".")[-1] not in
-                           {m.split(".")[-1] for m in mutated[module]})
+        untouched = sorted(functions(path) - mutated[module])
         row = [module, str(sum(counts.values())), str(killed), str(counts["survived"]), str(counts["equivalent"]),
                f"{100 * killed / counted:.0f}%" if counted else "-", ", ".join(untouched) or "-"]
         rows.append(row)
@@ -93,4 +95,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
