@@ -55,6 +55,10 @@ class Secret:
     def output(self) -> pulumi.Output[str]:
         return pulumi.Output.secret(self._value)
 
+    def __len__(self) -> int:
+        """Its length, which rules may judge without the value leaving the object."""
+        return len(self._value)
+
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.no_info_after_validator_function(
@@ -898,7 +902,7 @@ MIN_STORAGE_PASSWORD = 8
 
 def _check_secrets(config: HomelabConfig, stack: str, secret_keys: set[str]) -> Iterable[ConfigIssue]:
     password = config.secrets.storage_root_password
-    if password is not None and len(password._value) < MIN_STORAGE_PASSWORD:
+    if password is not None and len(password) < MIN_STORAGE_PASSWORD:
         key = f"{NAMESPACE}:storageRootPassword"
         yield ConfigIssue(key, f"the object store refuses a root password shorter than {MIN_STORAGE_PASSWORD} "
                           "characters", f"pulumi config set --secret {key} <a longer value> --stack {stack}")
@@ -964,9 +968,9 @@ def parse_stack_config(every: Mapping[str, Any], stack: str, secret_keys: Iterab
     """Validate a stack's config as the language host hands it over (``namespace:key`` names, structured values
     as JSON text) or raise ConfigError."""
     prefix = f"{NAMESPACE}:"
+    named = {key.removeprefix(prefix): value for key, value in every.items() if key.startswith(prefix)}
     # Secrets are text: one that looks like JSON stays the text it is (decoded, it could be refused and shown).
-    raw = {key[len(prefix):]: value if key[len(prefix):] in _SECRET_FIELDS else _decode(value)
-           for key, value in every.items() if key.startswith(prefix)}
+    raw = {key: value if key in _SECRET_FIELDS else _decode(value) for key, value in named.items()}
     return parse_config(raw, stack, secret_keys)
 
 

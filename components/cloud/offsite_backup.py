@@ -17,7 +17,7 @@ Exports the bucket names, the region's endpoint and each consumer's credentials 
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -150,7 +150,7 @@ class OffsiteBackup(pulumi.ComponentResource):
         self.register_outputs({"region": self.region, "endpoint": self.endpoint, "buckets": self.bucket_names,
                                "credentials": self.credentials})
 
-    def _bucket(self, key: str, bucket_name: str, args: OffsiteBackupArgs) -> aws.s3.Bucket:
+    def _bucket(self, key: Literal["velero", "storage"], bucket_name: str, args: OffsiteBackupArgs) -> aws.s3.Bucket:
         settings, region = args.settings, args.settings.region
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
@@ -172,7 +172,7 @@ class OffsiteBackup(pulumi.ComponentResource):
                             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]))
         aws.s3.BucketLifecycleConfiguration(f"{key}-lifecycle", bucket=bucket.id, region=region,
                                             rules=lifecycle_rules(settings), opts=child)
-        lock = settings.object_lock.get(key)  # type: ignore[call-overload]
+        lock = settings.object_lock.get(key)
         if lock is not None:
             aws.s3.BucketObjectLockConfiguration(
                 f"{key}-object-lock", bucket=bucket.id, region=region,

@@ -11,6 +11,7 @@
   request at the door, with a message, instead of leaving the Service pending.
 """
 
+import ipaddress
 from typing import cast
 
 import pulumi
@@ -27,8 +28,7 @@ IN_EXPERIMENT = (f"has(namespaceObject.metadata.labels) && '{CLASS_LABEL}' in na
 def validations(cluster: ClusterSettings) -> list[dict[str, str]]:
     """The CEL rules of the policy, each with the message a refused Service gets."""
     experiments = cluster.experiment_range
-    allowed = [str(experiments.start + offset) for offset in range(len(experiments.addresses()))] \
-        if experiments else []
+    allowed = [str(ipaddress.IPv4Address(address)) for address in experiments.addresses()] if experiments else []
     return [
         {"expression": "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
          "message": "externalIPs are refused in this homelab: ask for a LoadBalancer address instead"},

@@ -60,6 +60,12 @@ NAMESPACES_ONLY = [{"group": "", "kind": "Namespace"}]
 REPOSITORY_LABEL = "argocd.argoproj.io/secret-type"
 
 
+def _group_kind(written: str) -> dict[str, str]:
+    """``rbac.authorization.k8s.io/ClusterRole`` (``/Kind`` for the core group) as Argo CD's group and kind."""
+    group, _, kind = written.rpartition("/")
+    return {"group": group, "kind": kind}
+
+
 def project_spec(name: str, gitops: GitOpsSettings, app_repositories: Sequence[str]) -> dict[str, Any]:
     """What the ``name`` class's project may deploy, from where, to which clusters."""
     platform = name == "platform"
@@ -67,9 +73,8 @@ def project_spec(name: str, gitops: GitOpsSettings, app_repositories: Sequence[s
         "description": f"Applications of the {name} cluster class",
         "sourceRepos": [gitops.repo_url] if platform else [gitops.repo_url, *sorted(set(app_repositories))],
         "destinations": [{"name": PROJECT_DESTINATIONS[name], "namespace": "*"}],
-        "clusterResourceWhitelist": NAMESPACES_ONLY + ([
-            {"group": kind.rpartition("/")[0], "kind": kind.rpartition("/")[2]} for kind in gitops.cluster_kinds]
-            if platform else []),
+        "clusterResourceWhitelist": NAMESPACES_ONLY + ([_group_kind(kind) for kind in gitops.cluster_kinds]
+                                                      if platform else []),
     }
 
 
