@@ -21,6 +21,7 @@ from components.clusters.addons import LOCAL_PATH_CLASS, helm_proxy_spec
 from components.clusters.guest_cluster import GuestCluster
 from components.platform import backups
 from components.platform.chart import namespace
+from components.platform.workloads import restricted
 from components.quantities import resources
 from components.versions import KUBECTL_IMAGE, VELERO_IMAGE
 
@@ -67,7 +68,7 @@ def job_spec(containers: list[dict[str, Any]]) -> dict[str, Any]:
     pod: dict[str, Any] = {"serviceAccountName": ACCOUNT, "restartPolicy": "OnFailure", "containers": [last]}
     if first:
         pod["initContainers"] = first
-    return {"backoffLimit": 10, "template": {"spec": pod}}
+    return {"backoffLimit": 10, "template": {"spec": restricted(pod, api_access=True)}}
 
 
 def _succeeded(status: Any) -> bool:

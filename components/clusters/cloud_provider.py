@@ -15,6 +15,7 @@ import yaml
 
 from components.capacity import Demand, pod_template_demand
 from components.labels import CLASS_LABEL
+from components.platform.workloads import restricted
 from components.quantities import resources
 from components.versions import KUBEVIRT_CCM_IMAGE
 
@@ -36,7 +37,8 @@ def deployment_spec(cluster: str, priority_class: str) -> dict[str, Any]:
         "selector": {"matchLabels": labels},
         "template": {
             "metadata": {"labels": labels},
-            "spec": {
+            # It watches this cluster's API with its service account (and the guest's through the kubeconfig).
+            "spec": restricted({
                 "serviceAccountName": NAME,
                 "priorityClassName": priority_class,
                 "containers": [{
@@ -56,7 +58,7 @@ def deployment_spec(cluster: str, priority_class: str) -> dict[str, Any]:
                 }],
                 "volumes": [{"name": "kubeconfig", "secret": {"secretName": f"{cluster}-kubeconfig"}},
                             {"name": "cloud-config", "configMap": {"name": f"{NAME}-config"}}],
-            },
+            }, api_access=True),
         },
     }
 

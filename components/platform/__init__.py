@@ -46,11 +46,8 @@ __all__ = ["CloudSeams", "Dns01", "GuestStorage", "Platform", "PlatformArgs", "P
 POD_SECURITY: dict[str, PodSecurity] = {
     # The CSI node plugin and the mount pods mount FUSE filesystems into the host's kubelet directory.
     shared_fs.NAMESPACE: "privileged",
-    # The OTel agent reads the hosts' metrics and pod logs through hostPath volumes (Loki, Tempo, Grafana
-    # and Mimir share the namespace).
-    telemetry.NAMESPACE: "privileged",
-    # MinIO, the metadata etcd and the JuiceFS jobs run as their images' root user (restricted: to do).
-    storage.NAMESPACE: "baseline",
+    # The OTel agent reads the hosts' metrics and pod logs through hostPath volumes, alone in its namespace.
+    telemetry.AGENT_NAMESPACE: "privileged",
     # The Velero chart's pods and the Tailscale operator's do not drop capabilities or set a seccomp profile.
     backups.NAMESPACE: "baseline",
     exposure.NAMESPACE: "baseline",

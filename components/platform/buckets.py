@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 from components.platform import rclone
 from components.platform.priority import PLATFORM
 from components.platform.storage import NAMESPACE, ObjectStore
+from components.platform.workloads import restricted
 
 JOB = "object-store-buckets"
 
@@ -21,8 +22,8 @@ def job_spec(store: ObjectStore, buckets: list[str]) -> dict[str, Any]:
     script = "set -e\n" + "".join(f"rclone mkdir {rclone.LOCAL_REMOTE}:{bucket}\n" for bucket in sorted(buckets))
     container = rclone.container("mkdir", ["sh", "-c", script], rclone.object_store_remote(store),
                                  memory_limit="128Mi")
-    return {"backoffLimit": 6, "template": {"spec": {
-        "restartPolicy": "OnFailure", "priorityClassName": PLATFORM.name, "containers": [container]}}}
+    return {"backoffLimit": 6, "template": {"spec": restricted({
+        "restartPolicy": "OnFailure", "priorityClassName": PLATFORM.name, "containers": [container]})}}
 
 
 def install(parent: pulumi.Resource, store: ObjectStore, buckets: list[str],

@@ -22,7 +22,7 @@ import yaml
 
 from components.platform.priority import PLATFORM
 from components.platform.storage import ObjectStore
-from components.platform.workloads import object_store_keys_env
+from components.platform.workloads import object_store_keys_env, restricted
 from components.quantities import resources
 from components.versions import MIMIR_IMAGE
 
@@ -32,6 +32,8 @@ HTTP_PORT, GRPC_PORT = 8080, 9095
 CONFIG_PATH = "/etc/mimir/mimir.yaml"
 RETENTION = "30d"
 DATA_DIR = "/data"
+# The image's own user (its Dockerfile at mimir-2.17.2).
+MIMIR_USER = 10001
 
 
 def config(store: ObjectStore) -> dict[str, Any]:
@@ -70,9 +72,8 @@ def statefulset_spec(store: ObjectStore, credentials_secret: str) -> dict[str, A
         "selector": {"matchLabels": labels},
         "template": {
             "metadata": {"labels": labels, "annotations": {"homelab.dev/config-sha256": digest}},
-            "spec": {
+            "spec": restricted({
                 "priorityClassName": PLATFORM.name,
-                "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "fsGroup": 10001},
                 "containers": [{
                     "name": NAME,
                     "image": MIMIR_IMAGE,
@@ -88,7 +89,7 @@ def statefulset_spec(store: ObjectStore, credentials_secret: str) -> dict[str, A
                 }],
                 "volumes": [{"name": "config", "configMap": {"name": f"{NAME}-config"}},
                             {"name": "data", "emptyDir": {"sizeLimit": "10Gi"}}],
-            },
+            }, user=MIMIR_USER),
         },
     }
 

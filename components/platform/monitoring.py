@@ -19,7 +19,7 @@ from components.platform.chart import ChartSpec
 from components.platform.priority import PLATFORM
 from components.platform.storage import ROOT_USER, ObjectStore
 from components.platform.telemetry import NAMESPACE
-from components.platform.workloads import object_store_keys_env
+from components.platform.workloads import CONTAINER_SECURITY, object_store_keys_env
 from components.quantities import resources
 from components.versions import GRAFANA, LOKI, TEMPO
 
@@ -98,7 +98,10 @@ def loki_values(store: ObjectStore) -> dict[str, Any]:
 def tempo_values(store: ObjectStore) -> dict[str, Any]:
     return {
         "replicas": 1,
+        # Merged into the chart's pod context (user 10001, non-root): the namespace is restricted.
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "tempo": {
+            "securityContext": CONTAINER_SECURITY,
             "reportingEnabled": False,
             "retention": TRACE_RETENTION,
             "storage": {"trace": {

@@ -26,7 +26,7 @@ from components.platform.metadata import metadata_url
 from components.platform.priority import PLATFORM
 from components.platform.shared_fs import BUCKET
 from components.platform.storage import NAMESPACE, ObjectStore
-from components.platform.workloads import secret_env
+from components.platform.workloads import restricted, secret_env
 from components.quantities import resources
 from components.versions import JUICEFS_MOUNT_IMAGE
 
@@ -61,10 +61,10 @@ def _cronjob(schedule: str, init: list[dict[str, Any]], main: dict[str, Any]) ->
         "concurrencyPolicy": "Forbid",
         "successfulJobsHistoryLimit": 2,
         "failedJobsHistoryLimit": 3,
-        "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"spec": {
+        "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"spec": restricted({
             "restartPolicy": "OnFailure", "priorityClassName": PLATFORM.name,
             "initContainers": init, "containers": [main],
-            "volumes": [{"name": "work", "emptyDir": {"sizeLimit": "2Gi"}}]}}}},
+            "volumes": [{"name": "work", "emptyDir": {"sizeLimit": "2Gi"}}]})}}},
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from components.capacity import Workload
 from components.platform.chart import ChartSpec
 from components.platform.priority import PLATFORM
+from components.platform.workloads import CONTAINER_SECURITY, pod_security_context
 from components.quantities import resources
 from components.versions import OTEL_COLLECTOR
 
@@ -20,12 +21,17 @@ REPO = "https://open-telemetry.github.io/opentelemetry-helm-charts"
 # The Kubernetes distribution of the collector: the receivers and processors a cluster needs, nothing else.
 IMAGE_REPOSITORY = "otel/opentelemetry-collector-k8s"
 AGENT, GATEWAY = "otel-agent", "otel-gateway"
+# The collector image's own user (its Dockerfile: USER 10001).
+COLLECTOR_USER = 10001
 OTLP_GRPC_PORT = 4317
 # Receivers of other protocols the chart opens by default; nothing here speaks them.
 UNUSED_PORTS = ("jaeger-compact", "jaeger-thrift", "jaeger-grpc", "zipkin")
 
+# The agent needs the hosts' filesystems, which Pod Security grants per namespace: it gets one of its own, so the
+# stores and Grafana stay restricted.
+AGENT_NAMESPACE = AGENT
 AGENT_CHART = ChartSpec(
-    release=AGENT, chart="opentelemetry-collector", repo=REPO, version=OTEL_COLLECTOR, namespace=NAMESPACE,
+    release=AGENT, chart="opentelemetry-collector", repo=REPO, version=OTEL_COLLECTOR, namespace=AGENT_NAMESPACE,
     workloads=(Workload("agent", ("resources",), per_node=True),),
 )
 GATEWAY_CHART = ChartSpec(
@@ -75,6 +81,9 @@ def gateway_values(loki: str, tempo: str, mimir: str) -> dict[str, Any]:
     return {
         **_common(GATEWAY, "deployment"),
         "replicaCount": 1,
+        # The gateway needs nothing of its node: it runs restricted beside the stores.
+        "podSecurityContext": pod_security_context(COLLECTOR_USER),
+        "securityContext": CONTAINER_SECURITY,
         "presets": {"clusterMetrics": {"enabled": True}, "kubernetesEvents": {"enabled": True}},
         "config": {
             "exporters": {

@@ -41,7 +41,8 @@ def test_restore_then_wait_for_the_apps_and_report(drill):
     command = jobs["restore-drill"].inputs["spec"]["template"]["spec"]["containers"][0]["command"]
     assert command == restore_command("latest") and "--from-schedule" in command and "--wait" in command
     ready = jobs["restore-drill-ready"].inputs["spec"]["template"]["spec"]
-    assert [*ready["initContainers"], *ready["containers"]] == ready_checks(["home-assistant", "pihole"])
+    steps = [(c["name"], c["command"]) for c in [*ready["initContainers"], *ready["containers"]]]
+    assert steps == [(c["name"], c["command"]) for c in ready_checks(["home-assistant", "pihole"])]
     assert "drill" in drill.outputs["restoreDrill"]
 
 

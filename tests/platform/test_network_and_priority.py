@@ -227,8 +227,9 @@ def test_every_namespace_the_program_makes_states_its_pod_security_level(stack, 
     expected = {"prod": {"argocd": {"restricted"}, "cert-manager": {"restricted"}, "capi-system": {"restricted"},
                          "capk-system": {"restricted"}, "cabpt-system": {"restricted"},
                          "cacppt-system": {"restricted"}, "caaph-system": {"restricted"},
-                         "capi-operator-system": {"baseline"}, "storage": {"baseline"},
+                         "capi-operator-system": {"baseline"}, "storage": {"restricted"},
                          "velero": {"baseline", "privileged"}, "tailscale": {"baseline"}, "juicefs": {"privileged"},
-                         "monitoring": {"privileged"}, "production": {"baseline"}},
+                         "monitoring": {"restricted"}, "otel-agent": {"privileged"},
+                         "production": {"baseline"}},
                 "lab": {"experiment-sandbox": {"baseline"}, "local-path-storage": {"privileged"}}}
     assert {name: levels.get(name) for name in expected.get(stack, {})} == expected.get(stack, {})

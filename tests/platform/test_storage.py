@@ -42,7 +42,7 @@ def test_each_store_keeps_its_data_on_node_pinned_local_volumes_of_the_user_volu
         (container,) = spec["template"]["spec"]["containers"]
         assert container["volumeMounts"][0]["subPath"] == consumer
     namespace = prod.one("kubernetes:core/v1:Namespace", "ns-storage").inputs["metadata"]["labels"]
-    assert namespace["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert namespace["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
 def test_juicefs_metadata_is_a_three_member_etcd_one_per_node(prod):
@@ -123,7 +123,7 @@ def test_root_credentials_come_from_the_secret_config_value_as_a_secret(prod):
     secret = prod.one("kubernetes:core/v1:Secret", "object-store-root")
     assert redacted(secret.inputs["stringData"])
     (container,) = _minio(prod)["spec"]["template"]["spec"]["containers"]
-    refs = {env["name"]: env["valueFrom"]["secretKeyRef"] for env in container["env"]}
+    refs = {env["name"]: env["valueFrom"]["secretKeyRef"] for env in container["env"] if "valueFrom" in env}
     assert refs["MINIO_ROOT_PASSWORD"] == {"name": "object-store-root", "key": "password"}
     assert secret.urn in prod.one(STATEFULSET, "minio").dependencies
 
@@ -170,7 +170,7 @@ def test_a_weekly_check_restores_each_newest_dump_against_the_offsite_bucket(pro
     steps = [line.split()[:2] for line in check["command"][-1].splitlines()]
     assert steps == [["juicefs", "load"], ["juicefs", "config"], ["juicefs", "fsck"]] * 2
     assert "--bucket https://example-homelab-storage-offsite.s3.eu-west-2.amazonaws.com" in check["command"][-1]
-    assert {e["name"] for e in check["env"]} == {"ACCESS_KEY", "SECRET_KEY"}
+    assert {e["name"] for e in check["env"] if "valueFrom" in e} == {"ACCESS_KEY", "SECRET_KEY"}
     driver = prod.one("kubernetes:helm.sh/v3:Release", "juicefs-csi-driver").inputs["values"]
     assert driver["defaultMountImage"]["ce"] == check["image"] == versions.JUICEFS_MOUNT_IMAGE
 

@@ -1,0 +1,70 @@
+"""Every pod the program writes itself (not the charts' pods) passes the outside scanner's security-context
+checks: a non-root user, no privilege escalation, every capability dropped (NET_RAW included), the runtime's
+seccomp profile, a read-only root filesystem, and a service-account token only where the pod calls the API.
+Whether Pod Security admits them at their namespace's level is the upstream tier's to say (test_api_server)."""
+
+from typing import Any
+
+import pytest
+
+from labctl.experiments.request import ExperimentRequest, stack_config
+from labctl.render import kubernetes_objects, manifest
+from labctl.synth import read_stack_file, stack_reference_outputs
+from tests.upstream.charts import pod_template
+
+# The pods that talk to an API server with their service account, and why.
+API_CLIENTS = {
+    "kubevirt-cloud-controller",  # a guest's cloud controller makes its LoadBalancer Services in this cluster
+    "restore-drill", "restore-drill-ready",  # the drill runs velero and kubectl against the guest's API
+}
+
+
+def own_pods(result: Any) -> list[tuple[str, dict[str, Any]]]:
+    pods = []
+    for _, registration in kubernetes_objects(result):
+        obj = manifest(registration)
+        template = pod_template(obj)
+        if template:
+            pods.append((str(obj["metadata"]["name"]), dict(template["spec"])))
+    return pods
+
+
+def findings(name: str, pod: dict[str, Any]) -> list[str]:
+    context = pod.get("securityContext", {})
+    found = [f"{name}: {key}" for key, wanted in (("runAsNonRoot", True), ("seccompProfile",
+                                                                           {"type": "RuntimeDefault"}))
+             if context.get(key) != wanted]
+    if context.get("runAsUser") in (None, 0):
+        found.append(f"{name}: runs as root")
+    if pod.get("automountServiceAccountToken") is not (name in API_CLIENTS):
+        found.append(f"{name}: service-account token")
+    for container in [*pod.get("initContainers", []), *pod["containers"]]:
+        security = container.get("securityContext", {})
+        label = f"{name}/{container['name']}"
+        if security.get("allowPrivilegeEscalation") is not False:
+            found.append(f"{label}: privilege escalation")
+        if security.get("capabilities") != {"drop": ["ALL"]}:
+            found.append(f"{label}: capabilities")
+        if security.get("readOnlyRootFilesystem") is not True:
+            found.append(f"{label}: writable root filesystem")
+    return found
+
+
+@pytest.mark.parametrize(("stack", "at_least"), [("prod", 6), ("lab", 1)])
+def test_every_pod_the_program_writes_meets_restricted_and_more(stack, at_least, request):
+    pods = own_pods(request.getfixturevalue(stack))
+    assert len(pods) >= at_least
+    assert [finding for name, pod in pods for finding in findings(name, pod)] == []
+
+
+def test_the_restore_drills_pods_too(build, prod):
+    config = stack_config(read_stack_file("lab"), ExperimentRequest(name="drill", workers=2, restore_from="latest"))
+    pods = own_pods(build("exp-drill", config, prod_outputs=stack_reference_outputs(prod)))
+    assert {"restore-drill", "restore-drill-ready"} <= {name for name, _ in pods}
+    assert [finding for name, pod in pods for finding in findings(name, pod)] == []
+
+
+def test_the_check_can_fail():
+    pod = {"securityContext": {"runAsNonRoot": True}, "containers": [{"name": "c"}]}
+    assert findings("p", pod) == ["p: seccompProfile", "p: runs as root", "p: service-account token",
+                                  "p/c: privilege escalation", "p/c: capabilities", "p/c: writable root filesystem"]
