@@ -113,7 +113,7 @@ def build_platform(config: HomelabConfig) -> None:
         ProductionApps(production.cluster, production_apps(dns_address), ProductionSeams(
             object_store_address=platform.guest_storage.object_store_address,
             metadata_address=platform.guest_storage.metadata_address,
-            storage_root_password=config.secrets.required("storage_root_password").output(),
+            object_store_key=platform.guest_storage.filesystem_keys[PRODUCTION_FILESYSTEM],
             operator_credentials=tailnet.operator_credentials.apply(lambda c: c[PRODUCTION]),
             velero_bucket=backup.bucket_names["velero"], velero_credentials=backup.credentials["velero-production"],
             backup_repository_password=repository_password, region=backup.region, backups=config.platform.backups,

@@ -103,6 +103,10 @@ TAILSCALE_OPERATOR: Final = "1.98.2"
 # RELEASE.2025-09-07T16-13-09Z (07c3a429bfed).
 # renovate: datasource=docker depName=quay.io/minio/minio versioning=loose
 MINIO_IMAGE: Final = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"
+# MinIO's client, for the setup Job that makes the buckets and users: its last release,
+# RELEASE.2025-08-13T08-35-41Z (minio/mc, 2025-08-13), from the registry the server comes from.
+# renovate: datasource=docker depName=quay.io/minio/mc versioning=loose
+MINIO_CLIENT_IMAGE: Final = "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z"
 # The shared filesystem's metadata engine: etcd 3.6's newest patch, v3.6.14 (fc04cf702b0a); Talos 1.12.11's
 # own etcd is v3.6.11 (pkg/machinery/constants).
 # renovate: datasource=docker depName=quay.io/coreos/etcd

@@ -24,7 +24,7 @@ from components.platform import backups, exposure, shared_fs
 from components.platform.chart import PodSecurity, namespace
 from components.platform.gitops import NAMESPACE as ARGOCD_NAMESPACE
 from components.platform.metadata import metadata_url_at
-from components.platform.storage import API_PORT, ROOT_USER
+from components.platform.storage import API_PORT
 
 HELM_ADDON = "addons.cluster.x-k8s.io/v1alpha1"
 BACKUP_PREFIX = "production"
@@ -44,7 +44,8 @@ class ProductionSeams:
 
     object_store_address: pulumi.Output[str]
     metadata_address: pulumi.Output[str]
-    storage_root_password: pulumi.Output[str]
+    # Production's own user of the object store (its filesystem's prefix, nothing else).
+    object_store_key: pulumi.Output[str]
     operator_credentials: pulumi.Output[dict[str, str]]
     velero_bucket: pulumi.Output[str]
     velero_credentials: pulumi.Output[dict[str, str]]
@@ -96,8 +97,8 @@ class InsideProduction(pulumi.ComponentResource):
             FILESYSTEM,
             seams.object_store_address.apply(lambda ip: f"http://{ip}:{API_PORT}/{shared_fs.BUCKET}"),
             seams.metadata_address.apply(lambda ip: metadata_url_at(ip, FILESYSTEM)))
-        volume = shared_fs.volume_secret(self, namespaces[shared_fs.NAMESPACE], filesystem, ROOT_USER,
-                                         seams.storage_root_password)
+        volume = shared_fs.volume_secret(self, namespaces[shared_fs.NAMESPACE], filesystem,
+                                         shared_fs.filesystem_user(FILESYSTEM), seams.object_store_key)
         self.created: list[pulumi.Resource] = [
             *namespaces.values(), volume, shared_fs.sidecar_defaults(self, namespaces[shared_fs.NAMESPACE]),
             *shared_fs.storage_classes(self, juicefs_driver, depends_on=[volume], mount_options=shared_fs.NO_CACHE),

@@ -17,7 +17,6 @@ from components.metal.patches import storage_mount_path
 from components.platform import (
     admission,
     backups,
-    buckets,
     cluster_api,
     exposure,
     gitops,
@@ -25,6 +24,7 @@ from components.platform import (
     metadata,
     metrics_store,
     monitoring,
+    object_store_users,
     replication,
     shared_fs,
     storage,
@@ -71,10 +71,11 @@ class CloudSeams:
 @dataclass(frozen=True)
 class GuestStorage:
     """Where guest clusters reach the object store and the metadata engine: Service addresses, not names,
-    because a guest resolves names in its own cluster domain."""
+    because a guest resolves names in its own cluster domain; and each guest filesystem's object-store key."""
 
     object_store_address: pulumi.Output[str]
     metadata_address: pulumi.Output[str]
+    filesystem_keys: Mapping[str, pulumi.Output[str]]
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,10 @@ class Platform(pulumi.ComponentResource):
         admission.service_address_policy(args.plan.cluster, self, depends_on=[self.cni])
         load_balancer_objects(args.plan.cluster, args.plan.lan_links, self, depends_on=[self.cni],
                               pinned=args.pinned_addresses)
+        self._users = [*monitoring.STORE_USERS, *map(shared_fs.filesystem_user, args.filesystems),
+                       replication.READER]
+        self._keys = {user.name: object_store_users.consumer_key(args.storage_root_password, user)
+                      for user in self._users}
         object_store, storage_classes = self._storage(args)
         self._monitoring(args, object_store)
         cert_manager = self._chart("cert-manager")
@@ -136,14 +141,20 @@ class Platform(pulumi.ComponentResource):
         drives = local_volumes.volumes(self, storage.DRIVES, plan.nodes, mount_path, local_class, args.protect)
         object_store, store_service = storage.install(self, namespace, list(drives), plan.object_store,
                                                       args.storage_root_password)
+        buckets = sorted({user.bucket for user in self._users})
+        object_store.append(object_store_users.install(self, storage.object_store_endpoint(), self._users, buckets,
+                                                       args.storage_root_password, depends_on=list(object_store)))
         members = local_volumes.volumes(self, metadata.DATA, plan.nodes, mount_path, local_class, args.protect)
         engine, engine_client = metadata.install(self, namespace, list(members), plan.metadata_engine)
-        self.guest_storage = GuestStorage(object_store_address=store_service.spec.cluster_ip,
-                                          metadata_address=engine_client.spec.cluster_ip)
+        self.guest_storage = GuestStorage(
+            object_store_address=store_service.spec.cluster_ip, metadata_address=engine_client.spec.cluster_ip,
+            filesystem_keys={fs: self._keys[shared_fs.filesystem_user(fs).name] for fs in args.filesystems
+                             if fs != shared_fs.FILESYSTEM})
         fs_namespace = self._namespace(shared_fs.NAMESPACE)
+        user = shared_fs.filesystem_user(shared_fs.FILESYSTEM)
         secret = shared_fs.volume_secret(self, fs_namespace,
                                          shared_fs.infrastructure_filesystem(storage.object_store_endpoint()),
-                                         storage.ROOT_USER, args.storage_root_password)
+                                         user, self._keys[user.name])
         defaults = shared_fs.sidecar_defaults(self, fs_namespace)
         driver = self._chart(shared_fs.JUICEFS_CHART.release, depends_on=[secret, defaults])
         cache = shared_fs.node_cache(f"{mount_path}/juicefs-cache",
@@ -152,16 +163,15 @@ class Platform(pulumi.ComponentResource):
                                             mount_options=cache)
         replication.install(self, namespace, object_store, storage.object_store_endpoint(),
                             args.cloud.storage_bucket, args.cloud.region, args.cloud.replication_credentials,
-                            args.filesystems)
+                            args.filesystems, self._keys[replication.READER.name])
         return object_store, classes
 
     def _monitoring(self, args: PlatformArgs, object_store: list[pulumi.Resource]) -> None:
         """Buckets and credentials → the stores → the collectors that feed them, and Grafana."""
         store = storage.object_store_endpoint()
-        bucket_job = buckets.install(self, store, monitoring.BUCKETS, depends_on=object_store)
         namespace = self._namespace(telemetry.NAMESPACE)
-        secrets = monitoring.secrets(self, namespace, args.storage_root_password, args.grafana_admin_password)
-        ready = [bucket_job, *secrets]
+        secrets = monitoring.secrets(self, namespace, self._keys, args.grafana_admin_password)
+        ready = [*object_store, *secrets]
         stores = [metrics_store.install(self, telemetry.NAMESPACE, store, args.plan.metrics_store,
                                         depends_on=[self.cni, namespace, *ready]),
                   self._chart(monitoring.LOKI_CHART.release, depends_on=ready),

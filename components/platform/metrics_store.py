@@ -20,6 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.platform.object_store_users import Consumer
 from components.platform.priority import PLATFORM
 from components.platform.storage import ObjectStore
 from components.platform.workloads import object_store_keys_env, restricted
@@ -28,6 +29,7 @@ from components.versions import MIMIR_IMAGE
 
 NAME = "mimir"
 BUCKET = "mimir"
+USER = Consumer(NAME, BUCKET)
 HTTP_PORT, GRPC_PORT = 8080, 9095
 CONFIG_PATH = "/etc/mimir/mimir.yaml"
 RETENTION = "30d"

@@ -8,6 +8,7 @@ and its dashboards belong in Git. All three stores read the object store's crede
 their namespace, expanded into their configuration from the environment, never written into values.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -16,17 +17,20 @@ import pulumi_kubernetes as k8s
 from components.capacity import Workload
 from components.platform import metrics_store
 from components.platform.chart import ChartSpec
+from components.platform.object_store_users import Consumer, credentials_secret
 from components.platform.priority import PLATFORM
-from components.platform.storage import ROOT_USER, ObjectStore
+from components.platform.storage import ObjectStore
 from components.platform.telemetry import NAMESPACE
 from components.platform.workloads import CONTAINER_SECURITY, object_store_keys_env
 from components.quantities import resources
 from components.versions import GRAFANA, LOKI, TEMPO
 
 REPO = "https://grafana-community.github.io/helm-charts"
-STORE_CREDENTIALS = "object-store-credentials"
 GRAFANA_ADMIN = "grafana-admin"
 LOKI_BUCKET, TEMPO_BUCKET = "loki", "tempo"
+# Each store's own user of the object store, on its own bucket.
+LOKI_USER, TEMPO_USER = Consumer("loki", LOKI_BUCKET), Consumer("tempo", TEMPO_BUCKET)
+STORE_USERS = (LOKI_USER, TEMPO_USER, metrics_store.USER)
 LOKI_PORT, TEMPO_PORT, TEMPO_OTLP_PORT = 3100, 3200, 4317
 LOG_RETENTION, TRACE_RETENTION = "720h", "168h"
 
@@ -42,7 +46,6 @@ GRAFANA_CHART = ChartSpec(
     release="grafana", chart="grafana", repo=REPO, version=GRAFANA, namespace=NAMESPACE,
     workloads=(Workload("grafana", ("resources",), replicas=("replicas",)),),
 )
-BUCKETS = [LOKI_BUCKET, TEMPO_BUCKET, metrics_store.BUCKET]
 
 
 def _service(name: str, port: int) -> str:
@@ -83,7 +86,7 @@ def loki_values(store: ObjectStore) -> dict[str, Any]:
         "singleBinary": {
             "replicas": 1,
             "extraArgs": ["-config.expand-env=true"],
-            "extraEnv": object_store_keys_env(STORE_CREDENTIALS),
+            "extraEnv": object_store_keys_env(LOKI_USER.secret),
             "persistence": disabled,
             "priorityClassName": PLATFORM.name,
             "resources": resources("100m", "256Mi", memory_limit="1Gi"),
@@ -113,7 +116,7 @@ def tempo_values(store: ObjectStore) -> dict[str, Any]:
             }},
             "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"0.0.0.0:{TEMPO_OTLP_PORT}"}}}},
             "extraArgs": {"config.expand-env": "true"},
-            "extraEnv": object_store_keys_env(STORE_CREDENTIALS),
+            "extraEnv": object_store_keys_env(TEMPO_USER.secret),
             "resources": resources("50m", "192Mi", memory_limit="768Mi"),
         },
         "persistence": {"enabled": False},
@@ -145,17 +148,12 @@ def grafana_values() -> dict[str, Any]:
     }
 
 
-def secrets(parent: pulumi.Resource, namespace: pulumi.Resource, root_password: pulumi.Output[str],
+def secrets(parent: pulumi.Resource, namespace: pulumi.Resource, keys: Mapping[str, pulumi.Output[str]],
             grafana_password: pulumi.Output[str]) -> list[k8s.core.v1.Secret]:
-    opts = pulumi.ResourceOptions(parent=parent, depends_on=[namespace])
-    contents: dict[str, dict[str, pulumi.Input[str]]] = {
-        STORE_CREDENTIALS: {"user": ROOT_USER, "password": root_password},
-        GRAFANA_ADMIN: {"admin-user": "admin", "admin-password": grafana_password},
-    }
-    return [
-        k8s.core.v1.Secret(
-            name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=NAMESPACE), type="Opaque",
-            string_data=data, opts=opts,
-        )
-        for name, data in contents.items()
-    ]
+    """Each store's object-store keys (``keys`` by user name) and Grafana's admin login."""
+    stores = [credentials_secret(parent, NAMESPACE, user, keys[user.name], [namespace]) for user in STORE_USERS]
+    grafana = k8s.core.v1.Secret(
+        GRAFANA_ADMIN, metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_ADMIN, namespace=NAMESPACE), type="Opaque",
+        string_data={"admin-user": "admin", "admin-password": grafana_password},
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]))
+    return [*stores, grafana]

@@ -115,7 +115,7 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: P
     kubevirt, cdi = virtualization.kubevirt_spec(nodes), virtualization.cdi_spec()
     object_store = storage.minio_statefulset_spec(settings.object_store)
     metadata_engine = metadata.etcd_statefulset_spec()
-    metrics = metrics_store.statefulset_spec(store, monitoring.STORE_CREDENTIALS)
+    metrics = metrics_store.statefulset_spec(store, metrics_store.USER.secret)
     planned: list[tuple[str, dict[str, Any]]] = [
         *(("Release", {"name": release, "values": chart.values}) for release, chart in charts.items()),
         ("KubeVirt", {"spec": kubevirt}),

@@ -6,7 +6,7 @@ configuration is its container's environment, with keys taken from Secrets and n
 
 from typing import Any
 
-from components.platform.storage import ROOT_SECRET, ObjectStore
+from components.platform.storage import ObjectStore
 from components.platform.workloads import secret_env
 from components.quantities import resources
 from components.versions import RCLONE_IMAGE
@@ -31,9 +31,10 @@ def s3_remote(remote: str, provider: str, secret: str, key_id_key: str, secret_k
     ]
 
 
-def object_store_remote(store: ObjectStore) -> list[dict[str, Any]]:
-    """The in-cluster object store as the ``homelab`` remote, with its root credentials."""
-    return s3_remote(LOCAL_REMOTE, "Minio", ROOT_SECRET, "user", "password", endpoint=store.endpoint)
+def object_store_remote(store: ObjectStore, secret: str) -> list[dict[str, Any]]:
+    """The in-cluster object store as the ``homelab`` remote, with the keys in ``secret`` (``user`` and
+    ``password``)."""
+    return s3_remote(LOCAL_REMOTE, "Minio", secret, "user", "password", endpoint=store.endpoint)
 
 
 def container(name: str, command: list[str], env: list[dict[str, Any]], memory_limit: str) -> dict[str, Any]:

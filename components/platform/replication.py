@@ -23,6 +23,7 @@ import pulumi_kubernetes as k8s
 
 from components.platform import rclone
 from components.platform.metadata import metadata_url
+from components.platform.object_store_users import Consumer, credentials_secret
 from components.platform.priority import PLATFORM
 from components.platform.shared_fs import BUCKET
 from components.platform.storage import NAMESPACE, ObjectStore
@@ -32,6 +33,8 @@ from components.versions import JUICEFS_MOUNT_IMAGE
 
 JOB, CHECK = "offsite-replication", "offsite-restore-check"
 CREDENTIALS_SECRET = "offsite-replication-credentials"
+# The copy reads every filesystem's chunks and changes nothing in the house.
+READER = Consumer("offsite-replication", BUCKET, writes=False)
 SCHEDULE, CHECK_SCHEDULE = "17 * * * *", "47 4 * * 0"
 DUMPS = "juicefs-meta"
 WORK = "/work"
@@ -74,7 +77,7 @@ def cronjob_spec(store: ObjectStore, bucket: str, region: str, filesystems: tupl
     chunks = rclone.container(
         "chunks", ["rclone", "sync", f"{rclone.LOCAL_REMOTE}:{BUCKET}", f"offsite:{bucket}", "--checksum",
                    "--fast-list", "--transfers=4", "--s3-no-check-bucket", f"--exclude=/{DUMPS}/**"],
-        [*rclone.object_store_remote(store), *_offsite_env(region)], memory_limit="512Mi")
+        [*rclone.object_store_remote(store, READER.secret), *_offsite_env(region)], memory_limit="512Mi")
     uploads = " && ".join(
         f'rclone copyto {WORK}/{fs}.json.gz offsite:{bucket}/{DUMPS}/{fs}/"$stamp".json.gz --s3-no-check-bucket'
         f" && rclone copyto {WORK}/{fs}.json.gz {dump_key(bucket, fs)} --s3-no-check-bucket"
@@ -104,7 +107,9 @@ def check_spec(bucket: str, region: str, filesystems: tuple[str, ...]) -> dict[s
 
 def install(parent: pulumi.Resource, namespace: pulumi.Resource, depends_on: list[pulumi.Resource],
             store: ObjectStore, bucket: pulumi.Output[str], region: str,
-            credentials: pulumi.Output[dict[str, str]], filesystems: tuple[str, ...]) -> list[pulumi.Resource]:
+            credentials: pulumi.Output[dict[str, str]], filesystems: tuple[str, ...],
+            reader_key: pulumi.Output[str]) -> list[pulumi.Resource]:
+    reader = credentials_secret(parent, NAMESPACE, READER, reader_key, [namespace])
     secret = k8s.core.v1.Secret(
         CREDENTIALS_SECRET,
         metadata=k8s.meta.v1.ObjectMetaArgs(name=CREDENTIALS_SECRET, namespace=NAMESPACE), type="Opaque",
@@ -112,7 +117,7 @@ def install(parent: pulumi.Resource, namespace: pulumi.Resource, depends_on: lis
                      "secretAccessKey": credentials.apply(lambda c: c["secretAccessKey"])},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
     )
-    opts = pulumi.ResourceOptions(parent=parent, depends_on=[secret, *depends_on])
+    opts = pulumi.ResourceOptions(parent=parent, depends_on=[secret, reader, *depends_on])
 
     def cronjob(name: str, spec: Callable[[str], dict[str, Any]]) -> k8s.batch.v1.CronJob:
         return k8s.batch.v1.CronJob(
@@ -120,5 +125,5 @@ def install(parent: pulumi.Resource, namespace: pulumi.Resource, depends_on: lis
             spec=bucket.apply(lambda bucket_name: cast(k8s.batch.v1.CronJobSpecArgsDict, spec(bucket_name))),
             opts=opts)
 
-    return [secret, cronjob(JOB, lambda name: cronjob_spec(store, name, region, filesystems)),
+    return [reader, secret, cronjob(JOB, lambda name: cronjob_spec(store, name, region, filesystems)),
             cronjob(CHECK, lambda name: check_spec(name, region, filesystems))]

@@ -23,8 +23,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.capacity import Workload
+from components.labels import OBJECT_STORE_USER_LABEL
 from components.platform.chart import ChartSpec
 from components.platform.metadata import metadata_url
+from components.platform.object_store_users import Consumer
 from components.platform.storage import ObjectStore
 from components.quantities import resources
 from components.versions import JUICEFS_CSI, JUICEFS_MOUNT_IMAGE
@@ -87,14 +89,22 @@ def infrastructure_filesystem(store: ObjectStore) -> Filesystem:
     return Filesystem(FILESYSTEM, f"{store.endpoint}/{BUCKET}", metadata_url(FILESYSTEM))
 
 
+def filesystem_user(filesystem: str) -> Consumer:
+    """The object store's user for one filesystem: JuiceFS keeps a filesystem's objects, its format test's
+    included, under ``<name>/`` of the bucket (cmd/format.go at v1.3.1 wraps the store in that prefix)."""
+    return Consumer(f"juicefs-{filesystem}", BUCKET, prefix=filesystem)
+
+
 def volume_secret(parent: pulumi.Resource, namespace: pulumi.Resource, filesystem: Filesystem,
-                  root_user: str, root_password: pulumi.Output[str]) -> k8s.core.v1.Secret:
-    """What ``juicefs format`` and every mount need: the metadata URL and the object store's bucket."""
+                  user: Consumer, key: pulumi.Output[str]) -> k8s.core.v1.Secret:
+    """What ``juicefs format`` and every mount need: the metadata URL, the object store's bucket, and the
+    filesystem's own user of it."""
     return k8s.core.v1.Secret(
-        VOLUME_SECRET, metadata=k8s.meta.v1.ObjectMetaArgs(name=VOLUME_SECRET, namespace=NAMESPACE),
+        VOLUME_SECRET, metadata=k8s.meta.v1.ObjectMetaArgs(name=VOLUME_SECRET, namespace=NAMESPACE,
+                                                           labels={OBJECT_STORE_USER_LABEL: user.name}),
         type="Opaque",
         string_data={"name": filesystem.name, "metaurl": filesystem.metaurl, "storage": "minio",
-                     "bucket": filesystem.bucket_url, "access-key": root_user, "secret-key": root_password},
+                     "bucket": filesystem.bucket_url, "access-key": user.name, "secret-key": key},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
     )
 

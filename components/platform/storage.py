@@ -16,6 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import ObjectStoreSettings
+from components.labels import OBJECT_STORE_USER_LABEL
 from components.platform.local_volumes import LocalVolumeClaim
 from components.platform.workloads import secret_env, spread_statefulset
 from components.quantities import resources
@@ -30,14 +31,13 @@ DRIVES = LocalVolumeClaim(consumer=MINIO, size="100Gi")
 
 @dataclass(frozen=True)
 class ObjectStore:
-    """What a consumer needs to reach the object store: the in-cluster endpoint and the root credentials."""
+    """Where a consumer reaches the object store (each with its own user: object_store_users.py)."""
 
     endpoint: str
-    root_secret: str
 
 
 def object_store_endpoint() -> ObjectStore:
-    return ObjectStore(f"http://{MINIO}.{NAMESPACE}.svc.cluster.local:{API_PORT}", ROOT_SECRET)
+    return ObjectStore(f"http://{MINIO}.{NAMESPACE}.svc.cluster.local:{API_PORT}")
 
 
 def minio_statefulset_spec(settings: ObjectStoreSettings) -> dict[str, Any]:
@@ -67,7 +67,9 @@ def install(parent: pulumi.Resource, namespace: pulumi.Resource, drives: list[pu
     """The servers and what they need; also returns the client Service on its own (guests need its address)."""
     opts = pulumi.ResourceOptions(parent=parent, depends_on=[namespace])
     secret = k8s.core.v1.Secret(
-        ROOT_SECRET, metadata=k8s.meta.v1.ObjectMetaArgs(name=ROOT_SECRET, namespace=NAMESPACE), type="Opaque",
+        ROOT_SECRET, metadata=k8s.meta.v1.ObjectMetaArgs(name=ROOT_SECRET, namespace=NAMESPACE,
+                                                         labels={OBJECT_STORE_USER_LABEL: ROOT_USER}),
+        type="Opaque",
         string_data={"user": ROOT_USER, "password": root_password}, opts=opts,
     )
     labels = spec["selector"]["matchLabels"]

@@ -30,7 +30,7 @@ def _client(service: str, key: dict[str, str]) -> Any:
                         aws_secret_access_key=key["SecretAccessKey"])
 
 
-def _allowed(call: Any, **kwargs: Any) -> bool:
+def allowed(call: Any, **kwargs: Any) -> bool:
     try:
         call(**kwargs)
     except ClientError as error:
@@ -40,11 +40,12 @@ def _allowed(call: Any, **kwargs: Any) -> bool:
     return True
 
 
-def _seed_and_judge(policies: dict[str, str], judge: Callable[[dict[str, Any]], Any],
-                    locks: dict[str, dict[str, Any]] | None = None) -> Any:
+def seed_and_judge(policies: dict[str, str], judge: Callable[[dict[str, Any]], Any],
+                   locks: dict[str, dict[str, Any]] | None = None,
+                   seeded: dict[str, list[str]] | None = None) -> Any:
     """Build the account as an administrator (the first three calls, which moto lets through unsigned, make
-    it), give each consumer the policy the stack registered for it and a key, and hand ``judge`` each
-    consumer's S3 client, all while moto enforces IAM."""
+    it), put the ``seeded`` objects in their buckets, give each consumer the policy the stack registered for it
+    and a key, and hand ``judge`` each consumer's S3 client, all while moto enforces IAM."""
 
     @set_initial_no_auth_action_count(3)
     def enforced() -> Any:
@@ -53,7 +54,7 @@ def _seed_and_judge(policies: dict[str, str], judge: Callable[[dict[str, Any]], 
         iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(ADMIN_POLICY))
         admin = iam.create_access_key(UserName="admin")["AccessKey"]
         admin_iam, admin_s3 = _client("iam", admin), _client("s3", admin)
-        for bucket, keys_ in SEEDED.items():
+        for bucket, keys_ in (seeded or SEEDED).items():
             lock = (locks or {}).get(bucket)
             admin_s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION},
                                    ObjectLockEnabledForBucket=lock is not None)
@@ -81,7 +82,7 @@ def judged(prod) -> Callable[..., Any]:
     """``judged(judge, locks=None)``: what ``judge`` finds with every consumer's own key, under enforced IAM
     (and, with ``locks``, with the buckets Object-Locked as ``homelab:cloud.backup.objectLock`` says)."""
     policies = {p.name.removesuffix("-policy"): p.inputs["policy"] for p in prod.by_type("aws:iam/policy:Policy")}
-    return lambda judge, locks=None: _seed_and_judge(policies, judge, locks)
+    return lambda judge, locks=None: seed_and_judge(policies, judge, locks)
 
 
 # What each key may do; everything else of REACH (every consumer on every seeded object) is denied.
@@ -99,34 +100,39 @@ def test_every_consumer_of_the_stack_is_judged():
     assert {case[0] for case in REACH} == {"velero", "velero-production", "storage-replication", "restore-drill"}
 
 
-def _reach(clients: dict[str, Any]) -> list[tuple[str, str, str, bool, bool]]:
-    found = []
-    for consumer, bucket, key, _, _ in REACH:
-        s3 = clients[consumer]
-        reads = _allowed(s3.get_object, Bucket=bucket, Key=key)
-        writes = _allowed(s3.put_object, Bucket=bucket, Key=key.rsplit("/", 1)[0] + "/new", Body=b"x")
-        deletes = _allowed(s3.delete_object, Bucket=bucket, Key=key.rsplit("/", 1)[0] + "/new")
-        assert deletes is writes, f"{consumer} on {bucket}/{key}: delete and write differ"
-        found.append((consumer, bucket, key, reads, writes))
-    return found
+Case = tuple[str, str, str, bool, bool]
+
+
+def reach(cases: list[Case]) -> Callable[[dict[str, Any]], list[Case]]:
+    """A judge that tries, for each case, to read ``key`` and to write and delete beside it."""
+    return lambda clients: [_try(clients, *case[:3]) for case in cases]
+
+
+def _try(clients: dict[str, Any], consumer: str, bucket: str, key: str) -> Case:
+    s3 = clients[consumer]
+    reads = allowed(s3.get_object, Bucket=bucket, Key=key)
+    writes = allowed(s3.put_object, Bucket=bucket, Key=key.rsplit("/", 1)[0] + "/new", Body=b"x")
+    deletes = allowed(s3.delete_object, Bucket=bucket, Key=key.rsplit("/", 1)[0] + "/new")
+    assert deletes is writes, f"{consumer} on {bucket}/{key}: delete and write differ"
+    return consumer, bucket, key, reads, writes
 
 
 def test_each_key_reads_and_writes_exactly_where_its_policy_says(judged):
-    assert judged(_reach) == REACH
+    assert judged(reach(REACH)) == REACH
 
 
 def test_the_storage_copy_lists_its_whole_bucket_and_nothing_else(judged):
     def listing(clients: dict[str, Any]) -> tuple[bool, bool]:
         s3 = clients["storage-replication"]
-        return _allowed(s3.list_objects_v2, Bucket=STORAGE), _allowed(s3.list_objects_v2, Bucket=VELERO)
+        return allowed(s3.list_objects_v2, Bucket=STORAGE), allowed(s3.list_objects_v2, Bucket=VELERO)
 
     assert judged(listing) == (True, False)
 
 
 def test_no_key_can_change_a_bucket(judged):
     def changes(clients: dict[str, Any]) -> list[bool]:
-        return [_allowed(s3.put_bucket_versioning, Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
-                or _allowed(s3.delete_bucket, Bucket=bucket)
+        return [allowed(s3.put_bucket_versioning, Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+                or allowed(s3.delete_bucket, Bucket=bucket)
                 for name, s3 in clients.items() if name != "_admin" for bucket in SEEDED]
 
     assert judged(changes) == [False] * 8
@@ -158,7 +164,7 @@ def test_a_locked_copy_survives_the_key_that_writes_it_and_the_account_itself(ju
 
     def attack(clients: dict[str, Any]) -> tuple[bool, bool, bool, bool]:
         admin, s3 = clients["_admin"], clients["storage-replication"]
-        hidden = _allowed(s3.delete_object, Bucket=STORAGE, Key=key)
+        hidden = allowed(s3.delete_object, Bucket=STORAGE, Key=key)
         by_key, by_admin = _erase(admin, s3, STORAGE, key), _erase(admin, admin, STORAGE, key)
         readable = bool(admin.list_object_versions(Bucket=STORAGE, Prefix=key).get("Versions"))
         return hidden, by_key, by_admin, readable

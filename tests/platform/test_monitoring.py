@@ -49,10 +49,10 @@ def test_the_gateway_routes_each_signal_to_the_store_that_registers_that_endpoin
     assert routed["traces"] == f"tempo.monitoring.svc.cluster.local:{tempo_port}"
 
 
-def test_every_store_keeps_its_data_in_a_bucket_the_bucket_job_creates(prod):
-    script = prod.one("kubernetes:batch/v1:Job", "object-store-buckets").inputs["spec"]["template"]["spec"][
+def test_every_store_keeps_its_data_in_a_bucket_the_setup_job_creates(prod):
+    script = prod.one("kubernetes:batch/v1:Job", "object-store-setup").inputs["spec"]["template"]["spec"][
         "containers"][0]["command"][2]
-    created = {line.split(":", 1)[1] for line in script.splitlines() if line.startswith("rclone mkdir")}
+    created = {line.rsplit("/", 1)[1] for line in script.splitlines() if line.startswith("mc mb")} - {"juicefs"}
     loki = _values(prod, "loki")["loki"]["storage"]
     tempo = _values(prod, "tempo")["tempo"]["storage"]["trace"]
     mimir = yaml.safe_load(prod.one("kubernetes:core/v1:ConfigMap", "mimir-config").inputs["data"]["mimir.yaml"])
@@ -61,22 +61,24 @@ def test_every_store_keeps_its_data_in_a_bucket_the_bucket_job_creates(prod):
     assert loki["type"] == "s3" and tempo["backend"] == "s3" and mimir["common"]["storage"]["backend"] == "s3"
 
 
-def test_stores_read_object_store_keys_from_a_secret_never_from_values(prod):
-    secret = prod.one(SECRET, "object-store-credentials")
-    assert secret.inputs["metadata"]["namespace"] == "monitoring" and redacted(secret.inputs["stringData"])
+def test_each_store_reads_its_own_object_store_keys_from_a_secret_never_from_values(prod):
+    for store in ("loki", "tempo", "mimir"):
+        secret = prod.one(SECRET, f"{store}-object-store")
+        assert secret.inputs["metadata"]["namespace"] == "monitoring"
+        assert secret.inputs["metadata"]["labels"]["homelab.dev/object-store-user"] == store
+        assert redacted(secret.inputs["stringData"])
     for release, path in (("loki", ("singleBinary", "extraEnv")), ("tempo", ("tempo", "extraEnv"))):
         values = _values(prod, release)
         env = values[path[0]][path[1]]
-        assert {e["valueFrom"]["secretKeyRef"]["name"] for e in env} == {"object-store-credentials"}
+        assert {e["valueFrom"]["secretKeyRef"]["name"] for e in env} == {f"{release}-object-store"}
         assert "${S3_SECRET_ACCESS_KEY}" in str(values)
     mimir_env = prod.one("kubernetes:apps/v1:StatefulSet", "mimir").inputs["spec"]["template"]["spec"][
         "containers"][0]["env"]
-    assert {e["valueFrom"]["secretKeyRef"]["name"] for e in mimir_env if "valueFrom" in e} == {
-        "object-store-credentials"}
+    assert {e["valueFrom"]["secretKeyRef"]["name"] for e in mimir_env if "valueFrom" in e} == {"mimir-object-store"}
 
 
 def test_stores_start_after_their_buckets_and_collectors_after_the_stores(prod):
-    job = prod.one("kubernetes:batch/v1:Job", "object-store-buckets")
+    job = prod.one("kubernetes:batch/v1:Job", "object-store-setup")
     assert prod.one("kubernetes:apps/v1:StatefulSet", "minio").urn in job.dependencies
     stores = [prod.one(RELEASE, "loki"), prod.one(RELEASE, "tempo"),
               prod.one("kubernetes:apps/v1:StatefulSet", "mimir")]
