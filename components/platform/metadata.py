@@ -27,6 +27,9 @@ CLIENT_SERVICE = "etcd-client"
 ETCD = "juicefs-meta"
 MEMBERS = 3
 CLIENT_PORT, PEER_PORT = 2379, 2380
+# Health and metrics on a listener of their own (server/embed/etcd.go serveMetrics at v3.6.14 serves /metrics,
+# /health, /livez and /readyz there), so probes and scrapes never need the clients' port.
+METRICS_PORT = 2381
 DATA = LocalVolumeClaim(consumer=ETCD, size="10Gi")
 # The client Service's address, given to each member as this variable once the Service has one.
 CLIENT_ADDRESS_ENV = "CLIENT_SERVICE_ADDRESS"
@@ -64,14 +67,19 @@ def etcd_statefulset_spec() -> dict[str, Any]:
             f"--initial-cluster={cluster}",
             "--initial-cluster-state=new",
             f"--initial-cluster-token={ETCD}",
+            f"--listen-metrics-urls=http://0.0.0.0:{METRICS_PORT}",
             "--auto-compaction-retention=1h",
             "--quota-backend-bytes=2147483648",
         ],
         "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
         "ports": [{"name": "client", "containerPort": CLIENT_PORT},
-                  {"name": "peer", "containerPort": PEER_PORT}],
+                  {"name": "peer", "containerPort": PEER_PORT}, {"name": "metrics", "containerPort": METRICS_PORT}],
         "volumeMounts": [{"name": "data", "mountPath": "/var/lib/etcd", "subPath": ETCD}],
-        "readinessProbe": {"httpGet": {"path": "/readyz", "port": CLIENT_PORT}, "periodSeconds": 10},
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": METRICS_PORT}, "periodSeconds": 10},
+        # A member that cannot serve (a stuck disk, a lost quorum it cannot rejoin) is restarted; generous, because
+        # a restart during a long snapshot transfer only starts it over.
+        "livenessProbe": {"httpGet": {"path": "/livez", "port": METRICS_PORT}, "periodSeconds": 20,
+                          "failureThreshold": 6},
         "resources": resources("50m", "128Mi", memory_limit="384Mi"),
     }
     return spread_statefulset(ETCD, MEMBERS, labels, container, [DATA.claim_template()])

@@ -42,7 +42,9 @@ def test_members_advertise_only_the_client_service_address(prod, etcd: Path, tmp
     (container,) = prod.one("kubernetes:apps/v1:StatefulSet", "juicefs-meta").inputs["spec"]["template"]["spec"][
         "containers"]
     (advertise,) = [arg for arg in container["args"] if arg.startswith("--advertise-client-urls=")]
+    (metrics_listener,) = [arg for arg in container["args"] if arg.startswith("--listen-metrics-urls=")]
     clients, peers = [free_port() for _ in range(MEMBERS)], [free_port() for _ in range(MEMBERS)]
+    metrics = [free_port() for _ in range(MEMBERS)]
     # The Service routes to a ready member; here it is the first member's client port.
     service = f"127.0.0.1:{clients[0]}"
     advertised = advertise.replace("$(CLIENT_SERVICE_ADDRESS):2379", service)
@@ -57,12 +59,21 @@ def test_members_advertise_only_the_client_service_address(prod, etcd: Path, tmp
                 f"--listen-peer-urls=http://127.0.0.1:{peers[i]}",
                 f"--initial-advertise-peer-urls=http://127.0.0.1:{peers[i]}", f"--initial-cluster={cluster}",
                 "--initial-cluster-state=new", "--log-level=error",
+                metrics_listener.replace("0.0.0.0:2381", f"127.0.0.1:{metrics[i]}"),
             ], stdout=log, stderr=subprocess.STDOUT))
         listed = _member_list(f"http://127.0.0.1:{clients[1]}", time.monotonic() + 60)
         assert {url for member in listed["members"] for url in member["clientURLs"]} == {f"http://{service}"}
         for port in clients:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
                 assert json.load(response)["health"] == "true"
+        # The probes' paths, on the listener they use.
+        probes = {probe["httpGet"]["path"]: probe["httpGet"]["port"]
+                  for probe in (container["readinessProbe"], container["livenessProbe"])}
+        assert set(probes.values()) == {2381}
+        for port in metrics:
+            for path in probes:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+                    assert response.status == 200, path
     finally:
         for process in processes:
             process.terminate()
