@@ -95,6 +95,7 @@ def build_platform(config: HomelabConfig) -> None:
         pinned[str(config.production.dns_address)] = tenant_service_labels(PRODUCTION, PIHOLE_NAMESPACE)
     platform = Platform(f"{config.cluster.name}-platform",
                         PlatformArgs(plan=platform_plan, settings=config.platform, cloud=seams, pinned_addresses=pinned,
+                                     endpoint=metal.endpoint,
                                      storage_root_password=config.secrets.required("storage_root_password").output(),
                                      grafana_admin_password=config.secrets.required("grafana_admin_password").output(),
                                      backup_repository_password=repository_password,
@@ -128,6 +129,8 @@ def build_platform(config: HomelabConfig) -> None:
     pulumi.export("lanSubnet", str(config.cluster.subnet))
     pulumi.export("kubernetesEndpoint", metal.endpoint)
     pulumi.export("kubeconfig", metal.kubeconfig)
+    # The lab's and the experiments' own credential (components/platform/lab_access.py), never the admin one.
+    pulumi.export("labKubeconfig", platform.lab_kubeconfig)
     pulumi.export("talosconfig", metal.talosconfig)
     pulumi.export("nodes", {node.name: {"ip": str(node.ip), "role": node.role, "board": node.board,
                                         "zone": node.zone} for node in config.nodes})
@@ -137,7 +140,7 @@ def build_platform(config: HomelabConfig) -> None:
 def build_lab(config: HomelabConfig) -> None:
     prod = read_prod(config.prod_stack)
     cluster_name = prod.get("infrastructureClusterName")
-    provider = cluster_provider(INFRASTRUCTURE, cluster_name, as_secret(prod.get("kubeconfig")))
+    provider = cluster_provider(INFRASTRUCTURE, cluster_name, as_secret(prod.get("labKubeconfig")))
     asked = experiments.quotas(config.experiments, config.versions)
     if config.experiments:
         backup = prod.get("backup")

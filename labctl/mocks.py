@@ -117,6 +117,10 @@ class HomelabMocks(Mocks):
         elif args.typ == "kubernetes:core/v1:Secret" and args.name.endswith("-kubeconfig"):
             # Cluster API's kubeconfig Secret of a guest cluster, read back by the program.
             state["data"] = {"value": base64.b64encode(_guest_kubeconfig(args.name).encode()).decode()}
+        elif args.typ == "kubernetes:core/v1:Secret" and state.get("type") == "kubernetes.io/service-account-token":
+            # What the token controller fills in (base64, as the API returns it).
+            state["data"] = {key: base64.b64encode(canary(f"{args.name}.{key}").encode()).decode()
+                             for key in ("token", "ca.crt")}
         elif args.typ == "talos:imageFactory/schematic:Schematic":
             resource_id = hashlib.sha256(str(state.get("schematic", "")).encode()).hexdigest()
             state["id"] = resource_id

@@ -14,7 +14,7 @@ import pulumi
 
 # Outputs every lab and experiment stack needs from prod.
 REQUIRED_PROD_OUTPUTS = (
-    "infrastructureClusterName", "kubeconfig", "backup", "restoreDrillCredentials", "backupRepositoryPassword",
+    "infrastructureClusterName", "labKubeconfig", "backup", "restoreDrillCredentials", "backupRepositoryPassword",
     "dnsZoneId", "tailnetTags",
     "freeCapacity", "guestImage", "lanSubnet",
 )

@@ -14,7 +14,7 @@ from components.apps.catalog import development_copies, production_apps
 from components.apps.production import applications
 from components.apps.restore_drill import DrillSeams, RestoreDrill
 from components.capacity import Amount
-from components.clusters import fences, namespaces
+from components.clusters import fences, lab_grants, namespaces
 from components.clusters.addons import CHAOS_MESH_CHART, LOCAL_PATH_NAMESPACE
 from components.clusters.classes import EXPERIMENT_CLASS
 from components.clusters.guest_cluster import GuestCluster, GuestClusterArgs, demands, disk_mounts
@@ -73,8 +73,10 @@ class Experiment(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None, sole: bool = True) -> None:
         super().__init__("homelab:clusters:Experiment", args.name, None, opts)
         ns = namespaces.namespace(self, args.namespace, EXPERIMENT_CLASS.name, ttl=settings.ttl, gate=gate)
-        namespaces.experiment_fence(self, ns, args.namespace, demands(args), lan_subnet)
-        self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]))
+        # The lab's account may touch the namespace's contents only once it has bound itself the right to.
+        granted = [ns, *lab_grants.grants(self, args.name, args.namespace, ns)]
+        namespaces.experiment_fence(self, granted, args.namespace, demands(args), lan_subnet)
+        self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=granted))
         guest = self.cluster.provider(parent=self)
         # Inside the experiment: the local-path provisioner's namespace, which must allow its hostPath helpers.
         inside = pulumi.ComponentResource("homelab:clusters:InsideExperiment", args.name, None,

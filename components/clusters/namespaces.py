@@ -7,6 +7,7 @@ namespace, in turn, takes no traffic from any experiment namespace. What each sa
 components/clusters/fences.py.
 """
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 import pulumi
@@ -24,8 +25,8 @@ GUEST_NAMESPACE_POD_SECURITY: PodSecurity = "baseline"
 PRODUCTION_NAMESPACE = "production"
 
 
-def _object_opts(parent: pulumi.Resource, namespace: pulumi.Resource) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(parent=parent, depends_on=[namespace])
+def _object_opts(parent: pulumi.Resource, after: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(parent=parent, depends_on=list(after))
 
 
 def namespace(parent: pulumi.Resource, name: str, cls: str, ttl: str | None = None,
@@ -39,10 +40,11 @@ def namespace(parent: pulumi.Resource, name: str, cls: str, ttl: str | None = No
                                  opts=pulumi.ResourceOptions(parent=parent))
 
 
-def experiment_fence(parent: pulumi.Resource, ns: k8s.core.v1.Namespace, name: str,
+def experiment_fence(parent: pulumi.Resource, after: Sequence[pulumi.Resource], name: str,
                      demands: list[Demand], lan_subnet: pulumi.Output[str]) -> list[pulumi.Resource]:
+    """The namespace's quota, defaults and egress fence, made once everything in ``after`` is."""
     amount = quota(demands)
-    opts = _object_opts(parent, ns)
+    opts = _object_opts(parent, after)
     return [
         k8s.core.v1.ResourceQuota(
             f"{name}-quota", metadata=k8s.meta.v1.ObjectMetaArgs(name="experiment", namespace=name),
@@ -68,5 +70,5 @@ def production_fence(parent: pulumi.Resource, ns: k8s.core.v1.Namespace) -> k8s.
         spec=cast(k8s.networking.v1.NetworkPolicySpecArgsDict, {
             "podSelector": {}, "policyTypes": ["Ingress"],
             "ingress": production_ingress()}),
-        opts=_object_opts(parent, ns),
+        opts=_object_opts(parent, [ns]),
     )

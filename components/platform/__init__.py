@@ -20,6 +20,7 @@ from components.platform import (
     cluster_api,
     exposure,
     gitops,
+    lab_access,
     local_volumes,
     metadata,
     metrics_store,
@@ -83,6 +84,8 @@ class PlatformArgs:
     plan: PlatformPlan
     settings: PlatformSettings
     cloud: CloudSeams
+    # Where the lab reaches this cluster's API (its credential's kubeconfig names it).
+    endpoint: str
     storage_root_password: pulumi.Output[str]
     grafana_admin_password: pulumi.Output[str]
     backup_repository_password: pulumi.Output[str]
@@ -123,8 +126,10 @@ class Platform(pulumi.ComponentResource):
         self.cluster_api_providers = [resource for resource in cluster_api.install(
             self, self._chart("capi-operator", depends_on=[cert_manager]))
             if isinstance(resource, k8s.apiextensions.CustomResource)]
-        gitops.projects(args.settings.gitops, self, self._chart("argocd"), args.app_repositories,
-                        args.gitops_credential)
+        argocd = self._chart("argocd")
+        gitops.projects(args.settings.gitops, self, argocd, args.app_repositories, args.gitops_credential)
+        self.lab_kubeconfig = lab_access.install(self, args.endpoint, args.plan.cluster.name,
+                                                 depends_on=[self.cni, self._namespace(gitops.NAMESPACE)])
         tailscale_secret = exposure.oauth_secret(self, self._namespace(exposure.NAMESPACE),
                                                  args.cloud.operator_credentials)
         self._chart("tailscale-operator", depends_on=[tailscale_secret])

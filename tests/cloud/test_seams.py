@@ -36,12 +36,13 @@ def test_each_prod_output_read_keeps_its_own_secrecy(prod):
                                  secret_keys=[], project_dir=PROJECT_DIR)
     secret_in_prod = {name for name in REQUIRED_PROD_OUTPUTS if is_rpc_secret(outputs[name])}
     secret_read = {name for name, value in monitor.raw_stack_outputs.items() if is_rpc_secret(value)}
-    assert secret_in_prod >= {"kubeconfig", "restoreDrillCredentials"}
+    assert secret_in_prod >= {"labKubeconfig", "restoreDrillCredentials"}
+    assert "kubeconfig" not in REQUIRED_PROD_OUTPUTS and "talosconfig" not in REQUIRED_PROD_OUTPUTS
     assert secret_read == secret_in_prod
     assert monitor.stack_outputs["freeCapacity"] == prod.outputs["freeCapacity"]
 
 
-@pytest.mark.parametrize("missing", [["kubeconfig"], ["backup", "dnsZoneId"]])
+@pytest.mark.parametrize("missing", [["labKubeconfig"], ["backup", "dnsZoneId"]])
 def test_a_missing_prod_output_is_named(build, prod, missing):
     outputs = {name: value for name, value in stack_reference_outputs(prod).items() if name not in missing}
     with pytest.raises(ProgramError) as caught:

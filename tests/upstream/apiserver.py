@@ -18,12 +18,13 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import urllib3
 import yaml
+from urllib3 import HTTPHeaderDict
 
 # The loopback server's certificate is one it made itself a moment ago.
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -60,12 +61,22 @@ class LoopbackCluster:
     token: str
     http: urllib3.PoolManager = field(default_factory=lambda: urllib3.PoolManager(cert_reqs=ssl.CERT_NONE))
     kinds: dict[tuple[str, str], Kind] = field(default_factory=dict)
+    # (user, groups) the admin token acts as (Kubernetes impersonation), so RBAC and admission judge that user.
+    acting_as: tuple[str, tuple[str, ...]] | None = None
+
+    def as_user(self, user: str, groups: tuple[str, ...]) -> "LoopbackCluster":
+        return replace(self, acting_as=(user, groups))
 
     def _send(self, method: str, path: str, body: Any = None, query: list[tuple[str, str]] | None = None,
               content_type: str = "application/json") -> urllib3.BaseHTTPResponse:
         url = f"{self.host}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json",
-                   "Content-Type": content_type}
+        headers = HTTPHeaderDict({"Authorization": f"Bearer {self.token}", "Accept": "application/json",
+                                  "Content-Type": content_type})
+        if self.acting_as is not None:
+            user, groups = self.acting_as
+            headers["Impersonate-User"] = user
+            for group in groups:
+                headers.add("Impersonate-Group", group)
         payload = json.dumps(body).encode() if body is not None else None
         return self.http.request(method, url, body=payload, headers=headers, retries=False)
 

@@ -46,7 +46,8 @@ def test_services_may_claim_only_the_addresses_their_namespace_is_given(build, t
                                                                         tmp_path):
     result = build("prod", {"homelab:cluster": _cluster(experimentRange=EXPERIMENT_RANGE)})
     policies = [manifest(r) for r in result.registrations if r.type.startswith(
-        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")]
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
+        and r.inputs["metadata"]["name"] == "homelab-service-addresses"]
     assert [p["kind"] for p in policies] == ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
     (control_plane, *_) = [m for m in infrastructure_machines(result) if m["machineType"] == "controlplane"]
     with loopback_cluster(kube_apiserver, etcd, tmp_path, str(INFRASTRUCTURE_SERVICES),
