@@ -32,7 +32,8 @@ def grants(parent: pulumi.Resource, cluster: str, namespace: str,
         rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=[""], resources=["secrets"],
                                           resource_names=[argocd_secret_name(cluster)],
                                           verbs=["get", "update", "patch", "delete"])],
-        opts=pulumi.ResourceOptions(parent=parent))
+        # After the namespace, like everything of the experiment (it waits for the capacity check).
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[ns]))
     binding = k8s.rbac.v1.RoleBinding(
         f"{cluster}-lab-argocd", metadata=meta(name=name, namespace=ARGOCD_NAMESPACE), subjects=[subject],
         role_ref=k8s.rbac.v1.RoleRefArgs(api_group=RBAC, kind="Role", name=name),
