@@ -59,6 +59,10 @@ class Secret:
         """Its length, which rules may judge without the value leaving the object."""
         return len(self._value)
 
+    def satisfies(self, check: Callable[[str], bool]) -> bool:
+        """Whether the value passes ``check``: only the verdict leaves the object."""
+        return bool(check(self._value))
+
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.no_info_after_validator_function(
@@ -489,6 +493,13 @@ class Secrets(StrictModel):
     backup_repository_password: Secret | None = None
     # Argo CD's credential for a private GitOps repository: a token (HTTPS) or an SSH private key.
     gitops_repo_credential: Secret | None = None
+    # JuiceFS's client-side encryption (both or neither): an RSA private key, PEM, itself encrypted with the
+    # passphrase. Every filesystem formatted once they are set keeps its chunks encrypted in the object store
+    # and off-site; JuiceFS ignores the key on a filesystem that exists (cmd/format.go at v1.3.1). The key also
+    # travels, still passphrase-protected, inside the metadata dumps, so the passphrase alone must be kept
+    # safe outside the house to read a copy.
+    shared_fs_encryption_key: Secret | None = None
+    shared_fs_encryption_passphrase: Secret | None = None
 
     def required(self, name: str) -> Secret:
         """A secret its role requires; validation has already refused a config without it."""
@@ -900,7 +911,29 @@ def _check_chart_overrides(config: HomelabConfig) -> Iterable[ConfigIssue]:
 MIN_STORAGE_PASSWORD = 8
 
 
+def is_protected_pem_key(text: str) -> bool:
+    """A PEM private key encrypted with a passphrase (PKCS#8 or OpenSSL's PKCS#1 with Proc-Type), as
+    ``openssl genrsa -aes256`` writes it."""
+    return ("-----BEGIN ENCRYPTED PRIVATE KEY-----" in text
+            or ("-----BEGIN RSA PRIVATE KEY-----" in text and "Proc-Type: 4,ENCRYPTED" in text))
+
+
+def _check_encryption(secrets: Secrets, stack: str) -> Iterable[ConfigIssue]:
+    key, passphrase = secrets.shared_fs_encryption_key, secrets.shared_fs_encryption_passphrase
+    names = {"key": f"{NAMESPACE}:sharedFsEncryptionKey", "passphrase": f"{NAMESPACE}:sharedFsEncryptionPassphrase"}
+    if (key is None) != (passphrase is None):
+        missing = names["passphrase"] if passphrase is None else names["key"]
+        yield ConfigIssue(missing, "JuiceFS encryption needs both the key and its passphrase",
+                          f"pulumi config set --secret {missing} <value> --stack {stack}, or remove the other")
+    if key is not None and not key.satisfies(is_protected_pem_key):
+        yield ConfigIssue(names["key"], "is not a passphrase-protected PEM private key (the key travels inside "
+                          "the off-site metadata dumps, so it must be encrypted)",
+                          f"openssl genrsa -aes256 -out juicefs.pem 2048, then "
+                          f"pulumi config set --secret {names['key']} --stack {stack} < juicefs.pem")
+
+
 def _check_secrets(config: HomelabConfig, stack: str, secret_keys: set[str]) -> Iterable[ConfigIssue]:
+    yield from _check_encryption(config.secrets, stack)
     password = config.secrets.storage_root_password
     if password is not None and len(password) < MIN_STORAGE_PASSWORD:
         key = f"{NAMESPACE}:storageRootPassword"

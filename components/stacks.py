@@ -33,7 +33,7 @@ from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
 from components.outputs import as_secret
 from components.platform import CloudSeams, Dns01, Platform, PlatformArgs, plan_platform
-from components.platform.shared_fs import FILESYSTEM
+from components.platform.shared_fs import FILESYSTEM, Encryption
 from components.platform.virtualization import guest_architecture
 
 # The Kubernetes provider of the infrastructure cluster has this name in every stack.
@@ -63,6 +63,17 @@ def build_cloud(config: HomelabConfig, protect: bool) -> tuple[OffsiteBackup, Dn
     return backup, dns, tailnet
 
 
+def shared_fs_encryption(config: HomelabConfig) -> Encryption | None:
+    """The filesystems' client-side encryption, if the stack sets it; a warning in the preview if not."""
+    key, passphrase = config.secrets.shared_fs_encryption_key, config.secrets.shared_fs_encryption_passphrase
+    if key is None or passphrase is None:
+        pulumi.log.warn("the shared filesystems are not encrypted client-side: their chunks leave the house "
+                        "protected only by the bucket's SSE. Set homelab:sharedFsEncryptionKey and "
+                        "homelab:sharedFsEncryptionPassphrase before the first `pulumi up` (README, Storage).")
+        return None
+    return Encryption(key.output(), passphrase.output())
+
+
 def build_platform(config: HomelabConfig) -> None:
     assert config.cluster is not None and config.platform is not None and config.cloud is not None
     reservation = production_args(config.production, config.versions, "") if config.production else None
@@ -88,6 +99,7 @@ def build_platform(config: HomelabConfig) -> None:
                        dns01=dns01)
     repository_password = config.secrets.required("backup_repository_password").output()
     gitops_credential = config.secrets.gitops_repo_credential
+    encryption = shared_fs_encryption(config)
     # The lab's restore drills read production's repository with it.
     pulumi.export("backupRepositoryPassword", as_secret(repository_password))
     pinned: dict[str, dict[str, str]] = {}
@@ -102,7 +114,8 @@ def build_platform(config: HomelabConfig) -> None:
                                      filesystems=(FILESYSTEM, *((PRODUCTION_FILESYSTEM,) if config.production else ())),
                                      protect=protect,
                                      app_repositories=tuple(app.repo for app in production_apps(None)),
-                                     gitops_credential=gitops_credential.output() if gitops_credential else None),
+                                     gitops_credential=gitops_credential.output() if gitops_credential else None,
+                                     shared_fs_encryption=encryption),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     # One guest image for every guest cluster, prod's and the lab's: the Talos version prod pins.
     image = guest_image_url("guest-vm", config.versions.talos, guest_architecture(config.nodes))
@@ -118,6 +131,7 @@ def build_platform(config: HomelabConfig) -> None:
             operator_credentials=tailnet.operator_credentials.apply(lambda c: c[PRODUCTION]),
             velero_bucket=backup.bucket_names["velero"], velero_credentials=backup.credentials["velero-production"],
             backup_repository_password=repository_password, region=backup.region, backups=config.platform.backups,
+            shared_fs_encryption=encryption,
         ), opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, parent=production))
         pulumi.export("productionKubeconfig", production.cluster.kubeconfig)
         pulumi.export("vmOverhead", {PRODUCTION: PRODUCTION_CLASS.vm_overhead(config.production.size)})

@@ -52,6 +52,7 @@ class ProductionSeams:
     backup_repository_password: pulumi.Output[str]
     region: str
     backups: BackupSettings
+    shared_fs_encryption: shared_fs.Encryption | None = None
 
 
 def application_spec(app: App, destination: str, project: str = "production") -> dict[str, Any]:
@@ -98,7 +99,8 @@ class InsideProduction(pulumi.ComponentResource):
             seams.object_store_address.apply(lambda ip: f"http://{ip}:{API_PORT}/{shared_fs.BUCKET}"),
             seams.metadata_address.apply(lambda ip: metadata_url_at(ip, FILESYSTEM)))
         volume = shared_fs.volume_secret(self, namespaces[shared_fs.NAMESPACE], filesystem,
-                                         shared_fs.filesystem_user(FILESYSTEM), seams.object_store_key)
+                                         shared_fs.filesystem_user(FILESYSTEM), seams.object_store_key,
+                                         seams.shared_fs_encryption)
         self.created: list[pulumi.Resource] = [
             *namespaces.values(), volume, shared_fs.sidecar_defaults(self, namespaces[shared_fs.NAMESPACE]),
             *shared_fs.storage_classes(self, juicefs_driver, depends_on=[volume], mount_options=shared_fs.NO_CACHE),

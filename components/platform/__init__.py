@@ -98,6 +98,7 @@ class PlatformArgs:
     # The chart repositories the guests' projects may install apps from (the app catalog's).
     app_repositories: tuple[str, ...] = ()
     gitops_credential: pulumi.Output[str] | None = None
+    shared_fs_encryption: shared_fs.Encryption | None = None
 
 
 class Platform(pulumi.ComponentResource):
@@ -159,7 +160,7 @@ class Platform(pulumi.ComponentResource):
         user = shared_fs.filesystem_user(shared_fs.FILESYSTEM)
         secret = shared_fs.volume_secret(self, fs_namespace,
                                          shared_fs.infrastructure_filesystem(storage.object_store_endpoint()),
-                                         user, self._keys[user.name])
+                                         user, self._keys[user.name], args.shared_fs_encryption)
         defaults = shared_fs.sidecar_defaults(self, fs_namespace)
         driver = self._chart(shared_fs.JUICEFS_CHART.release, depends_on=[secret, defaults])
         cache = shared_fs.node_cache(f"{mount_path}/juicefs-cache",
@@ -168,7 +169,7 @@ class Platform(pulumi.ComponentResource):
                                             mount_options=cache)
         replication.install(self, namespace, object_store, storage.object_store_endpoint(),
                             args.cloud.storage_bucket, args.cloud.region, args.cloud.replication_credentials,
-                            args.filesystems, self._keys[replication.READER.name])
+                            args.filesystems, self._keys[replication.READER.name], args.shared_fs_encryption)
         return object_store, classes
 
     def _monitoring(self, args: PlatformArgs, object_store: list[pulumi.Resource]) -> None:

@@ -25,7 +25,7 @@ from components.platform import rclone
 from components.platform.metadata import metadata_url
 from components.platform.object_store_users import Consumer, credentials_secret
 from components.platform.priority import PLATFORM
-from components.platform.shared_fs import BUCKET
+from components.platform.shared_fs import BUCKET, PASSPHRASE_ENV, Encryption
 from components.platform.storage import NAMESPACE, ObjectStore
 from components.platform.workloads import restricted, secret_env
 from components.quantities import resources
@@ -33,6 +33,7 @@ from components.versions import JUICEFS_MOUNT_IMAGE
 
 JOB, CHECK = "offsite-replication", "offsite-restore-check"
 CREDENTIALS_SECRET = "offsite-replication-credentials"
+ENCRYPTION_SECRET = "shared-fs-encryption"
 # The copy reads every filesystem's chunks and changes nothing in the house.
 READER = Consumer("offsite-replication", BUCKET, writes=False)
 SCHEDULE, CHECK_SCHEDULE = "17 * * * *", "47 4 * * 0"
@@ -87,8 +88,10 @@ def cronjob_spec(store: ObjectStore, bucket: str, region: str, filesystems: tupl
     return _cronjob(SCHEDULE, [_juicefs("dump", dumps), chunks], _with_work(upload))
 
 
-def check_spec(bucket: str, region: str, filesystems: tuple[str, ...]) -> dict[str, Any]:
-    """Fetch each newest dump, load it into SQLite, point it at the off-site bucket, fsck it."""
+def check_spec(bucket: str, region: str, filesystems: tuple[str, ...], encrypted: bool = False) -> dict[str, Any]:
+    """Fetch each newest dump, load it into SQLite, point it at the off-site bucket, fsck it. An encrypted
+    filesystem's dump carries its key, still passphrase-protected: fsck reads the blocks with the passphrase,
+    which is all a restore needs besides the copy."""
     fetch = rclone.container(
         "fetch", ["sh", "-ec", " && ".join(f"rclone copyto {dump_key(bucket, fs)} {WORK}/{fs}.json.gz"
                                            for fs in filesystems)],
@@ -101,15 +104,22 @@ def check_spec(bucket: str, region: str, filesystems: tuple[str, ...]) -> dict[s
         f"juicefs fsck sqlite3://{WORK}/{fs}.db"
         for fs in filesystems)
     keys = [secret_env("ACCESS_KEY", CREDENTIALS_SECRET, "accessKeyId"),
-            secret_env("SECRET_KEY", CREDENTIALS_SECRET, "secretAccessKey")]
+            secret_env("SECRET_KEY", CREDENTIALS_SECRET, "secretAccessKey"),
+            *([secret_env(PASSPHRASE_ENV, ENCRYPTION_SECRET, "passphrase")] if encrypted else [])]
     return _cronjob(CHECK_SCHEDULE, [_with_work(fetch)], _juicefs("fsck", checks, keys))
 
 
 def install(parent: pulumi.Resource, namespace: pulumi.Resource, depends_on: list[pulumi.Resource],
             store: ObjectStore, bucket: pulumi.Output[str], region: str,
             credentials: pulumi.Output[dict[str, str]], filesystems: tuple[str, ...],
-            reader_key: pulumi.Output[str]) -> list[pulumi.Resource]:
+            reader_key: pulumi.Output[str], encryption: Encryption | None) -> list[pulumi.Resource]:
     reader = credentials_secret(parent, NAMESPACE, READER, reader_key, [namespace])
+    made: list[pulumi.Resource] = [reader]
+    if encryption is not None:
+        made.append(k8s.core.v1.Secret(
+            ENCRYPTION_SECRET, metadata=k8s.meta.v1.ObjectMetaArgs(name=ENCRYPTION_SECRET, namespace=NAMESPACE),
+            type="Opaque", string_data={"passphrase": encryption.passphrase},
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace])))
     secret = k8s.core.v1.Secret(
         CREDENTIALS_SECRET,
         metadata=k8s.meta.v1.ObjectMetaArgs(name=CREDENTIALS_SECRET, namespace=NAMESPACE), type="Opaque",
@@ -117,7 +127,8 @@ def install(parent: pulumi.Resource, namespace: pulumi.Resource, depends_on: lis
                      "secretAccessKey": credentials.apply(lambda c: c["secretAccessKey"])},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
     )
-    opts = pulumi.ResourceOptions(parent=parent, depends_on=[secret, reader, *depends_on])
+    made.append(secret)
+    opts = pulumi.ResourceOptions(parent=parent, depends_on=[*made, *depends_on])
 
     def cronjob(name: str, spec: Callable[[str], dict[str, Any]]) -> k8s.batch.v1.CronJob:
         return k8s.batch.v1.CronJob(
@@ -125,5 +136,5 @@ def install(parent: pulumi.Resource, namespace: pulumi.Resource, depends_on: lis
             spec=bucket.apply(lambda bucket_name: cast(k8s.batch.v1.CronJobSpecArgsDict, spec(bucket_name))),
             opts=opts)
 
-    return [reader, secret, cronjob(JOB, lambda name: cronjob_spec(store, name, region, filesystems)),
-            cronjob(CHECK, lambda name: check_spec(name, region, filesystems))]
+    return [*made, cronjob(JOB, lambda name: cronjob_spec(store, name, region, filesystems)),
+            cronjob(CHECK, lambda name: check_spec(name, region, filesystems, encrypted=encryption is not None))]

@@ -16,6 +16,7 @@ giving way while less than a fifth of the volume is free. Inside guests the moun
 is itself a JuiceFS volume of the infrastructure cluster, cached there.
 """
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +90,28 @@ def infrastructure_filesystem(store: ObjectStore) -> Filesystem:
     return Filesystem(FILESYSTEM, f"{store.endpoint}/{BUCKET}", metadata_url(FILESYSTEM))
 
 
+@dataclass(frozen=True)
+class Encryption:
+    """JuiceFS's client-side encryption: the passphrase-protected RSA key (PEM) and its passphrase."""
+
+    key: pulumi.Output[str]
+    passphrase: pulumi.Output[str]
+
+
+# The variable JuiceFS reads the key's passphrase from (cmd/format.go and pkg/object at v1.3.1).
+PASSPHRASE_ENV = "JFS_RSA_PASSPHRASE"
+
+
+def encryption_settings(encryption: Encryption | None) -> dict[str, pulumi.Input[str]]:
+    """The volume secret's encryption fields as the CSI driver reads them (pkg/config/setting.go at v0.27.0):
+    ``encrypt_rsa_key`` is mounted into the mount pod for ``juicefs format``, and ``envs`` become its
+    environment, from the Secret the driver makes for each mount."""
+    if encryption is None:
+        return {}
+    return {"encrypt_rsa_key": encryption.key,
+            "envs": encryption.passphrase.apply(lambda passphrase: json.dumps({PASSPHRASE_ENV: passphrase}))}
+
+
 def filesystem_user(filesystem: str) -> Consumer:
     """The object store's user for one filesystem: JuiceFS keeps a filesystem's objects, its format test's
     included, under ``<name>/`` of the bucket (cmd/format.go at v1.3.1 wraps the store in that prefix)."""
@@ -96,15 +119,16 @@ def filesystem_user(filesystem: str) -> Consumer:
 
 
 def volume_secret(parent: pulumi.Resource, namespace: pulumi.Resource, filesystem: Filesystem,
-                  user: Consumer, key: pulumi.Output[str]) -> k8s.core.v1.Secret:
-    """What ``juicefs format`` and every mount need: the metadata URL, the object store's bucket, and the
-    filesystem's own user of it."""
+                  user: Consumer, key: pulumi.Output[str], encryption: Encryption | None) -> k8s.core.v1.Secret:
+    """What ``juicefs format`` and every mount need: the metadata URL, the object store's bucket, the
+    filesystem's own user of it, and the encryption key if there is one."""
     return k8s.core.v1.Secret(
         VOLUME_SECRET, metadata=k8s.meta.v1.ObjectMetaArgs(name=VOLUME_SECRET, namespace=NAMESPACE,
                                                            labels={OBJECT_STORE_USER_LABEL: user.name}),
         type="Opaque",
         string_data={"name": filesystem.name, "metaurl": filesystem.metaurl, "storage": "minio",
-                     "bucket": filesystem.bucket_url, "access-key": user.name, "secret-key": key},
+                     "bucket": filesystem.bucket_url, "access-key": user.name, "secret-key": key,
+                     **encryption_settings(encryption)},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
     )
 
