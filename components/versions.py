@@ -160,8 +160,9 @@ KUBECTL_IMAGE: Final = "registry.k8s.io/kubectl:v1.33.13"
 # Scratch volumes inside experiment clusters (node-local, thrown away with the experiment).
 # renovate: datasource=helm depName=local-path-provisioner registryUrl=https://charts.containeroo.ch
 LOCAL_PATH_PROVISIONER: Final = "0.0.33"
+# The local-path provisioner's helper pods, and the stores' one-off hand-over of data written as root.
 # renovate: datasource=docker depName=busybox
-LOCAL_PATH_HELPER_IMAGE: Final = "busybox:1.37.0"
+BUSYBOX_IMAGE: Final = "busybox:1.37.0"
 
 # Tools of the upstream test tier (`make tools`, labctl/toolchain.py), each beside what it must match. The
 # kube-apiserver follows KUBERNETES and etcd follows ETCD_IMAGE.

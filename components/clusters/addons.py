@@ -20,7 +20,7 @@ from components.platform.chart import ChartSpec
 from components.platform.gitops import NAMESPACE as ARGOCD_NAMESPACE
 from components.platform.network import GUEST_CILIUM_CHART, talos_cilium_values
 from components.quantities import resources
-from components.versions import CHAOS_MESH, LOCAL_PATH_HELPER_IMAGE, LOCAL_PATH_PROVISIONER
+from components.versions import BUSYBOX_IMAGE, CHAOS_MESH, LOCAL_PATH_PROVISIONER
 
 CLUSTER_LABEL = "homelab.dev/cluster"
 
@@ -73,7 +73,7 @@ def local_path_mount_patch() -> dict[str, Any]:
 
 
 def local_path_proxy_spec(cluster: str) -> dict[str, Any]:
-    helper_repository, helper_tag = LOCAL_PATH_HELPER_IMAGE.rsplit(":", 1)
+    helper_repository, helper_tag = BUSYBOX_IMAGE.rsplit(":", 1)
     return helm_proxy_spec(cluster, LOCAL_PATH_CHART, {
         "storageClass": {"name": LOCAL_PATH_CLASS, "defaultClass": True, "reclaimPolicy": "Delete"},
         "nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": [LOCAL_PATH]}],

@@ -49,6 +49,9 @@ POD_SECURITY: dict[str, PodSecurity] = {
     shared_fs.NAMESPACE: "privileged",
     # The OTel agent reads the hosts' metrics and pod logs through hostPath volumes, alone in its namespace.
     telemetry.AGENT_NAMESPACE: "privileged",
+    # MinIO's and the metadata etcd's pods hand data written as root before to their non-root user with a root
+    # init container holding CHOWN alone (workloads.ownership_container); every other container is restricted.
+    storage.NAMESPACE: "baseline",
     # The Velero chart's pods and the Tailscale operator's do not drop capabilities or set a seccomp profile.
     backups.NAMESPACE: "baseline",
     exposure.NAMESPACE: "baseline",

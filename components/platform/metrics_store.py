@@ -34,7 +34,8 @@ HTTP_PORT, GRPC_PORT = 8080, 9095
 CONFIG_PATH = "/etc/mimir/mimir.yaml"
 RETENTION = "30d"
 DATA_DIR = "/data"
-# The image's own user (its Dockerfile at mimir-2.17.2).
+# The user Mimir's own deployments run it as; the image sets none (cmd/mimir/Dockerfile at mimir-2.17.2 has no
+# USER), so the program states it.
 MIMIR_USER = 10001
 
 

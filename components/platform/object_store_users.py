@@ -61,12 +61,16 @@ class Consumer:
 
 def policy_document(consumer: Consumer) -> dict[str, Any]:
     """List the bucket (only under the prefix, if there is one) and read, or also write and delete, the objects
-    under it."""
+    under it.
+
+    Listing stands alone in its statement: MinIO refuses a whole policy in which a condition key is set on an
+    action that does not take it (``s3:prefix`` belongs to ListBucket; minio/pkg v3.1.3 policy/action.go and
+    statement.go isValid, the package MinIO RELEASE.2025-09-07T16-13-09Z parses policies with). Neither JuiceFS
+    nor rclone asks for the bucket's location from MinIO, so GetBucketLocation is not granted."""
     bucket_arn = f"arn:aws:s3:::{consumer.bucket}"
-    listing: dict[str, Any] = {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                               "Resource": [bucket_arn]}
+    listing: dict[str, Any] = {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket_arn]}
     if consumer.prefix is not None:
-        listing["Condition"] = {"StringLike": {"s3:prefix": [f"{consumer.prefix}/*", consumer.prefix]}}
+        listing["Condition"] = {"StringLike": {"s3:prefix": [f"{consumer.prefix}/*"]}}
     actions = ["s3:GetObject"]
     if consumer.writes:
         actions += ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]

@@ -4,6 +4,8 @@ the security context that lets every pod the program writes itself run at Pod Se
 from typing import Any
 
 from components.platform.priority import PLATFORM
+from components.quantities import resources
+from components.versions import BUSYBOX_IMAGE
 
 
 def secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
@@ -24,6 +26,7 @@ def spread_statefulset(service: str, replicas: int, labels: dict[str, str], cont
     For replicated stores: one member per node is what lets them survive a dead node, and starting in
     parallel lets the members find each other.
     """
+    owner = ownership_container(container, [claim["metadata"]["name"] for claim in claims])
     return {
         "serviceName": service,
         "replicas": replicas,
@@ -35,6 +38,7 @@ def spread_statefulset(service: str, replicas: int, labels: dict[str, str], cont
                 "priorityClassName": PLATFORM.name,
                 "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
                     {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]}},
+                "initContainers": [owner],
                 "containers": [container],
             }),
         },
@@ -54,14 +58,39 @@ CONTAINER_SECURITY: dict[str, Any] = {"allowPrivilegeEscalation": False, "capabi
 
 
 def pod_security_context(user: int) -> dict[str, Any]:
-    """What "restricted" asks of a pod running as ``user``. Volumes take the user's group (``fsGroup``),
-    changed only when their root does not already have it, so data written as root before stays usable
-    without a walk of every file at each start."""
-    return {"runAsNonRoot": True, "runAsUser": user, "runAsGroup": user, "fsGroup": user,
-            "fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": {"type": "RuntimeDefault"}}
+    """What "restricted" asks of a pod running as ``user``."""
+    return {"runAsNonRoot": True, "runAsUser": user, "runAsGroup": user, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+OWNERSHIP_CONTAINER = "take-ownership"
+# Its one privilege: root with CHOWN alone (Pod Security "baseline" allows it, "restricted" does not).
+OWNERSHIP_SECURITY: dict[str, Any] = {"runAsUser": 0, "runAsNonRoot": False, "allowPrivilegeEscalation": False,
+                                      "capabilities": {"drop": ["ALL"], "add": ["CHOWN"]},
+                                      "readOnlyRootFilesystem": True}
+# Each directory the main container keeps data in, unless it already belongs to the user: everything beneath it
+# first and the directory itself last, so an interrupted hand-over is taken up again at the next start.
+_OWNERSHIP_SCRIPT = ('set -e; for d in "$@"; do [ "$(stat -c %u "$d")" = "$OWNER" ] && continue; '
+                     'find "$d" -mindepth 1 -exec chown -h "$OWNER:$OWNER" {} +; chown "$OWNER:$OWNER" "$d"; done')
+
+
+def ownership_container(container: dict[str, Any], claims: list[str], user: int = NON_ROOT) -> dict[str, Any]:
+    """The init container that hands ``container``'s claimed volumes to ``user``.
+
+    Stores that ran as root before keep root's files on their node-pinned volumes, and the kubelet's ``fsGroup``
+    cannot be relied on to change them: a local volume shared by two pods of the node (MinIO's drive and the
+    metadata etcd's data share the user volume) is never re-owned while the other pod has it mounted
+    (pkg/volume/local/local.go SetUpAt). This changes them once; later starts only check the top directory.
+    """
+    mounts = [mount for mount in container.get("volumeMounts", []) if mount["name"] in claims]
+    return {"name": OWNERSHIP_CONTAINER, "image": BUSYBOX_IMAGE,
+            "command": ["sh", "-c", _OWNERSHIP_SCRIPT, "sh", *(mount["mountPath"] for mount in mounts)],
+            "env": [{"name": "OWNER", "value": str(user)}], "volumeMounts": mounts,
+            "securityContext": OWNERSHIP_SECURITY, "resources": resources("10m", "16Mi", memory_limit="64Mi")}
 
 
 def _hardened_container(container: dict[str, Any]) -> dict[str, Any]:
+    if container["name"] == OWNERSHIP_CONTAINER:
+        return container
     env = [*container.get("env", []), {"name": "HOME", "value": SCRATCH}]
     mounts = [*container.get("volumeMounts", []), {"name": _SCRATCH_VOLUME, "mountPath": SCRATCH}]
     return {**container, "env": env, "volumeMounts": mounts, "securityContext": CONTAINER_SECURITY}

@@ -42,7 +42,8 @@ def test_each_store_keeps_its_data_on_node_pinned_local_volumes_of_the_user_volu
         (container,) = spec["template"]["spec"]["containers"]
         assert container["volumeMounts"][0]["subPath"] == consumer
     namespace = prod.one("kubernetes:core/v1:Namespace", "ns-storage").inputs["metadata"]["labels"]
-    assert namespace["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert namespace["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert namespace["pod-security.kubernetes.io/warn"] == "restricted"
 
 
 def test_juicefs_metadata_is_a_three_member_etcd_one_per_node(prod):

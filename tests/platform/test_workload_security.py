@@ -3,10 +3,13 @@ checks: a non-root user, no privilege escalation, every capability dropped (NET_
 seccomp profile, a read-only root filesystem, and a service-account token only where the pod calls the API.
 Whether Pod Security admits them at their namespace's level is the upstream tier's to say (test_api_server)."""
 
+import os
+import subprocess
 from typing import Any
 
 import pytest
 
+from components.platform.workloads import OWNERSHIP_CONTAINER, OWNERSHIP_SECURITY, ownership_container
 from labctl.experiments.request import ExperimentRequest, stack_config
 from labctl.render import kubernetes_objects, manifest
 from labctl.synth import read_stack_file, stack_reference_outputs
@@ -41,6 +44,11 @@ def findings(name: str, pod: dict[str, Any]) -> list[str]:
     for container in [*pod.get("initContainers", []), *pod["containers"]]:
         security = container.get("securityContext", {})
         label = f"{name}/{container['name']}"
+        if container["name"] == OWNERSHIP_CONTAINER:
+            # The one root container: CHOWN alone, once, over the store's own volume (baseline admits it).
+            if security != OWNERSHIP_SECURITY or not container["volumeMounts"]:
+                found.append(f"{label}: more than CHOWN over its volume")
+            continue
         if security.get("allowPrivilegeEscalation") is not False:
             found.append(f"{label}: privilege escalation")
         if security.get("capabilities") != {"drop": ["ALL"]}:
@@ -62,6 +70,33 @@ def test_the_restore_drills_pods_too(build, prod):
     pods = own_pods(build("exp-drill", config, prod_outputs=stack_reference_outputs(prod)))
     assert {"restore-drill", "restore-drill-ready"} <= {name for name, _ in pods}
     assert [finding for name, pod in pods for finding in findings(name, pod)] == []
+
+
+def test_the_stores_hand_their_volumes_to_their_user_and_nothing_else_runs_as_root(prod):
+    for store in ("minio", "juicefs-meta"):
+        pod = prod.one("kubernetes:apps/v1:StatefulSet", store).inputs["spec"]["template"]["spec"]
+        (owner,) = pod["initContainers"]
+        (main,) = pod["containers"]
+        data = [m for m in main["volumeMounts"] if m["name"] == "data"]
+        assert owner["volumeMounts"] == data and owner["command"][-len(data):] == [m["mountPath"] for m in data]
+        assert {"name": "OWNER", "value": str(pod["securityContext"]["runAsUser"])} in owner["env"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root, as the init container has")
+def test_the_hand_over_script_changes_everything_once_and_the_top_directory_last(tmp_path):
+    data = tmp_path / "data"
+    (data / "member" / "snap").mkdir(parents=True)
+    (data / "member" / "snap" / "db").write_text("x")
+    (data / "member").chmod(0o700)
+    command = ownership_container({"name": "m", "volumeMounts": [{"name": "data", "mountPath": str(data)}]},
+                                  ["data"])["command"]
+    env = {"OWNER": "65532", "PATH": "/usr/bin:/bin"}
+    assert subprocess.run(command, env=env, check=False).returncode == 0
+    assert {path.stat().st_uid for path in [data, *data.rglob("*")]} == {65532}
+    (data / "new-as-root").write_text("y")
+    os.chown(data / "new-as-root", 0, 0)
+    assert subprocess.run(command, env=env, check=False).returncode == 0
+    assert (data / "new-as-root").stat().st_uid == 0, "a directory already handed over is not walked again"
 
 
 def test_the_check_can_fail():
