@@ -7,6 +7,7 @@ names the key path (``homelab:nodes[2].ip``) and says how to fix it. Components 
 model and never call ``pulumi.Config`` themselves.
 """
 
+import difflib
 import ipaddress
 import json
 import re
@@ -603,9 +604,13 @@ def _issue_from_pydantic(error: Any, stack: str) -> ConfigIssue:
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1])
         allowed = sorted(f.alias or n for n, f in parent.model_fields.items()) if parent else []
-        if loc[:1] == ("secrets",):
-            allowed = sorted(_SECRET_FIELDS)
-        return ConfigIssue(key, "unknown key", f"remove it or correct its spelling; allowed here: {', '.join(allowed)}")
+        if len(loc) == 1:
+            # At the top the secrets sit beside the other keys (the model's `secrets` is not a key of the file).
+            allowed = sorted({*allowed, *_SECRET_FIELDS} - {"secrets"})
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]}? " if close else ""
+        return ConfigIssue(key, "unknown key",
+                           f"{hint}remove it or correct its spelling; allowed here: {', '.join(allowed)}")
     if kind == "missing":
         return ConfigIssue(key, "required key is missing", f"add `{key}` to Pulumi.{stack}.yaml")
     message = str(error["msg"]).removeprefix("Value error, ")
@@ -639,8 +644,9 @@ def _fix_for(kind: str, ctx: Mapping[str, Any]) -> str:
         return f"give {'at least' if kind == 'too_short' else 'at most'} " \
                f"{ctx.get('min_length', ctx.get('max_length'))} item(s)"
     if kind in ("string_too_short", "string_too_long"):
-        return f"use {'at least' if kind == 'string_too_short' else 'at most'} " \
-               f"{ctx.get('min_length', ctx.get('max_length'))} characters"
+        length = ctx.get("min_length", ctx.get("max_length"))
+        return f"use {'at least' if kind == 'string_too_short' else 'at most'} {length} " \
+               f"character{'' if length == 1 else 's'}"
     if kind == "string_pattern_mismatch":
         return f"write it in the form the README's config table shows (it must match {ctx.get('pattern')})"
     if kind.startswith(("ip_v4", "ip_any", "ip_v6")):
@@ -918,37 +924,52 @@ def is_protected_pem_key(text: str) -> bool:
             or ("-----BEGIN RSA PRIVATE KEY-----" in text and "Proc-Type: 4,ENCRYPTED" in text))
 
 
-def _check_encryption(secrets: Secrets, stack: str) -> Iterable[ConfigIssue]:
+def _secret_key(name: str) -> str:
+    return f"{NAMESPACE}:{to_camel(name)}"
+
+
+def _set_value_fix(name: str, stack: str) -> str:
+    if name == "shared_fs_encryption_key":
+        return f"openssl genrsa -aes256 -out juicefs.pem 2048, then " \
+               f"pulumi config set --secret {_secret_key(name)} --stack {stack} < juicefs.pem"
+    return f"pulumi config set --secret {_secret_key(name)} <value> --stack {stack}"
+
+
+def _check_encryption(secrets: Secrets, stack: str, plain: set[str]) -> Iterable[ConfigIssue]:
     key, passphrase = secrets.shared_fs_encryption_key, secrets.shared_fs_encryption_passphrase
-    names = {"key": f"{NAMESPACE}:sharedFsEncryptionKey", "passphrase": f"{NAMESPACE}:sharedFsEncryptionPassphrase"}
     if (key is None) != (passphrase is None):
-        missing = names["passphrase"] if passphrase is None else names["key"]
-        yield ConfigIssue(missing, "JuiceFS encryption needs both the key and its passphrase",
-                          f"pulumi config set --secret {missing} <value> --stack {stack}, or remove the other")
-    if key is not None and not key.satisfies(is_protected_pem_key):
-        yield ConfigIssue(names["key"], "is not a passphrase-protected PEM private key (the key travels inside "
-                          "the off-site metadata dumps, so it must be encrypted)",
-                          f"openssl genrsa -aes256 -out juicefs.pem 2048, then "
-                          f"pulumi config set --secret {names['key']} --stack {stack} < juicefs.pem")
+        missing = "shared_fs_encryption_passphrase" if passphrase is None else "shared_fs_encryption_key"
+        yield ConfigIssue(_secret_key(missing), "JuiceFS encryption needs both the key and its passphrase",
+                          f"{_set_value_fix(missing, stack)}, or remove the other")
+    if key is not None and "shared_fs_encryption_key" not in plain and not key.satisfies(is_protected_pem_key):
+        yield ConfigIssue(_secret_key("shared_fs_encryption_key"), "is not a passphrase-protected PEM private key "
+                          "(the key travels inside the off-site metadata dumps, so it must be encrypted)",
+                          _set_value_fix("shared_fs_encryption_key", stack))
 
 
 def _check_secrets(config: HomelabConfig, stack: str, secret_keys: set[str]) -> Iterable[ConfigIssue]:
-    yield from _check_encryption(config.secrets, stack)
+    given = [name for name in type(config.secrets).model_fields if getattr(config.secrets, name) is not None]
+    if config.role == "lab":
+        # Every secret belongs to the platform stack; the lab reads what it needs of prod's through its outputs.
+        for name in given:
+            yield ConfigIssue(_secret_key(name), "belongs to the prod stack: the lab takes no secrets",
+                              f"pulumi config rm {_secret_key(name)} --stack {stack} (and set it on prod)")
+        return
+    # A secret in plain text gets that one issue: its value is not judged until it is a secret.
+    plain = {name for name in given if _secret_key(name) not in secret_keys}
+    for name in sorted(plain):
+        yield ConfigIssue(_secret_key(name), "a secret is stored in plain text", _set_value_fix(name, stack))
+    yield from _check_encryption(config.secrets, stack, plain)
     password = config.secrets.storage_root_password
-    if password is not None and len(password) < MIN_STORAGE_PASSWORD:
-        key = f"{NAMESPACE}:storageRootPassword"
-        yield ConfigIssue(key, f"the object store refuses a root password shorter than {MIN_STORAGE_PASSWORD} "
-                          "characters", f"pulumi config set --secret {key} <a longer value> --stack {stack}")
+    if password is not None and "storage_root_password" not in plain and len(password) < MIN_STORAGE_PASSWORD:
+        yield ConfigIssue(_secret_key("storage_root_password"), "the object store refuses a root password shorter "
+                          f"than {MIN_STORAGE_PASSWORD} characters",
+                          f"pulumi config set --secret {_secret_key('storage_root_password')} <a longer value> "
+                          f"--stack {stack}")
     for name in REQUIRED_SECRETS[config.role]:
         if getattr(config.secrets, name) is None:
-            key = f"{NAMESPACE}:{to_camel(name)}"
-            yield ConfigIssue(key, f"required secret is missing for role {config.role}",
-                              f"pulumi config set --secret {key} <value> --stack {stack}")
-    for name in type(config.secrets).model_fields:
-        key = f"{NAMESPACE}:{to_camel(name)}"
-        if getattr(config.secrets, name) is not None and key not in secret_keys:
-            yield ConfigIssue(key, "a secret is stored in plain text",
-                              f"pulumi config set --secret {key} <value> --stack {stack}")
+            yield ConfigIssue(_secret_key(name), f"required secret is missing for role {config.role}",
+                              _set_value_fix(name, stack))
 
 
 def _check_role(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:

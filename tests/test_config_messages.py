@@ -79,6 +79,14 @@ MORE: list[tuple[str, str, dict[str, Any], list[str]]] = [
      {"homelab:cluster": _cluster(experimentRange={"start": "192.168.10.200", "stop": "192.168.10.209"})}, []),
     ("cname proxied to a host", "prod", _cloud("dns", records=[{"name": "x", "type": "AAAA", "target": "fd00::1",
                                                                 "proxied": True}]), []),
+    ("an encryption key without its passphrase", "prod", {"homelab:sharedFsEncryptionKey": {"secure": "v1:k"}}, []),
+    ("an encryption passphrase without its key", "prod",
+     {"homelab:sharedFsEncryptionPassphrase": {"secure": "v1:p"}}, []),
+    ("an encryption key in plain text", "prod", {"homelab:sharedFsEncryptionKey": "42",
+                                                 "homelab:sharedFsEncryptionPassphrase": {"secure": "v1:p"}}, []),
+    ("a short root password in plain text", "prod", {"homelab:storageRootPassword": "abc"}, []),
+    ("a platform secret in the lab", "lab", {"homelab:storageRootPassword": {"secure": "v1:x"}}, []),
+    ("a misspelt encryption key", "prod", {"homelab:sharedFSEncryptionKey": {"secure": "v1:k"}}, []),
 ]
 
 CASES = [(name, "prod", overrides, omit) for name, overrides, omit, _ in MALFORMED]
