@@ -67,9 +67,11 @@ def shared_fs_encryption(config: HomelabConfig) -> Encryption | None:
     """The filesystems' client-side encryption, if the stack sets it; a warning in the preview if not."""
     key, passphrase = config.secrets.shared_fs_encryption_key, config.secrets.shared_fs_encryption_passphrase
     if key is None or passphrase is None:
-        pulumi.log.warn("the shared filesystems are not encrypted client-side: their chunks leave the house "
-                        "protected only by the bucket's SSE. Set homelab:sharedFsEncryptionKey and "
-                        "homelab:sharedFsEncryptionPassphrase before the first `pulumi up` (README, Storage).")
+        # Named by stack: `labctl synth lab` runs prod's program too, and prints this on the way.
+        pulumi.log.warn(f"warning (stack {pulumi.get_stack()}): the shared filesystems are not encrypted "
+                        "client-side, so their chunks leave the house protected only by the bucket's SSE. Set "
+                        "homelab:sharedFsEncryptionKey and homelab:sharedFsEncryptionPassphrase before the first "
+                        "`pulumi up` (README, Storage).")
         return None
     return Encryption(key.output(), passphrase.output())
 
