@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from labctl.engine import SECRET, Registration
+from labctl.mocks import PLACEHOLDER
 from labctl.synth import SynthResult
 
 
@@ -50,7 +51,9 @@ def print_summary(result: SynthResult, out_dir: str, files: int, console: Consol
     console.print(table)
     redacted = sum(count_secrets(r.inputs) for r in result.registrations) + count_secrets(result.outputs)
     console.print(f"secrets redacted: {redacted}")
-    console.print(f"placeholders used: {', '.join(result.placeholders) or 'none'}")
+    # Each by its marker alone: a placeholder shaped like its secret (a PEM key) spans lines.
+    markers = [line for value in result.placeholders for line in value.splitlines() if PLACEHOLDER in line]
+    console.print(f"placeholders used: {', '.join(markers) or 'none'}")
     if "capacity" in result.outputs:
         console.print(budget_table(result.outputs["capacity"], "capacity budget of this stack alone (requests; "
                                    "`labctl capacity prod` adds the lab's experiment quotas)"))
