@@ -156,7 +156,8 @@ def build_platform(config: HomelabConfig) -> None:
 def build_lab(config: HomelabConfig) -> None:
     prod = read_prod(config.prod_stack)
     cluster_name = prod.get("infrastructureClusterName")
-    provider = cluster_provider(INFRASTRUCTURE, cluster_name, as_secret(prod.get("labKubeconfig")))
+    provider = cluster_provider(INFRASTRUCTURE, cluster_name, as_secret(prod.get("labKubeconfig")),
+                                mutable_secrets=True)
     asked = experiments.quotas(config.experiments, config.versions)
     if config.experiments:
         backup = prod.get("backup")

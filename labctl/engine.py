@@ -88,6 +88,8 @@ class Registration:
     id: str = ""  # what a read looks up; registrations have none yet
     # Earlier names the resource answers to (its aliases' names), so a rename keeps the deployed object.
     aliases: tuple[str, ...] = ()
+    # `pulumi destroy` leaves the object to whoever else removes it.
+    retain_on_delete: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +104,7 @@ class Registration:
             "read": self.read,
             "id": self.id,
             "aliases": list(self.aliases),
+            "retainOnDelete": self.retain_on_delete,
             "inputs": self.inputs,
         }
 
@@ -148,6 +151,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 protect=bool(request.protect), inputs=plain(_struct(request.object)),
                 aliases=tuple(alias.spec.name for alias in request.aliases
                               if alias.HasField("spec") and alias.spec.name),
+                retain_on_delete=bool(request.retainOnDelete),
             ))
         return response
 

@@ -8,6 +8,7 @@ schematic ids, installer image references, stack-reference outputs).
 
 import base64
 import hashlib
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -117,6 +118,10 @@ class HomelabMocks(Mocks):
         elif args.typ == "kubernetes:core/v1:Secret" and args.name.endswith("-kubeconfig"):
             # Cluster API's kubeconfig Secret of a guest cluster, read back by the program.
             state["data"] = {"value": base64.b64encode(_guest_kubeconfig(args.name).encode()).decode()}
+        elif args.typ == "kubernetes:core/v1:Namespace":
+            # The API server gives every object a uid; owner references name it.
+            state["metadata"] = {**(state.get("metadata") or {}),
+                                 "uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, f"namespace.{args.name}"))}
         elif args.typ == "kubernetes:core/v1:Secret" and state.get("type") == "kubernetes.io/service-account-token":
             # What the token controller fills in (base64, as the API returns it).
             state["data"] = {key: base64.b64encode(canary(f"{args.name}.{key}").encode()).decode()

@@ -107,14 +107,20 @@ def argocd_cluster_entry(cluster: str, kubeconfig: str) -> dict[str, str]:
     return {"name": cluster, "server": server["server"], "config": json.dumps({"tlsClientConfig": tls})}
 
 
-def register_in_argocd(parent: pulumi.Resource, cluster: str, cluster_class: str,
-                       kubeconfig: pulumi.Output[str]) -> k8s.core.v1.Secret:
+def register_in_argocd(parent: pulumi.Resource, cluster: str, cluster_class: str, kubeconfig: pulumi.Output[str],
+                       owner: k8s.core.v1.Namespace | None = None) -> k8s.core.v1.Secret:
+    """The guest's cluster Secret in Argo CD. With an ``owner`` (an experiment's namespace), the Secret goes with
+    it: Kubernetes' garbage collector deletes it, and Pulumi leaves it (components/platform/lab_access.py)."""
+    owners = None
+    if owner is not None:
+        owners = [k8s.meta.v1.OwnerReferenceArgs(api_version="v1", kind="Namespace", name=owner.metadata.name,
+                                                 uid=owner.metadata.uid)]
     return k8s.core.v1.Secret(
         f"argocd-cluster-{cluster}",
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=f"cluster-{cluster}", namespace=ARGOCD_NAMESPACE,
+            name=f"cluster-{cluster}", namespace=ARGOCD_NAMESPACE, owner_references=owners,
             labels={"argocd.argoproj.io/secret-type": "cluster", "homelab.dev/cluster-class": cluster_class}),
         type="Opaque",
         string_data=kubeconfig.apply(lambda text: argocd_cluster_entry(cluster, text)),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=owner is not None),
     )

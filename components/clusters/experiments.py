@@ -76,7 +76,7 @@ class Experiment(pulumi.ComponentResource):
         # The lab's account may touch the namespace's contents only once it has bound itself the right to.
         granted = [ns, *lab_grants.grants(self, args.name, args.namespace, ns)]
         namespaces.experiment_fence(self, granted, args.namespace, demands(args), lan_subnet)
-        self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=granted))
+        self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=granted), argocd_owner=ns)
         guest = self.cluster.provider(parent=self)
         # Inside the experiment: the local-path provisioner's namespace, which must allow its hostPath helpers.
         inside = pulumi.ComponentResource("homelab:clusters:InsideExperiment", args.name, None,

@@ -159,7 +159,8 @@ def _talos_patches(zone: str | None, local_volumes: bool = False) -> list[str]:
 class GuestCluster(pulumi.ComponentResource):
     """The Cluster API objects of one guest cluster, and the Talos image its VMs boot."""
 
-    def __init__(self, args: GuestClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, args: GuestClusterArgs, opts: pulumi.ResourceOptions | None = None,
+                 argocd_owner: k8s.core.v1.Namespace | None = None) -> None:
         super().__init__("homelab:clusters:GuestCluster", args.name, None, opts)
         self.args = args
         name, namespace = args.name, args.namespace
@@ -218,7 +219,7 @@ class GuestCluster(pulumi.ComponentResource):
         cloud_provider.install(self, name, namespace, args.cluster_class.name, args.cluster_class.priority.name,
                                depends_on=[self.cluster])
         addons.register_in_argocd(self, args.cluster_class.argocd_name(name), args.cluster_class.name,
-                                  self.kubeconfig)
+                                  self.kubeconfig, owner=argocd_owner)
         self.register_outputs({"cluster": name, "namespace": namespace, "kubeconfig": self.kubeconfig})
 
     def provider(self, parent: pulumi.Resource) -> k8s.Provider:

@@ -15,6 +15,13 @@ credential is three layers:
   ``experiment-*``), or is one of the shapes above in Argo CD's namespace (cluster Secrets named
   ``cluster-exp-*``, Applications of the ``experiment`` project, Roles naming only such Secrets).
 
+Pulumi's provider deletes an object and then watches its kind in its namespace until it is gone
+(provider/pkg/await/await.go, await/condition/deleted.go), which for an experiment's cluster Secret would need
+listing every Secret of Argo CD's namespace. So the lab never deletes that Secret: it is owned by the
+experiment's namespace (a cluster-scoped owner), kept on ``pulumi destroy`` (``retainOnDelete``), and
+Kubernetes' garbage collector removes it with the namespace; the lab's provider updates Secrets in place
+(``enableSecretMutable``) rather than replacing them.
+
 Prod exports the credential as ``labKubeconfig`` (secret): its own token, from a Secret the token controller
 fills (pulumi-kubernetes waits for its data: provider/pkg/await/awaiters.go, untilCoreV1SecretInitialized).
 """
@@ -63,6 +70,12 @@ EXPERIMENT_RULES: list[dict[str, Any]] = [
     # that Role, and RBAC lets it grant only what it holds.
     {"apiGroups": ["kubevirt.io"], "resources": ["virtualmachineinstances"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": _ALL},
+    # What Pulumi's Kubernetes provider watches while it waits: a Deployment's ReplicaSets, Pods and claims
+    # (provider/pkg/await/deployment.go), and each object's events (await/watchers.go). A watch it may not make
+    # never fails, it blocks (await/informers/factory.go WaitForCacheSync), so these are needed, read-only.
+    {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["pods", "persistentvolumeclaims"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["list", "watch"]},
 ]
 CLUSTER_RULES: list[dict[str, Any]] = [
     {"apiGroups": [""], "resources": ["namespaces"], "verbs": _ALL},
@@ -76,6 +89,7 @@ ARGOCD_RULES: list[dict[str, Any]] = [
     {"apiGroups": ["argoproj.io"], "resources": ["applications"], "verbs": _ALL},
     {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles", "rolebindings"], "verbs": _ALL},
     {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["escalate", "bind"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["list", "watch"]},
 ]
 
 _CLASS = f"'{CLASS_LABEL}'"

@@ -77,6 +77,33 @@ def test_each_experiment_binds_the_lab_before_anything_else_goes_in(lab):
     assert reader["rules"][0]["resourceNames"] == [secret["metadata"]["name"]]
 
 
+def test_the_lab_never_deletes_an_argocd_secret_it_could_not_watch_go(lab):
+    """Deleting waits on a watch of every Secret in the namespace, which the lab may not make: its experiment's
+    cluster Secret goes with the experiment's namespace instead, by Kubernetes' garbage collector."""
+    (secret,) = [r for r in lab.registrations if r.type == "kubernetes:core/v1:Secret"
+                 and r.inputs.get("metadata", {}).get("namespace") == "argocd"]
+    (namespace,) = [r for r in lab.registrations if r.type == "kubernetes:core/v1:Namespace"
+                    and r.inputs["metadata"]["name"].startswith(lab_access.NAMESPACE_PREFIX)]
+    (owner,) = secret.inputs["metadata"]["ownerReferences"]
+    assert owner["kind"] == "Namespace" and owner["name"] == namespace.inputs["metadata"]["name"] and owner["uid"]
+    assert secret.retain_on_delete and not namespace.retain_on_delete
+    (provider,) = [r for r in lab.registrations if r.type == "pulumi:providers:kubernetes"
+                   and r.inputs.get("clusterIdentifier") == INFRASTRUCTURE]
+    assert provider.inputs["enableSecretMutable"] == "true"
+
+
+def test_what_the_provider_watches_while_it_waits_is_readable(lab):
+    """A Deployment's wait watches its ReplicaSets, Pods and claims, and every wait its events
+    (pulumi-kubernetes provider/pkg/await/deployment.go, watchers.go); a forbidden watch blocks for ever."""
+    assert any(obj["kind"] == "Deployment" for obj in _lab_objects(lab))
+    for group, resource in (("apps", "replicasets"), ("", "pods"), ("", "persistentvolumeclaims")):
+        assert _covers(lab_access.EXPERIMENT_RULES, group, resource, {"get", "list", "watch"}), resource
+    for rules in (lab_access.EXPERIMENT_RULES, lab_access.ARGOCD_RULES):
+        assert _covers(rules, "", "events", {"list", "watch"})
+    assert not _covers(lab_access.ARGOCD_RULES, "", "secrets", {"get"})
+    assert not _covers(lab_access.ARGOCD_RULES, "", "secrets", {"list"})
+
+
 def test_prod_exports_the_labs_credential_as_a_secret_and_the_lab_reads_no_admin_credential(prod, build):
     assert prod.outputs["labKubeconfig"] == "[secret]"
     token = prod.one("kubernetes:core/v1:Secret", lab_access.TOKEN_SECRET)
