@@ -107,6 +107,11 @@ def argocd_cluster_entry(cluster: str, kubeconfig: str) -> dict[str, str]:
     return {"name": cluster, "server": server["server"], "config": json.dumps({"tlsClientConfig": tls})}
 
 
+def argocd_secret_name(argocd_name: str) -> str:
+    """The name of a guest's cluster Secret in Argo CD's namespace."""
+    return f"cluster-{argocd_name}"
+
+
 def register_in_argocd(parent: pulumi.Resource, cluster: str, cluster_class: str, kubeconfig: pulumi.Output[str],
                        owner: k8s.core.v1.Namespace | None = None) -> k8s.core.v1.Secret:
     """The guest's cluster Secret in Argo CD. With an ``owner`` (an experiment's namespace), the Secret goes with
@@ -118,7 +123,7 @@ def register_in_argocd(parent: pulumi.Resource, cluster: str, cluster_class: str
     return k8s.core.v1.Secret(
         f"argocd-cluster-{cluster}",
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=f"cluster-{cluster}", namespace=ARGOCD_NAMESPACE, owner_references=owners,
+            name=argocd_secret_name(cluster), namespace=ARGOCD_NAMESPACE, owner_references=owners,
             labels={"argocd.argoproj.io/secret-type": "cluster", "homelab.dev/cluster-class": cluster_class}),
         type="Opaque",
         string_data=kubeconfig.apply(lambda text: argocd_cluster_entry(cluster, text)),

@@ -6,16 +6,12 @@ back, change and delete its own cluster Secret and no other. Everything else of 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.clusters.addons import argocd_secret_name
 from components.clusters.classes import EXPERIMENT_CLASS
 from components.platform.gitops import NAMESPACE as ARGOCD_NAMESPACE
 from components.platform.lab_access import ARGOCD_ROLE_PREFIX, EXPERIMENT_ROLE, SUBJECT
 
 RBAC = "rbac.authorization.k8s.io"
-
-
-def argocd_secret_name(cluster: str) -> str:
-    """The experiment's cluster Secret in Argo CD (components/clusters/addons.py register_in_argocd)."""
-    return f"cluster-{EXPERIMENT_CLASS.argocd_name(cluster)}"
 
 
 def grants(parent: pulumi.Resource, cluster: str, namespace: str,
@@ -30,7 +26,7 @@ def grants(parent: pulumi.Resource, cluster: str, namespace: str,
     reader = k8s.rbac.v1.Role(
         f"{cluster}-lab-argocd", metadata=meta(name=name, namespace=ARGOCD_NAMESPACE),
         rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=[""], resources=["secrets"],
-                                          resource_names=[argocd_secret_name(cluster)],
+                                          resource_names=[argocd_secret_name(EXPERIMENT_CLASS.argocd_name(cluster))],
                                           verbs=["get", "update", "patch", "delete"])],
         # After the namespace, like everything of the experiment (it waits for the capacity check).
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[ns]))

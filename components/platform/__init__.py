@@ -150,8 +150,7 @@ class Platform(pulumi.ComponentResource):
         drives = local_volumes.volumes(self, storage.DRIVES, plan.nodes, mount_path, local_class, args.protect)
         object_store, store_service = storage.install(self, namespace, list(drives), plan.object_store,
                                                       args.storage_root_password)
-        buckets = sorted({user.bucket for user in self._users})
-        object_store.append(object_store_users.install(self, storage.object_store_endpoint(), self._users, buckets,
+        object_store.append(object_store_users.install(self, storage.object_store_endpoint(), self._users,
                                                        args.storage_root_password, depends_on=list(object_store)))
         members = local_volumes.volumes(self, metadata.DATA, plan.nodes, mount_path, local_class, args.protect)
         engine, engine_client = metadata.install(self, namespace, list(members), plan.metadata_engine)

@@ -91,9 +91,10 @@ def consumer_key(root_password: pulumi.Output[str], consumer: Consumer) -> pulum
     return pulumi.Output.secret(root_password.apply(lambda password: derive_key(password, consumer.name)))
 
 
-def setup_script(consumers: list[Consumer], buckets: list[str]) -> str:
+def setup_script(consumers: list[Consumer]) -> str:
+    """Every consumer's bucket, then each consumer's policy, user and attachment."""
     lines = ['mc alias set homelab "$ENDPOINT" "$ROOT_USER" "$ROOT_PASSWORD"',
-             *(f"mc mb --ignore-existing {ALIAS}/{bucket}" for bucket in sorted(buckets))]
+             *(f"mc mb --ignore-existing {ALIAS}/{bucket}" for bucket in sorted({c.bucket for c in consumers}))]
     for consumer in consumers:
         lines += [f"mc admin policy create {ALIAS} {consumer.name} /policies/{consumer.name}.json",
                   f'mc admin user add {ALIAS} {consumer.name} "${consumer.key_variable}"',
@@ -101,12 +102,12 @@ def setup_script(consumers: list[Consumer], buckets: list[str]) -> str:
     return "set -e\n" + "\n".join(lines) + "\n"
 
 
-def job_spec(store: ObjectStore, consumers: list[Consumer], buckets: list[str]) -> dict[str, Any]:
+def job_spec(store: ObjectStore, consumers: list[Consumer]) -> dict[str, Any]:
     env = [{"name": "ENDPOINT", "value": store.endpoint},
            secret_env("ROOT_USER", ROOT_SECRET, "user"), secret_env("ROOT_PASSWORD", ROOT_SECRET, "password"),
            *(secret_env(c.key_variable, KEYS_SECRET, c.name) for c in consumers)]
     container = {"name": "setup", "image": MINIO_CLIENT_IMAGE,
-                 "command": ["sh", "-c", setup_script(consumers, buckets)], "env": env,
+                 "command": ["sh", "-c", setup_script(consumers)], "env": env,
                  "volumeMounts": [{"name": "policies", "mountPath": "/policies", "readOnly": True}],
                  "resources": resources("50m", "64Mi", memory_limit="128Mi")}
     # The policies are in the pod's spec through this digest, so a changed policy replaces the Job.
@@ -122,8 +123,8 @@ def policies(consumers: list[Consumer]) -> dict[str, str]:
     return {f"{c.name}.json": json.dumps(policy_document(c), indent=2, sort_keys=True) for c in consumers}
 
 
-def install(parent: pulumi.Resource, store: ObjectStore, consumers: list[Consumer], buckets: list[str],
-            root_password: pulumi.Output[str], depends_on: list[pulumi.Resource]) -> k8s.batch.v1.Job:
+def install(parent: pulumi.Resource, store: ObjectStore, consumers: list[Consumer], root_password: pulumi.Output[str],
+            depends_on: list[pulumi.Resource]) -> k8s.batch.v1.Job:
     """The policies, the users' keys and the Job that makes the buckets and users; done when it completes."""
     opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
     config = k8s.core.v1.ConfigMap(POLICIES, metadata=k8s.meta.v1.ObjectMetaArgs(name=POLICIES, namespace=NAMESPACE),
@@ -133,7 +134,7 @@ def install(parent: pulumi.Resource, store: ObjectStore, consumers: list[Consume
         string_data={c.name: consumer_key(root_password, c) for c in consumers}, opts=opts)
     return k8s.batch.v1.Job(
         JOB, metadata=k8s.meta.v1.ObjectMetaArgs(name=JOB, namespace=NAMESPACE),
-        spec=cast(k8s.batch.v1.JobSpecArgsDict, job_spec(store, consumers, buckets)),
+        spec=cast(k8s.batch.v1.JobSpecArgsDict, job_spec(store, consumers)),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*depends_on, config, keys]),
     )
 

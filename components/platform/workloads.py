@@ -26,7 +26,14 @@ def spread_statefulset(service: str, replicas: int, labels: dict[str, str], cont
     For replicated stores: one member per node is what lets them survive a dead node, and starting in
     parallel lets the members find each other.
     """
-    owner = ownership_container(container, [claim["metadata"]["name"] for claim in claims])
+    pod = restricted({
+        "priorityClassName": PLATFORM.name,
+        "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]}},
+        "containers": [container],
+    })
+    # Added after the hardening: the one container that keeps root (and only CHOWN).
+    pod["initContainers"] = [ownership_container(container, [claim["metadata"]["name"] for claim in claims])]
     return {
         "serviceName": service,
         "replicas": replicas,
@@ -34,13 +41,7 @@ def spread_statefulset(service: str, replicas: int, labels: dict[str, str], cont
         "selector": {"matchLabels": labels},
         "template": {
             "metadata": {"labels": labels},
-            "spec": restricted({
-                "priorityClassName": PLATFORM.name,
-                "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-                    {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]}},
-                "initContainers": [owner],
-                "containers": [container],
-            }),
+            "spec": pod,
         },
         "volumeClaimTemplates": claims,
     }
@@ -89,8 +90,6 @@ def ownership_container(container: dict[str, Any], claims: list[str], user: int 
 
 
 def _hardened_container(container: dict[str, Any]) -> dict[str, Any]:
-    if container["name"] == OWNERSHIP_CONTAINER:
-        return container
     env = [*container.get("env", []), {"name": "HOME", "value": SCRATCH}]
     mounts = [*container.get("volumeMounts", []), {"name": _SCRATCH_VOLUME, "mountPath": SCRATCH}]
     return {**container, "env": env, "volumeMounts": mounts, "securityContext": CONTAINER_SECURITY}

@@ -100,8 +100,8 @@ def test_the_setup_job_alone_holds_the_root_keys_and_makes_every_user(prod):
 
 def test_a_changed_policy_replaces_the_job():
     store = object_store_endpoint()
-    before = job_spec(store, [Consumer("loki", "loki")], ["loki"])
-    after = job_spec(store, [Consumer("loki", "loki", writes=False)], ["loki"])
+    before = job_spec(store, [Consumer("loki", "loki")])
+    after = job_spec(store, [Consumer("loki", "loki", writes=False)])
     annotation = "homelab.dev/policies-sha256"
     assert before["template"]["metadata"]["annotations"][annotation] != after["template"]["metadata"][
         "annotations"][annotation]
