@@ -129,6 +129,7 @@ def build_platform(config: HomelabConfig) -> None:
         ProductionApps(production.cluster, production_apps(dns_address), ProductionSeams(
             object_store_address=platform.guest_storage.object_store_address,
             metadata_address=platform.guest_storage.metadata_address,
+            metadata_issuer=platform.guest_storage.metadata_issuer,
             object_store_key=platform.guest_storage.filesystem_keys[PRODUCTION_FILESYSTEM],
             operator_credentials=tailnet.operator_credentials.apply(lambda c: c[PRODUCTION]),
             velero_bucket=backup.bucket_names["velero"], velero_credentials=backup.credentials["velero-production"],

@@ -157,6 +157,10 @@ PIHOLE: Final = "2.38.0"
 VELERO_IMAGE: Final = "velero/velero:v1.18.1"
 # renovate: datasource=docker depName=registry.k8s.io/kubectl
 KUBECTL_IMAGE: Final = "registry.k8s.io/kubectl:v1.33.13"
+# The kustomize that kubectl embeds at KUBECTL_IMAGE (k8s.io/kubernetes's go.mod at v1.33.13 requires it), which
+# the guests' certificate delivery runs as `kubectl apply -k`; the upstream tier builds it to render that.
+# renovate: datasource=go depName=sigs.k8s.io/kustomize/kustomize/v5
+KUSTOMIZE: Final = "v5.6.0"
 # Scratch volumes inside experiment clusters (node-local, thrown away with the experiment).
 # renovate: datasource=helm depName=local-path-provisioner registryUrl=https://charts.containeroo.ch
 LOCAL_PATH_PROVISIONER: Final = "0.0.33"

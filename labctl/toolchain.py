@@ -70,6 +70,7 @@ TOOLS: tuple[Tool, ...] = (
     Tool("etcd", "go.etcd.io/etcd/server/v3", _image_tag(versions.ETCD_IMAGE), "go.etcd.io/etcd/server/v3"),
     Tool("juicefs", "github.com/juicedata/juicefs", _juicefs_release(versions.JUICEFS_MOUNT_IMAGE),
          "github.com/juicedata/juicefs"),
+    Tool("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", versions.KUSTOMIZE, "sigs.k8s.io/kustomize/kustomize/v5"),
     Tool("mermaid", "mermaid", versions.MERMAID, "parse.mjs", own_source=True, npm=True),
 )
 BY_NAME = {tool.name: tool for tool in TOOLS}

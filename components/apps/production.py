@@ -10,6 +10,7 @@ written straight into the guest with a Kubernetes provider built from its kubeco
 ever sits in Helm values or in a HelmChartProxy.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from components.apps.catalog import App
 from components.clusters.addons import helm_proxy_spec
 from components.clusters.guest_cluster import GuestCluster
 from components.config import BackupSettings
-from components.platform import backups, exposure, shared_fs
+from components.platform import backups, exposure, metadata_tls, shared_fs
 from components.platform.chart import PodSecurity, namespace
 from components.platform.gitops import NAMESPACE as ARGOCD_NAMESPACE
 from components.platform.metadata import metadata_url_at
@@ -44,6 +45,8 @@ class ProductionSeams:
 
     object_store_address: pulumi.Output[str]
     metadata_address: pulumi.Output[str]
+    # Signs production's own client certificate of the metadata engine.
+    metadata_issuer: pulumi.Resource
     # Production's own user of the object store (its filesystem's prefix, nothing else).
     object_store_key: pulumi.Output[str]
     operator_credentials: pulumi.Output[dict[str, str]]
@@ -91,9 +94,14 @@ class InsideProduction(pulumi.ComponentResource):
     """The Namespaces, Secrets and storage classes written straight into the guest through its own provider."""
 
     def __init__(self, name: str, seams: ProductionSeams, juicefs_driver: pulumi.Resource,
+                 deliver_metadata_client: Callable[[pulumi.Resource], list[pulumi.Resource]],
                  opts: pulumi.ResourceOptions) -> None:
         super().__init__("homelab:apps:InsideProduction", name, None, opts)
         namespaces = {ns: namespace(ns, self, level) for ns, level in GUEST_POD_SECURITY.items()}
+        # The client certificate, delivered from the infrastructure cluster into the driver's namespace, and the
+        # CSI plugins' copy of it on each node.
+        client_files = metadata_tls.client_files_sync(self, shared_fs.NAMESPACE, depends_on=[
+            namespaces[shared_fs.NAMESPACE], *deliver_metadata_client(namespaces[shared_fs.NAMESPACE])])
         filesystem = shared_fs.Filesystem(
             FILESYSTEM,
             seams.object_store_address.apply(lambda ip: f"http://{ip}:{API_PORT}/{shared_fs.BUCKET}"),
@@ -103,7 +111,9 @@ class InsideProduction(pulumi.ComponentResource):
                                          seams.shared_fs_encryption)
         self.created: list[pulumi.Resource] = [
             *namespaces.values(), volume, shared_fs.sidecar_defaults(self, namespaces[shared_fs.NAMESPACE]),
-            *shared_fs.storage_classes(self, juicefs_driver, depends_on=[volume], mount_options=shared_fs.NO_CACHE),
+            client_files,
+            *shared_fs.storage_classes(self, juicefs_driver, depends_on=[volume, client_files],
+                                       mount_options=shared_fs.NO_CACHE),
             exposure.oauth_secret(self, namespaces[exposure.NAMESPACE], seams.operator_credentials),
             backups.credentials_secret(self, namespaces[backups.NAMESPACE], seams.velero_credentials),
             backups.repository_secret(self, namespaces[backups.NAMESPACE], seams.backup_repository_password),
@@ -132,7 +142,12 @@ class ProductionApps(pulumi.ComponentResource):
         namespaces = [app.namespace for app in apps]
         proxy(backups.VELERO_CHART.chart, seams.velero_bucket.apply(lambda bucket: helm_proxy_spec(
             name, backups.VELERO_CHART, velero_values(bucket, seams.region, seams.backups, namespaces))))
-        inside = InsideProduction(name, seams, juicefs,
+        def deliver_metadata_client(guest_namespace: pulumi.Resource) -> list[pulumi.Resource]:
+            return metadata_tls.guest_delivery(
+                self, seams.metadata_issuer, name, cluster_namespace, shared_fs.filesystem_user(FILESYSTEM).name,
+                shared_fs.NAMESPACE, depends_on=[cluster, guest_namespace])
+
+        inside = InsideProduction(name, seams, juicefs, deliver_metadata_client,
                                   opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
         applications(self, cluster, apps, depends_on=inside.created)
         self.register_outputs({})

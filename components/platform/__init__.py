@@ -23,6 +23,7 @@ from components.platform import (
     lab_access,
     local_volumes,
     metadata,
+    metadata_tls,
     metrics_store,
     monitoring,
     object_store_users,
@@ -80,6 +81,8 @@ class GuestStorage:
     object_store_address: pulumi.Output[str]
     metadata_address: pulumi.Output[str]
     filesystem_keys: Mapping[str, pulumi.Output[str]]
+    # What signs each guest's own client certificate of the metadata engine.
+    metadata_issuer: pulumi.Resource
 
 
 @dataclass(frozen=True)
@@ -120,10 +123,11 @@ class Platform(pulumi.ComponentResource):
                        replication.READER]
         self._keys = {user.name: object_store_users.consumer_key(args.storage_root_password, user)
                       for user in self._users}
+        cert_manager = self._chart("cert-manager")
+        self_signed, *_ = issuers(self, cert_manager, args.cloud.dns01)
+        self._metadata_issuer = metadata_tls.certificate_authority(self, depends_on=[cert_manager, self_signed])
         object_store, storage_classes = self._storage(args)
         self._monitoring(args, object_store)
-        cert_manager = self._chart("cert-manager")
-        issuers(self, cert_manager, args.cloud.dns01)
         # The operator manifests bring their own (privileged) namespaces.
         kubevirt = virtualization.install(self, args.plan.kubevirt, args.plan.cdi, depends_on=[self.cni])
         virtualization.vm_disk_profile(self, depends_on=[*kubevirt, *storage_classes])
@@ -153,13 +157,18 @@ class Platform(pulumi.ComponentResource):
         object_store.append(object_store_users.install(self, storage.object_store_endpoint(), self._users,
                                                        args.storage_root_password, depends_on=list(object_store)))
         members = local_volumes.volumes(self, metadata.DATA, plan.nodes, mount_path, local_class, args.protect)
-        engine, engine_client = metadata.install(self, namespace, list(members), plan.metadata_engine)
+        engine, engine_client = metadata.install(self, namespace, list(members), plan.metadata_engine,
+                                                 self._metadata_issuer)
         self.guest_storage = GuestStorage(
             object_store_address=store_service.spec.cluster_ip, metadata_address=engine_client.spec.cluster_ip,
             filesystem_keys={fs: self._keys[shared_fs.filesystem_user(fs).name] for fs in args.filesystems
-                             if fs != shared_fs.FILESYSTEM})
+                             if fs != shared_fs.FILESYSTEM},
+            metadata_issuer=self._metadata_issuer)
         fs_namespace = self._namespace(shared_fs.NAMESPACE)
         user = shared_fs.filesystem_user(shared_fs.FILESYSTEM)
+        client_files = metadata_tls.client_files_sync(self, shared_fs.NAMESPACE, depends_on=[
+            fs_namespace, metadata_tls.client_certificate(self, self._metadata_issuer, shared_fs.NAMESPACE, user.name,
+                                                          depends_on=[fs_namespace])])
         secret = shared_fs.volume_secret(self, fs_namespace,
                                          shared_fs.infrastructure_filesystem(storage.object_store_endpoint()),
                                          user, self._keys[user.name], args.shared_fs_encryption)
@@ -167,9 +176,11 @@ class Platform(pulumi.ComponentResource):
         driver = self._chart(shared_fs.JUICEFS_CHART.release, depends_on=[secret, defaults])
         cache = shared_fs.node_cache(f"{mount_path}/juicefs-cache",
                                      disk_mib(plan.cluster.storage_volume.juicefs_cache_size))
-        classes = shared_fs.storage_classes(self, driver, depends_on=[secret, engine, *object_store],
+        classes = shared_fs.storage_classes(self, driver, depends_on=[secret, engine, client_files, *object_store],
                                             mount_options=cache)
-        replication.install(self, namespace, object_store, storage.object_store_endpoint(),
+        replication_client = metadata_tls.client_certificate(self, self._metadata_issuer, storage.NAMESPACE,
+                                                             replication.READER.name, depends_on=[namespace])
+        replication.install(self, namespace, [*object_store, replication_client], storage.object_store_endpoint(),
                             args.cloud.storage_bucket, args.cloud.region, args.cloud.replication_credentials,
                             args.filesystems, self._keys[replication.READER.name], args.shared_fs_encryption)
         return object_store, classes

@@ -17,6 +17,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.platform import metadata_tls
 from components.platform.local_volumes import LocalVolumeClaim
 from components.platform.storage import NAMESPACE
 from components.platform.workloads import spread_statefulset
@@ -41,12 +42,20 @@ def _peer(index: int) -> str:
 
 def metadata_url_at(address: str, volume: str) -> str:
     """``metaurl`` through the client Service's address, for clients outside this cluster's DNS (guests)."""
-    return f"etcd://{address}:{CLIENT_PORT}/{volume}"
+    return f"etcd://{address}:{CLIENT_PORT}/{volume}{metadata_tls.tls_query()}"
 
 
 def metadata_url(volume: str) -> str:
-    """JuiceFS's ``metaurl`` for a filesystem named ``volume`` on this etcd."""
-    return f"etcd://{','.join(f'{_peer(i)}:{CLIENT_PORT}' for i in range(MEMBERS))}/{volume}"
+    """JuiceFS's ``metaurl`` for a filesystem named ``volume`` on this etcd (TLS, with the client's own
+    certificate; see metadata_tls)."""
+    members = ",".join(f"{_peer(i)}:{CLIENT_PORT}" for i in range(MEMBERS))
+    return f"etcd://{members}/{volume}{metadata_tls.tls_query()}"
+
+
+def server_names() -> list[str]:
+    """Every name a client dials the members by: the client Service's, then each member's."""
+    service = f"{CLIENT_SERVICE}.{NAMESPACE}.svc"
+    return [service, f"{service}.cluster.local", *(_peer(i) for i in range(MEMBERS))]
 
 
 def etcd_statefulset_spec() -> dict[str, Any]:
@@ -59,8 +68,11 @@ def etcd_statefulset_spec() -> dict[str, Any]:
         "args": [
             "--name=$(POD_NAME)",
             "--data-dir=/var/lib/etcd",
-            f"--listen-client-urls=http://0.0.0.0:{CLIENT_PORT}",
-            f"--advertise-client-urls=http://$({CLIENT_ADDRESS_ENV}):{CLIENT_PORT}",
+            f"--listen-client-urls=https://0.0.0.0:{CLIENT_PORT}",
+            f"--advertise-client-urls=https://$({CLIENT_ADDRESS_ENV}):{CLIENT_PORT}",
+            # Clients only with a certificate of the engine's own CA.
+            f"--cert-file={metadata_tls.SERVER_DIR}/tls.crt", f"--key-file={metadata_tls.SERVER_DIR}/tls.key",
+            f"--trusted-ca-file={metadata_tls.SERVER_DIR}/ca.crt", "--client-cert-auth",
             f"--listen-peer-urls=http://0.0.0.0:{PEER_PORT}",
             f"--initial-advertise-peer-urls=http://$(POD_NAME).{ETCD}.{NAMESPACE}.svc.cluster.local:"
             f"{PEER_PORT}",
@@ -74,7 +86,8 @@ def etcd_statefulset_spec() -> dict[str, Any]:
         "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
         "ports": [{"name": "client", "containerPort": CLIENT_PORT},
                   {"name": "peer", "containerPort": PEER_PORT}, {"name": "metrics", "containerPort": METRICS_PORT}],
-        "volumeMounts": [{"name": "data", "mountPath": "/var/lib/etcd", "subPath": ETCD}],
+        "volumeMounts": [{"name": "data", "mountPath": "/var/lib/etcd", "subPath": ETCD},
+                         {"name": "tls", "mountPath": metadata_tls.SERVER_DIR, "readOnly": True}],
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": METRICS_PORT}, "periodSeconds": 10},
         # A member that cannot serve (a stuck disk, a lost quorum it cannot rejoin) is restarted; generous, because
         # a restart during a long snapshot transfer only starts it over.
@@ -82,7 +95,8 @@ def etcd_statefulset_spec() -> dict[str, Any]:
                           "failureThreshold": 6},
         "resources": resources("50m", "128Mi", memory_limit="384Mi"),
     }
-    return spread_statefulset(ETCD, MEMBERS, labels, container, [DATA.claim_template()])
+    return spread_statefulset(ETCD, MEMBERS, labels, container, [DATA.claim_template()],
+                              volumes=[{"name": "tls", "secret": {"secretName": metadata_tls.SERVER_SECRET}}])
 
 
 def with_client_address(spec: dict[str, Any], address: pulumi.Input[str]) -> dict[str, Any]:
@@ -93,8 +107,15 @@ def with_client_address(spec: dict[str, Any], address: pulumi.Input[str]) -> dic
     return {**spec, "template": {**spec["template"], "spec": pod}}
 
 
+def peer_policy_spec(labels: dict[str, str]) -> dict[str, Any]:
+    """Clients (TLS with a certificate) and scrapes from anywhere; the peer port from the members alone."""
+    return {"podSelector": {"matchLabels": labels}, "policyTypes": ["Ingress"], "ingress": [
+        {"ports": [{"protocol": "TCP", "port": CLIENT_PORT}, {"protocol": "TCP", "port": METRICS_PORT}]},
+        {"from": [{"podSelector": {"matchLabels": labels}}], "ports": [{"protocol": "TCP", "port": PEER_PORT}]}]}
+
+
 def install(parent: pulumi.Resource, namespace: pulumi.Resource, data: list[pulumi.Resource],
-            spec: dict[str, Any]) -> tuple[k8s.apps.v1.StatefulSet, k8s.core.v1.Service]:
+            spec: dict[str, Any], issuer: pulumi.Resource) -> tuple[k8s.apps.v1.StatefulSet, k8s.core.v1.Service]:
     # Guest clusters cannot resolve this cluster's names; they reach the members through one stable address.
     client = k8s.core.v1.Service(
         CLIENT_SERVICE, metadata=k8s.meta.v1.ObjectMetaArgs(name=CLIENT_SERVICE, namespace=NAMESPACE),
@@ -110,9 +131,16 @@ def install(parent: pulumi.Resource, namespace: pulumi.Resource, data: list[pulu
                    k8s.core.v1.ServicePortArgs(name="peer", port=PEER_PORT)]),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
     )
+    # Peers talk plain HTTP (their URLs are fixed in the cluster's membership): only the members reach that port.
+    members_only = k8s.networking.v1.NetworkPolicy(
+        f"{ETCD}-peers", metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{ETCD}-peers", namespace=NAMESPACE),
+        spec=cast(k8s.networking.v1.NetworkPolicySpecArgsDict, peer_policy_spec(spec["selector"]["matchLabels"])),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]))
+    certificate = metadata_tls.server_certificate(parent, issuer, NAMESPACE, server_names(), client.spec.cluster_ip)
     members = k8s.apps.v1.StatefulSet(
         ETCD, metadata=k8s.meta.v1.ObjectMetaArgs(name=ETCD, namespace=NAMESPACE),
         spec=cast(k8s.apps.v1.StatefulSetSpecArgsDict, with_client_address(spec, client.spec.cluster_ip)),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace, service, client, *data]),
+        opts=pulumi.ResourceOptions(parent=parent,
+                                    depends_on=[namespace, service, client, certificate, members_only, *data]),
     )
     return members, client

@@ -17,6 +17,7 @@ from components.platform import (
     exposure,
     gitops,
     metadata,
+    metadata_tls,
     metrics_store,
     monitoring,
     shared_fs,
@@ -76,6 +77,9 @@ def object_demands(kind: str, body: Mapping[str, Any], node_count: int, vm_host_
         return virtualization.demands(spec["customizeComponents"]["patches"], vm_host_count, spec["infra"]["replicas"])
     if kind == "CDI":
         return virtualization.demands(body["spec"]["customizeComponents"]["patches"], node_count, replicas=1)
+    if kind == "DaemonSet":
+        return [pod_template_demand("platform", body["metadata"]["name"], body["spec"]["template"]["spec"],
+                                    pods=node_count, per_node=True)]
     if kind in ("StatefulSet", "Deployment"):
         spec = body["spec"]
         return [pod_template_demand("platform", body["metadata"]["name"], spec["template"]["spec"],
@@ -123,6 +127,8 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: P
         *(("ConfigFile", {"file": operator.url}) for operator in virtualization.OPERATORS),
         ("StatefulSet", {"metadata": {"name": storage.MINIO}, "spec": object_store}),
         ("StatefulSet", {"metadata": {"name": metadata.ETCD}, "spec": metadata_engine}),
+        ("DaemonSet", {"metadata": {"name": metadata_tls.CLIENT_FILES_SYNC},
+                       "spec": metadata_tls.client_files_daemonset_spec()}),
         ("StatefulSet", {"metadata": {"name": metrics_store.NAME}, "spec": metrics}),
         *((p.kind, {"metadata": {"name": p.name}, "spec": cluster_api.provider_spec(p)})
           for p in cluster_api.PROVIDERS),

@@ -21,7 +21,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.platform import rclone
+from components.platform import metadata_tls, rclone
 from components.platform.metadata import metadata_url
 from components.platform.object_store_users import Consumer, credentials_secret
 from components.platform.priority import PLATFORM
@@ -59,7 +59,13 @@ def _juicefs(name: str, script: str, env: list[dict[str, Any]] | None = None) ->
                        "env": env or [], "resources": resources("100m", "128Mi", memory_limit="512Mi")})
 
 
-def _cronjob(schedule: str, init: list[dict[str, Any]], main: dict[str, Any]) -> dict[str, Any]:
+def _metadata_client(container: dict[str, Any]) -> dict[str, Any]:
+    """``container`` with the copy's own client certificate of the metadata engine mounted."""
+    return {**container, "volumeMounts": [*container["volumeMounts"], metadata_tls.client_mount()[1]]}
+
+
+def _cronjob(schedule: str, init: list[dict[str, Any]], main: dict[str, Any],
+             volumes: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
     return {
         "schedule": schedule,
         "concurrencyPolicy": "Forbid",
@@ -68,13 +74,14 @@ def _cronjob(schedule: str, init: list[dict[str, Any]], main: dict[str, Any]) ->
         "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"spec": restricted({
             "restartPolicy": "OnFailure", "priorityClassName": PLATFORM.name,
             "initContainers": init, "containers": [main],
-            "volumes": [{"name": "work", "emptyDir": {"sizeLimit": "2Gi"}}]})}}},
+            "volumes": [{"name": "work", "emptyDir": {"sizeLimit": "2Gi"}}, *volumes]})}}},
     }
 
 
 def cronjob_spec(store: ObjectStore, bucket: str, region: str, filesystems: tuple[str, ...]) -> dict[str, Any]:
     """Dump every filesystem's metadata, then sync the chunks, then upload the dumps."""
-    dumps = "\n".join(f"juicefs dump {metadata_url(fs)} {WORK}/{fs}.json.gz" for fs in filesystems)
+    # Quoted: the metaurl's query joins its TLS files with "&".
+    dumps = "\n".join(f"juicefs dump '{metadata_url(fs)}' {WORK}/{fs}.json.gz" for fs in filesystems)
     chunks = rclone.container(
         "chunks", ["rclone", "sync", f"{rclone.LOCAL_REMOTE}:{BUCKET}", f"offsite:{bucket}", "--checksum",
                    "--fast-list", "--transfers=4", "--s3-no-check-bucket", f"--exclude=/{DUMPS}/**"],
@@ -85,7 +92,8 @@ def cronjob_spec(store: ObjectStore, bucket: str, region: str, filesystems: tupl
         for fs in filesystems)
     upload = rclone.container("dumps", ["sh", "-ec", f"stamp=$(date -u +%Y%m%dT%H%M%SZ) && {uploads}"],
                               _offsite_env(region), memory_limit="256Mi")
-    return _cronjob(SCHEDULE, [_juicefs("dump", dumps), chunks], _with_work(upload))
+    return _cronjob(SCHEDULE, [_metadata_client(_juicefs("dump", dumps)), chunks], _with_work(upload),
+                    volumes=(metadata_tls.client_mount()[0],))
 
 
 def check_spec(bucket: str, region: str, filesystems: tuple[str, ...], encrypted: bool = False) -> dict[str, Any]:

@@ -25,6 +25,7 @@ import pulumi_kubernetes as k8s
 
 from components.capacity import Workload
 from components.labels import OBJECT_STORE_USER_LABEL
+from components.platform import metadata_tls
 from components.platform.chart import ChartSpec
 from components.platform.metadata import metadata_url
 from components.platform.object_store_users import Consumer
@@ -120,14 +121,16 @@ def filesystem_user(filesystem: str) -> Consumer:
 
 def volume_secret(parent: pulumi.Resource, namespace: pulumi.Resource, filesystem: Filesystem,
                   user: Consumer, key: pulumi.Output[str], encryption: Encryption | None) -> k8s.core.v1.Secret:
-    """What ``juicefs format`` and every mount need: the metadata URL, the object store's bucket, the
-    filesystem's own user of it, and the encryption key if there is one."""
+    """What ``juicefs format`` and every mount need: the metadata URL and client certificate, the object
+    store's bucket, the filesystem's own user of it, and the encryption key if there is one."""
     return k8s.core.v1.Secret(
         VOLUME_SECRET, metadata=k8s.meta.v1.ObjectMetaArgs(name=VOLUME_SECRET, namespace=NAMESPACE,
                                                            labels={OBJECT_STORE_USER_LABEL: user.name}),
         type="Opaque",
         string_data={"name": filesystem.name, "metaurl": filesystem.metaurl, "storage": "minio",
                      "bucket": filesystem.bucket_url, "access-key": user.name, "secret-key": key,
+                     # Each mount pod mounts the metadata engine's client certificate where the metaurl names it.
+                     "configs": json.dumps({metadata_tls.CLIENT_SECRET: metadata_tls.CLIENT_DIR}),
                      **encryption_settings(encryption)},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]),
     )

@@ -20,7 +20,7 @@ def object_store_keys_env(secret: str) -> list[dict[str, Any]]:
 
 
 def spread_statefulset(service: str, replicas: int, labels: dict[str, str], container: dict[str, Any],
-                       claims: list[dict[str, Any]]) -> dict[str, Any]:
+                       claims: list[dict[str, Any]], volumes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A StatefulSet of platform priority with at most one pod per node, all started at once.
 
     For replicated stores: one member per node is what lets them survive a dead node, and starting in
@@ -31,6 +31,7 @@ def spread_statefulset(service: str, replicas: int, labels: dict[str, str], cont
         "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
             {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]}},
         "containers": [container],
+        "volumes": volumes or [],
     })
     # Added after the hardening: the one container that keeps root (and only CHOWN).
     pod["initContainers"] = [ownership_container(container, [claim["metadata"]["name"] for claim in claims])]

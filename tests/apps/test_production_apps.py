@@ -83,7 +83,8 @@ def test_the_guest_reaches_the_metadata_engine_through_a_client_service_address(
     client = prod.one("kubernetes:core/v1:Service", "etcd-client")
     assert client.inputs["spec"]["ports"] == [{"name": "client", "port": 2379}]
     assert "clusterIP" not in client.inputs["spec"], "an allocated address, not a headless service"
-    assert re.fullmatch(r"etcd://10\.96\.1\.2:2379/production", metadata_url_at("10.96.1.2", "production"))
+    assert re.fullmatch(r"etcd://10\.96\.1\.2:2379/production\?cacert=\S+&cert=\S+&key=\S+",
+                        metadata_url_at("10.96.1.2", "production"))
 
 
 def test_metadata_members_advertise_the_client_service_address_a_guest_can_reach(prod):
@@ -92,7 +93,7 @@ def test_metadata_members_advertise_the_client_service_address_a_guest_can_reach
     (container,) = members.inputs["spec"]["template"]["spec"]["containers"]
     env = {e["name"]: e.get("value") for e in container["env"]}
     advertised = [a for a in container["args"] if a.startswith("--advertise-client-urls=")]
-    assert advertised == ["--advertise-client-urls=http://$(CLIENT_SERVICE_ADDRESS):2379"]
+    assert advertised == ["--advertise-client-urls=https://$(CLIENT_SERVICE_ADDRESS):2379"]
     assert re.fullmatch(r"10\.96\.\d+\.\d+", env["CLIENT_SERVICE_ADDRESS"])
     assert prod.one("kubernetes:core/v1:Service", "etcd-client").urn in members.dependencies
 

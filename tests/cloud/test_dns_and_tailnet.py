@@ -34,7 +34,10 @@ def test_no_token_and_no_acme_issuer_unless_asked(build):
     cloud = read_stack_file("prod")["homelab:cloud"]
     result = build("prod", {"homelab:cloud": {**cloud, "dns": {**cloud["dns"], "certManagerToken": False}}})
     assert result.by_type("cloudflare:index/apiToken:ApiToken") == []
-    assert [r.name for r in result.by_type("kubernetes:cert-manager.io/v1:ClusterIssuer")] == ["homelab-selfsigned"]
+    # The self-signed issuer and the metadata engine's CA, nothing that talks to Let's Encrypt.
+    issuers = result.by_type("kubernetes:cert-manager.io/v1:ClusterIssuer")
+    assert [r.name for r in issuers] == ["homelab-selfsigned", "juicefs-meta-ca-issuer"]
+    assert not any("acme" in r.inputs["spec"] for r in issuers)
 
 
 def test_operator_tag_owns_the_proxy_tag_and_user_rules_are_kept(prod):

@@ -138,8 +138,7 @@ def test_experiments_reach_no_namespace_but_their_own_and_the_cluster_dns(lab):
 
 
 def test_the_production_namespace_refuses_traffic_from_experiments(prod):
-    (policy,) = prod.by_type(POLICY)
-    assert policy.inputs["metadata"]["namespace"] == "production"
+    (policy,) = [p for p in prod.by_type(POLICY) if p.inputs["metadata"]["namespace"] == "production"]
     sources = [peer for rule in policy.inputs["spec"]["ingress"] for peer in rule["from"]]
     assert {"namespaceSelector": {"matchExpressions": [
         {"key": "homelab.dev/cluster-class", "operator": "NotIn", "values": ["experiment"]}]}} in sources

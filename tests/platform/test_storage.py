@@ -1,6 +1,10 @@
 """The object store: erasure-coded across nodes on the Talos user volume, root credentials only as a secret."""
 
+import shlex
+from urllib.parse import parse_qs, urlsplit
+
 from components import versions
+from components.platform.metadata_tls import CLIENT_DIR, CLIENT_SECRET
 from tests.conftest import redacted
 
 STATEFULSET = "kubernetes:apps/v1:StatefulSet"
@@ -62,7 +66,7 @@ def test_juicefs_runs_immutable_on_talos_with_its_volume_secret(prod):
     assert driver["version"] == versions.JUICEFS_CSI
     secret = prod.one("kubernetes:core/v1:Secret", "juicefs-volume", within=PLATFORM).inputs["stringData"]
     assert redacted(secret)  # it carries the object store's root password, so all of it is secret
-    assert set(secret) == {"name", "metaurl", "storage", "bucket", "access-key", "secret-key"}
+    assert set(secret) == {"name", "metaurl", "storage", "bucket", "access-key", "secret-key", "configs"}
 
 
 def test_storage_classes_default_and_shared_on_juicefs_and_local_ssd(prod):
@@ -148,7 +152,12 @@ def test_the_storage_layer_goes_offsite_hourly_as_a_dump_and_the_chunks_it_needs
     assert dump["image"] == versions.JUICEFS_MOUNT_IMAGE
     script = dump["command"][-1].splitlines()
     assert [line.split()[:2] for line in script] == [["juicefs", "dump"]] * 2
-    assert [line.split()[2].rsplit("/", 1)[1] for line in script] == ["homelab", "production"]
+    urls = [urlsplit(shlex.split(line)[2]) for line in script]
+    assert [url.path.rsplit("/", 1)[1] for url in urls] == ["homelab", "production"]
+    # Its own client certificate of the metadata engine, where the metaurl names it.
+    assert all(parse_qs(url.query)["cert"] == [f"{CLIENT_DIR}/tls.crt"] for url in urls)
+    assert {"name": CLIENT_SECRET, "mountPath": CLIENT_DIR, "readOnly": True} in dump["volumeMounts"]
+    assert {"name": CLIENT_SECRET, "secret": {"secretName": CLIENT_SECRET}} in pod["volumes"]
     chunks = pod["initContainers"][1]
     assert chunks["command"][:4] == ["rclone", "sync", "homelab:juicefs", "offsite:example-homelab-storage-offsite"]
     assert "--exclude=/juicefs-meta/**" in chunks["command"], "the sync must not delete the dumps"

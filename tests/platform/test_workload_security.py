@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from components.platform.metadata_tls import CLIENT_FILES_SYNC, NODE_CONFIG_DIR, NODE_WRITER_SECURITY
 from components.platform.workloads import OWNERSHIP_CONTAINER, OWNERSHIP_SECURITY, ownership_container
 from labctl.experiments.request import ExperimentRequest, stack_config
 from labctl.render import kubernetes_objects, manifest
@@ -32,7 +33,25 @@ def own_pods(result: Any) -> list[tuple[str, dict[str, Any]]]:
     return pods
 
 
+def node_writer_findings(pod: dict[str, Any]) -> list[str]:
+    """The one pod that keeps root: it writes the metadata client's files into the node's JuiceFS directory, for
+    the CSI plugins (root themselves) to read, and may do nothing else."""
+    (container,) = pod["containers"]
+    host_paths = [volume["hostPath"]["path"] for volume in pod["volumes"] if "hostPath" in volume]
+    found = []
+    if container["securityContext"] != NODE_WRITER_SECURITY:
+        found.append(f"{CLIENT_FILES_SYNC}: more than root without capabilities")
+    if len(host_paths) != 1 or not host_paths[0].startswith(f"{NODE_CONFIG_DIR}/"):
+        found.append(f"{CLIENT_FILES_SYNC}: a node directory other than its own")
+    if pod.get("automountServiceAccountToken") is not False or pod["securityContext"] != {
+            "seccompProfile": {"type": "RuntimeDefault"}}:
+        found.append(f"{CLIENT_FILES_SYNC}: token or seccomp")
+    return found
+
+
 def findings(name: str, pod: dict[str, Any]) -> list[str]:
+    if name == CLIENT_FILES_SYNC:
+        return node_writer_findings(pod)
     context = pod.get("securityContext", {})
     found = [f"{name}: {key}" for key, wanted in (("runAsNonRoot", True), ("seccompProfile",
                                                                            {"type": "RuntimeDefault"}))
