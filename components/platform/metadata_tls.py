@@ -91,8 +91,11 @@ def server_certificate(parent: pulumi.Resource, issuer: pulumi.Resource, namespa
                        dns_names: list[str], address: pulumi.Input[str]) -> k8s.apiextensions.CustomResource:
     """The members' serving certificate: every name a client dials, and the client Service's address, which is
     what the members advertise and so what every client's endpoints become after its first sync."""
-    spec = {**_leaf(SERVER_SECRET, dns_names[0], "server auth"), "dnsNames": dns_names,
-            "ipAddresses": [address]}
+    # Also a client certificate: each member's own HTTP gateway dials its gRPC port with it, and with
+    # --client-cert-auth a serving-only certificate is refused (CertFile doubles as the client certificate when
+    # no --client-cert-file is set; client/pkg/transport/listener.go at v3.6.14).
+    spec = {**_leaf(SERVER_SECRET, dns_names[0], "server auth"), "dnsNames": dns_names, "ipAddresses": [address],
+            "usages": ["digital signature", "server auth", "client auth"]}
     return _certificate(SERVER_SECRET, namespace, spec, pulumi.ResourceOptions(parent=parent, depends_on=[issuer]))
 
 

@@ -45,7 +45,8 @@ def test_the_serving_certificate_names_every_address_a_client_dials(prod):
     # What the members advertise, so what every client's endpoints become after its first sync: the address.
     advertised = {e["name"]: e.get("value") for e in _members(prod)["env"]}[metadata.CLIENT_ADDRESS_ENV]
     assert spec["ipAddresses"] == [advertised]
-    assert spec["usages"] == ["digital signature", "server auth"]
+    # The members' HTTP gateway presents it as a client to their own gRPC port (the upstream tier shows why).
+    assert spec["usages"] == ["digital signature", "server auth", "client auth"]
     assert spec["issuerRef"] == {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": metadata_tls.CA}
     members = prod.one("kubernetes:apps/v1:StatefulSet", metadata.ETCD)
     assert prod.one(CERTIFICATE, metadata_tls.SERVER_SECRET).urn in members.dependencies

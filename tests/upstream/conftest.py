@@ -15,7 +15,7 @@ from labctl import toolchain
 
 GET_TOOLS = "its tools are not built: run `make tools` (Go 1.25+, ~25 min cold, seconds warm)"
 TOOL_FIXTURES = {"helm": "helm", "talos_check": "talos-check", "kube_apiserver": "kube-apiserver", "etcd": "etcd",
-                 "juicefs": "juicefs", "mermaid": "mermaid"}
+                 "juicefs": "juicefs", "kustomize": "kustomize", "mermaid": "mermaid"}
 
 
 def required() -> bool:
@@ -73,6 +73,11 @@ def etcd() -> Path:
 @pytest.fixture(scope="session")
 def juicefs() -> Path:
     return _tool("juicefs")
+
+
+@pytest.fixture(scope="session")
+def kustomize() -> Path:
+    return _tool("kustomize")
 
 
 @pytest.fixture(scope="session")
