@@ -14,10 +14,13 @@ client reads ``cacert``, ``cert`` and ``key`` from its query; pkg/meta/tkv_etcd.
 
 - mount pods and the off-site copy mount their Secret there (the volume secret's ``configs``, read by the CSI
   driver's mount pod builder, pkg/juicefs/mount/builder/common.go at v0.27.0);
-- the CSI driver's own plugins run ``juicefs quota set <metaurl>`` themselves (pkg/juicefs/juicefs.go SetQuota,
-  from NodePublishVolume and ControllerExpandVolume at v0.27.0), and the chart (0.23.1) gives their pods no
-  extra volume; both already mount the node's ``/var/lib/juicefs/config`` at ``/root/.juicefs``
-  (templates/daemonset.yaml and controller.yaml), so a small DaemonSet copies the client Secret there.
+- the CSI driver's own plugins reach the engine themselves: ``juicefs status <metaurl>`` on every mount and every
+  deletion of a volume (pkg/config/setting.go GetJfsVolUUID, from node.go NodePublishVolume and provisioner.go at
+  v0.27.0) and ``juicefs quota set`` (pkg/juicefs/juicefs.go SetQuota, on mount and on expansion), so without
+  their copy no volume mounts or goes away. The chart (0.23.1) gives their pods no extra volume, but both already
+  mount the node's ``/var/lib/juicefs/config`` at ``/root/.juicefs`` (templates/daemonset.yaml and
+  controller.yaml), so a small DaemonSet copies the client Secret there. The delete Job's pod (``juicefs rmr``)
+  is a mount pod's sibling and gets ``configs`` too (pkg/juicefs/mount/builder/job.go).
 
 etcd reloads its serving certificate and JuiceFS its client certificate at each handshake
 (client/pkg/transport/listener.go at v3.6.14), so a renewal needs no restart.
