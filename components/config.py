@@ -402,6 +402,41 @@ class BackupSettings(StrictModel):
     retention_days: Count = Field(default=14, ge=1, le=365)
 
 
+HttpsUrl = Annotated[str, Field(pattern=r"^https://[^\s/?#]+[^\s]*$")]
+EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+# What each kind of contact point cannot do without.
+CONTACT_POINT_FIELDS: dict[str, tuple[str, ...]] = {
+    "ntfy": ("url",), "webhook": ("url",), "email": ("to", "sender", "smarthost")}
+
+
+class ContactPoint(StrictModel):
+    """Where Mimir's Alertmanager sends alerts. Its credential, where it needs one, is the secret
+    ``homelab:alertingCredential``: ntfy's access token, the webhook's bearer token or the SMTP password."""
+
+    kind: Literal["ntfy", "email", "webhook"]
+    # ntfy: the topic's URL (https://ntfy.sh/<topic>, or a server of your own); webhook: where alerts are POSTed.
+    url: HttpsUrl | None = None
+    # email: the recipient, the sender, the SMTP relay as host:port and the relay's user, if it wants one.
+    to: EmailAddress | None = None
+    sender: EmailAddress | None = None
+    smarthost: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
+    username: str | None = None
+
+    @model_validator(mode="after")
+    def _has_what_its_kind_needs(self) -> "ContactPoint":
+        missing = [to_camel(name) for name in CONTACT_POINT_FIELDS[self.kind] if getattr(self, name) is None]
+        if missing:
+            raise _fixable(f"a {self.kind} contact point needs {' and '.join(missing)}",
+                           f"set {', '.join(missing)} under contactPoint")
+        return self
+
+
+class AlertingSettings(StrictModel):
+    """Who hears about alerts. Without a contact point they are still shown in Grafana."""
+
+    contact_point: ContactPoint | None = None
+
+
 class ObjectStoreSettings(StrictModel):
     """The object store's server image and its per-node size (one server per node)."""
 
@@ -425,6 +460,7 @@ class PlatformSettings(StrictModel):
 
     gitops: GitOpsSettings
     backups: BackupSettings = BackupSettings()
+    alerting: AlertingSettings = AlertingSettings()
     object_store: ObjectStoreSettings = ObjectStoreSettings()
 
 
@@ -501,6 +537,8 @@ class Secrets(StrictModel):
     # safe outside the house to read a copy.
     shared_fs_encryption_key: Secret | None = None
     shared_fs_encryption_passphrase: Secret | None = None
+    # The alert contact point's credential (platform.alerting.contactPoint).
+    alerting_credential: Secret | None = None
 
     def required(self, name: str) -> Secret:
         """A secret its role requires; validation has already refused a config without it."""
@@ -947,6 +985,18 @@ def _check_encryption(secrets: Secrets, stack: str, plain: set[str]) -> Iterable
                           _set_value_fix("shared_fs_encryption_key", stack))
 
 
+def _check_alerting_credential(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:
+    contact = config.platform.alerting.contact_point if config.platform else None
+    credential = config.secrets.alerting_credential
+    if credential is not None and contact is None:
+        yield ConfigIssue(_secret_key("alerting_credential"), "is set but no contact point would use it",
+                          f"set platform.alerting.contactPoint, or pulumi config rm "
+                          f"{_secret_key('alerting_credential')} --stack {stack}")
+    if contact is not None and contact.username is not None and credential is None:
+        yield ConfigIssue(_secret_key("alerting_credential"), "the SMTP relay's user needs its password",
+                          _set_value_fix("alerting_credential", stack))
+
+
 def _check_secrets(config: HomelabConfig, stack: str, secret_keys: set[str]) -> Iterable[ConfigIssue]:
     given = [name for name in type(config.secrets).model_fields if getattr(config.secrets, name) is not None]
     if config.role == "lab":
@@ -960,6 +1010,7 @@ def _check_secrets(config: HomelabConfig, stack: str, secret_keys: set[str]) -> 
     for name in sorted(plain):
         yield ConfigIssue(_secret_key(name), "a secret is stored in plain text", _set_value_fix(name, stack))
     yield from _check_encryption(config.secrets, stack, plain)
+    yield from _check_alerting_credential(config, stack)
     password = config.secrets.storage_root_password
     if password is not None and "storage_root_password" not in plain and len(password) < MIN_STORAGE_PASSWORD:
         yield ConfigIssue(_secret_key("storage_root_password"), "the object store refuses a root password shorter "

@@ -101,6 +101,7 @@ def build_platform(config: HomelabConfig) -> None:
                        dns01=dns01)
     repository_password = config.secrets.required("backup_repository_password").output()
     gitops_credential = config.secrets.gitops_repo_credential
+    alerting_credential = config.secrets.alerting_credential
     encryption = shared_fs_encryption(config)
     # The lab's restore drills read production's repository with it.
     pulumi.export("backupRepositoryPassword", as_secret(repository_password))
@@ -117,7 +118,8 @@ def build_platform(config: HomelabConfig) -> None:
                                      protect=protect,
                                      app_repositories=tuple(app.repo for app in production_apps(None)),
                                      gitops_credential=gitops_credential.output() if gitops_credential else None,
-                                     shared_fs_encryption=encryption),
+                                     shared_fs_encryption=encryption,
+                                     alerting_credential=alerting_credential.output() if alerting_credential else None),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     # One guest image for every guest cluster, prod's and the lab's: the Talos version prod pins.
     image = guest_image_url("guest-vm", config.versions.talos, guest_architecture(config.nodes))

@@ -175,6 +175,10 @@ BUSYBOX_IMAGE: Final = "busybox:1.37.0"
 # v4.32.0 (a03ff6ba58d2, 2026-06-08): its provider/go.mod requires helm.sh/helm/v3 v3.20.2, as master does.
 # renovate: datasource=go depName=helm.sh/helm/v3
 HELM: Final = "v3.20.2"
+# promtool, which parses and unit-tests every alert rule (`promtool check rules`, `promtool test rules`): the
+# newest github.com/prometheus/prometheus the Go module proxy serves here (v0.316.0, Prometheus 3.16).
+# renovate: datasource=go depName=github.com/prometheus/prometheus
+PROMETHEUS: Final = "v0.316.0"
 # Mermaid's own parser (with jsdom for the DOM it expects), from npm, for the README's diagrams.
 # renovate: datasource=npm depName=mermaid
 MERMAID: Final = "11.17.2"

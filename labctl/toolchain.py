@@ -71,6 +71,8 @@ TOOLS: tuple[Tool, ...] = (
     Tool("juicefs", "github.com/juicedata/juicefs", _juicefs_release(versions.JUICEFS_MOUNT_IMAGE),
          "github.com/juicedata/juicefs"),
     Tool("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", versions.KUSTOMIZE, "sigs.k8s.io/kustomize/kustomize/v5"),
+    Tool("promtool", "github.com/prometheus/prometheus", versions.PROMETHEUS,
+         "github.com/prometheus/prometheus/cmd/promtool"),
     Tool("mermaid", "mermaid", versions.MERMAID, "parse.mjs", own_source=True, npm=True),
 )
 BY_NAME = {tool.name: tool for tool in TOOLS}

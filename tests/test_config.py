@@ -138,6 +138,17 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
      "homelab:platform.backups.retentionDays"),
     ("gitops repo not a url", {"homelab:platform": {"gitops": {"repoUrl": "homelab-gitops"}}}, [],
      "homelab:platform.gitops.repoUrl"),
+    ("ntfy contact point without its topic", {"homelab:platform": _platform(
+        alerting={"contactPoint": {"kind": "ntfy"}})}, [], "homelab:platform.alerting.contactPoint"),
+    ("webhook over plain http", {"homelab:platform": _platform(
+        alerting={"contactPoint": {"kind": "webhook", "url": "http://hooks.example.com/x"}})}, [],
+     "homelab:platform.alerting.contactPoint.url"),
+    ("email contact point without a relay", {"homelab:platform": _platform(
+        alerting={"contactPoint": {"kind": "email", "to": "me@example.com", "sender": "lab@example.com"}})}, [],
+     "homelab:platform.alerting.contactPoint"),
+    ("unknown contact point kind", {"homelab:platform": _platform(
+        alerting={"contactPoint": {"kind": "pager", "url": "https://x.example"}})}, [],
+     "homelab:platform.alerting.contactPoint.kind"),
 ]
 
 

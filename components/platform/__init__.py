@@ -16,6 +16,7 @@ from components.config import PlatformSettings
 from components.metal.patches import storage_mount_path
 from components.platform import (
     admission,
+    alert_rules,
     backups,
     cluster_api,
     exposure,
@@ -26,6 +27,7 @@ from components.platform import (
     metadata_tls,
     metrics_store,
     monitoring,
+    notifications,
     object_store_users,
     replication,
     shared_fs,
@@ -105,6 +107,8 @@ class PlatformArgs:
     app_repositories: tuple[str, ...] = ()
     gitops_credential: pulumi.Output[str] | None = None
     shared_fs_encryption: shared_fs.Encryption | None = None
+    # The alert contact point's credential, if it has one.
+    alerting_credential: pulumi.Output[str] | None = None
 
 
 class Platform(pulumi.ComponentResource):
@@ -191,8 +195,11 @@ class Platform(pulumi.ComponentResource):
         namespace = self._namespace(telemetry.NAMESPACE)
         secrets = monitoring.secrets(self, namespace, self._keys, args.grafana_admin_password)
         ready = [*object_store, *secrets]
-        stores = [metrics_store.install(self, telemetry.NAMESPACE, store, args.plan.metrics_store,
-                                        depends_on=[self.cni, namespace, *ready]),
+        rules = alert_rules.rule_file_text(alert_rules.alert_rules(args.settings.backups, backups.PLATFORM_SCHEDULE))
+        alertmanager = notifications.config_secret(self, telemetry.NAMESPACE, args.settings.alerting.contact_point,
+                                                   args.alerting_credential, depends_on=[namespace])
+        stores = [metrics_store.install(self, telemetry.NAMESPACE, store, args.plan.metrics_store, rules,
+                                        depends_on=[self.cni, namespace, alertmanager, *ready]),
                   self._chart(monitoring.LOKI_CHART.release, depends_on=ready),
                   self._chart(monitoring.TEMPO_CHART.release, depends_on=ready)]
         gateway = self._chart(telemetry.GATEWAY, depends_on=stores)

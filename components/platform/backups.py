@@ -95,6 +95,10 @@ def repository_secret(parent: pulumi.Resource, namespace: pulumi.Resource, passw
     )
 
 
+# The infrastructure cluster's one schedule (the alert rules watch its last success).
+PLATFORM_SCHEDULE = "platform"
+
+
 def location_and_schedules(parent: pulumi.Resource, velero: pulumi.Resource, settings: BackupSettings,
                            cluster: str, bucket: pulumi.Input[str], region: str,
                            platform_namespaces: list[str]) -> list[pulumi.Resource]:
@@ -113,7 +117,7 @@ def location_and_schedules(parent: pulumi.Resource, velero: pulumi.Resource, set
     )
     schedule = k8s.apiextensions.CustomResource(
         "schedule-platform", api_version="velero.io/v1", kind="Schedule",
-        metadata={"name": "platform", "namespace": NAMESPACE},
+        metadata={"name": PLATFORM_SCHEDULE, "namespace": NAMESPACE},
         spec={"schedule": settings.schedule, "useOwnerReferencesInBackup": False,
               "template": {"includedNamespaces": platform_namespaces, "storageLocation": LOCATION,
                            "ttl": retention_ttl(settings), "defaultVolumesToFsBackup": False,

@@ -46,7 +46,9 @@ def argocd_values() -> dict[str, Any]:
         "dex": {"enabled": False},
         "notifications": {"enabled": False},
         "redis-ha": {"enabled": False},
-        "controller": {"replicas": 1, "resources": resources("100m", "256Mi", memory_limit="512Mi")},
+        # Its metrics Service: the gateway scrapes the applications' health from it (components/platform/scrapes.py).
+        "controller": {"replicas": 1, "resources": resources("100m", "256Mi", memory_limit="512Mi"),
+                       "metrics": {"enabled": True}},
         "server": {"replicas": 1, "resources": resources("25m", "96Mi", memory_limit="160Mi")},
         "repoServer": {"replicas": 1, "resources": resources("50m", "128Mi", memory_limit="256Mi")},
         "applicationSet": {"replicas": 1, "resources": resources("10m", "64Mi", memory_limit="128Mi")},

@@ -52,6 +52,11 @@ def metadata_url(volume: str) -> str:
     return f"etcd://{members}/{volume}{metadata_tls.tls_query()}"
 
 
+def member_metrics_addresses() -> tuple[str, ...]:
+    """Each member's metrics listener, by its pod name under the headless Service."""
+    return tuple(f"{_peer(i)}:{METRICS_PORT}" for i in range(MEMBERS))
+
+
 def server_names() -> list[str]:
     """Every name a client dials the members by: the client Service's, then each member's."""
     service = f"{CLIENT_SERVICE}.{NAMESPACE}.svc"

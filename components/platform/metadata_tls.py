@@ -27,7 +27,7 @@ etcd reloads its serving certificate and JuiceFS its client certificate at each 
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -163,7 +163,7 @@ def client_files_sync(parent: pulumi.Resource, namespace: str,
     return k8s.apps.v1.DaemonSet(
         CLIENT_FILES_SYNC, metadata=k8s.meta.v1.ObjectMetaArgs(name=CLIENT_FILES_SYNC, namespace=namespace,
                                                                annotations=SCANNER_EXCEPTIONS),
-        spec=client_files_daemonset_spec(),  # type: ignore[arg-type]
+        spec=cast(k8s.apps.v1.DaemonSetSpecArgsDict, client_files_daemonset_spec()),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))
 
 
@@ -219,13 +219,14 @@ def guest_delivery(parent: pulumi.Resource, issuer: pulumi.Resource, cluster: st
         data={"kustomization.yaml": yaml.safe_dump(delivery_kustomization(guest_namespace), sort_keys=False)},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))
     opts = pulumi.ResourceOptions(parent=parent, depends_on=[certificate, kustomization, *depends_on])
-    job_spec = {"backoffLimit": 6, "activeDeadlineSeconds": 600, "template": {"spec": delivery_pod_spec(cluster)}}
+    job_spec: dict[str, Any] = {"backoffLimit": 6, "activeDeadlineSeconds": 600,
+                                "template": {"spec": delivery_pod_spec(cluster)}}
+    cron_spec: dict[str, Any] = {"schedule": DELIVERY_SCHEDULE, "concurrencyPolicy": "Forbid",
+                                 "successfulJobsHistoryLimit": 1, "failedJobsHistoryLimit": 3,
+                                 "jobTemplate": {"spec": job_spec}}
     first = k8s.batch.v1.Job(f"{name}-first", metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{name}-first",
                                                                                   namespace=namespace),
-                             spec=job_spec, opts=opts)  # type: ignore[arg-type]
-    hourly = k8s.batch.v1.CronJob(
-        name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
-        spec={"schedule": DELIVERY_SCHEDULE, "concurrencyPolicy": "Forbid", "successfulJobsHistoryLimit": 1,
-              "failedJobsHistoryLimit": 3, "jobTemplate": {"spec": job_spec}},  # type: ignore[arg-type]
-        opts=opts)
+                             spec=cast(k8s.batch.v1.JobSpecArgsDict, job_spec), opts=opts)
+    hourly = k8s.batch.v1.CronJob(name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+                                  spec=cast(k8s.batch.v1.CronJobSpecArgsDict, cron_spec), opts=opts)
     return [certificate, kustomization, first, hourly]

@@ -20,6 +20,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.platform.alert_rules import RULES_FILE
+from components.platform.notifications import SECRET as ALERTMANAGER_SECRET
+from components.platform.notifications import TENANT
 from components.platform.object_store_users import Consumer
 from components.platform.priority import PLATFORM
 from components.platform.storage import ObjectStore
@@ -34,6 +37,10 @@ HTTP_PORT, GRPC_PORT = 8080, 9095
 CONFIG_PATH = "/etc/mimir/mimir.yaml"
 RETENTION = "30d"
 DATA_DIR = "/data"
+# The ruler's local store reads <directory>/<tenant>/<file> (pkg/ruler/rulestore/local/local.go at mimir-2.17.2).
+RULES_DIR, ALERTMANAGER_DIR = "/etc/mimir-rules", "/etc/mimir-alertmanager"
+RULES_CONFIG_MAP = f"{NAME}-rules"
+PROMOTED_RESOURCE_ATTRIBUTES = ("k8s.node.name", "k8s.namespace.name")
 # The user Mimir's own deployments run it as; the image sets none (cmd/mimir/Dockerfile at mimir-2.17.2 has no
 # USER), so the program states it.
 MIMIR_USER = 10001
@@ -50,13 +57,20 @@ def config(store: ObjectStore) -> dict[str, Any]:
         "blocks_storage": {"storage_prefix": "blocks", "tsdb": {"dir": f"{DATA_DIR}/tsdb"},
                            "bucket_store": {"sync_dir": f"{DATA_DIR}/tsdb-sync"}},
         "activity_tracker": {"filepath": f"{DATA_DIR}/metrics-activity.log"},
+        # The rules and the Alertmanager's configuration come from files the program writes (read-only stores).
         "ruler": {"rule_path": f"{DATA_DIR}/ruler"},
-        "ruler_storage": {"storage_prefix": "ruler"},
-        "alertmanager_storage": {"storage_prefix": "alertmanager"},
+        "ruler_storage": {"backend": "local", "local": {"directory": RULES_DIR}},
+        "alertmanager": {"data_dir": f"{DATA_DIR}/alertmanager", "sharding_ring": {"replication_factor": 1}},
+        "alertmanager_storage": {"backend": "local", "local": {"path": ALERTMANAGER_DIR}},
         "compactor": {"data_dir": f"{DATA_DIR}/compactor"},
         "ingester": {"ring": {"replication_factor": 1}},
         "store_gateway": {"sharding_ring": {"replication_factor": 1}},
-        "limits": {"compactor_blocks_retention_period": RETENTION},
+        "limits": {"compactor_blocks_retention_period": RETENTION,
+                   # The ruler's alerts go to the Alertmanager in the same process (its default HTTP prefix).
+                   "ruler_alertmanager_client_config": {"alertmanager_url": f"http://localhost:{HTTP_PORT}/alertmanager"},
+                   # Resource attributes the alert rules and dashboards select on, as labels (k8s.node.name becomes
+                   # k8s_node_name); the rest stay in target_info.
+                   "promote_otel_resource_attributes": ",".join(PROMOTED_RESOURCE_ATTRIBUTES)},
         "usage_stats": {"enabled": False},
     }
 
@@ -80,17 +94,23 @@ def statefulset_spec(store: ObjectStore, credentials_secret: str) -> dict[str, A
                 "containers": [{
                     "name": NAME,
                     "image": MIMIR_IMAGE,
-                    "args": ["-target=all", f"-config.file={CONFIG_PATH}", "-config.expand-env=true"],
+                    # The ruler is part of `all`; the Alertmanager is not (pkg/mimir/modules.go at mimir-2.17.2).
+                    "args": ["-target=all,alertmanager", f"-config.file={CONFIG_PATH}", "-config.expand-env=true"],
                     "workingDir": DATA_DIR,
                     "env": object_store_keys_env(credentials_secret),
                     "ports": [{"name": "http", "containerPort": HTTP_PORT},
                               {"name": "grpc", "containerPort": GRPC_PORT}],
                     "readinessProbe": {"httpGet": {"path": "/ready", "port": HTTP_PORT}, "periodSeconds": 15},
                     "volumeMounts": [{"name": "config", "mountPath": "/etc/mimir"},
+                                     {"name": "rules", "mountPath": f"{RULES_DIR}/{TENANT}", "readOnly": True},
+                                     {"name": "alertmanager", "mountPath": ALERTMANAGER_DIR, "readOnly": True},
                                      {"name": "data", "mountPath": DATA_DIR}],
-                    "resources": resources("100m", "256Mi", memory_limit="1Gi"),
+                    # The ruler and the Alertmanager run in this process too.
+                    "resources": resources("100m", "320Mi", memory_limit="1Gi"),
                 }],
                 "volumes": [{"name": "config", "configMap": {"name": f"{NAME}-config"}},
+                            {"name": "rules", "configMap": {"name": RULES_CONFIG_MAP}},
+                            {"name": "alertmanager", "secret": {"secretName": ALERTMANAGER_SECRET}},
                             {"name": "data", "emptyDir": {"sizeLimit": "10Gi"}}],
             }, user=MIMIR_USER),
         },
@@ -101,12 +121,19 @@ def endpoint(namespace: str) -> str:
     return f"http://{NAME}.{namespace}.svc.cluster.local:{HTTP_PORT}"
 
 
-def install(parent: pulumi.Resource, namespace: str, store: ObjectStore, spec: dict[str, Any],
+def install(parent: pulumi.Resource, namespace: str, store: ObjectStore, spec: dict[str, Any], rules: str,
             depends_on: list[pulumi.Resource]) -> k8s.apps.v1.StatefulSet:
+    """Mimir, its configuration, and the rule file (``rules``) its ruler loads; the Alertmanager's configuration
+    Secret is among ``depends_on`` (components/platform/notifications.py)."""
     opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
     config_map = k8s.core.v1.ConfigMap(
         f"{NAME}-config", metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{NAME}-config", namespace=namespace),
         data={"mimir.yaml": config_text(store)}, opts=opts,
+    )
+    # The ruler re-reads its store every minute (-ruler.poll-interval), so a changed rule needs no restart.
+    rule_file = k8s.core.v1.ConfigMap(
+        RULES_CONFIG_MAP, metadata=k8s.meta.v1.ObjectMetaArgs(name=RULES_CONFIG_MAP, namespace=namespace),
+        data={RULES_FILE: rules}, opts=opts,
     )
     service = k8s.core.v1.Service(
         NAME, metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=namespace),
@@ -118,5 +145,5 @@ def install(parent: pulumi.Resource, namespace: str, store: ObjectStore, spec: d
     return k8s.apps.v1.StatefulSet(
         NAME, metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=namespace),
         spec=cast(k8s.apps.v1.StatefulSetSpecArgsDict, spec),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[config_map, service, *depends_on]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[config_map, rule_file, service, *depends_on]),
     )

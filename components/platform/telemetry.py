@@ -10,6 +10,7 @@ can later send to the same gateway without any of them learning where data is ke
 from typing import Any
 
 from components.capacity import Workload
+from components.platform import scrapes
 from components.platform.chart import ChartSpec
 from components.platform.priority import PLATFORM
 from components.platform.workloads import CONTAINER_SECURITY, pod_security_context
@@ -24,6 +25,8 @@ AGENT, GATEWAY = "otel-agent", "otel-gateway"
 # The collector image's own user (its Dockerfile: USER 10001).
 COLLECTOR_USER = 10001
 OTLP_GRPC_PORT = 4317
+# The node conditions the cluster receiver reports, each its own metric.
+NODE_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 # Receivers of other protocols the chart opens by default; nothing here speaks them.
 UNUSED_PORTS = ("jaeger-compact", "jaeger-thrift", "jaeger-grpc", "zipkin")
 
@@ -86,13 +89,21 @@ def gateway_values(loki: str, tempo: str, mimir: str) -> dict[str, Any]:
         "securityContext": CONTAINER_SECURITY,
         "presets": {"clusterMetrics": {"enabled": True}, "kubernetesEvents": {"enabled": True}},
         "config": {
+            "receivers": {
+                # The chart's preset reports only Ready; the alert rules also read the pressure conditions
+                # (k8sclusterreceiver config.go node_conditions_to_report; metric k8s.node.condition_<snake case>).
+                "k8s_cluster": {"node_conditions_to_report": list(NODE_CONDITIONS)},
+                # Replaces the chart's default scrape of the collector itself.
+                "prometheus": scrapes.receiver_config(),
+            },
             "exporters": {
                 "otlphttp/loki": {"endpoint": f"{loki}/otlp"},
                 "otlp/tempo": {"endpoint": tempo, "tls": {"insecure": True}},
                 "otlphttp/mimir": {"endpoint": f"{mimir}/otlp"},
             },
-            "service": {"pipelines": _pipelines(
-                {"logs": "otlphttp/loki", "metrics": "otlphttp/mimir", "traces": "otlp/tempo"}, ["otlp"])},
+            "service": {"pipelines": {
+                **_pipelines({"logs": "otlphttp/loki", "traces": "otlp/tempo"}, ["otlp"]),
+                **_pipelines({"metrics": "otlphttp/mimir"}, ["otlp", "prometheus"])}},
         },
         "resources": resources("50m", "128Mi", memory_limit="384Mi"),
     }

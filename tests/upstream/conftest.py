@@ -15,7 +15,8 @@ from labctl import toolchain
 
 GET_TOOLS = "its tools are not built: run `make tools` (Go 1.25+, ~25 min cold, seconds warm)"
 TOOL_FIXTURES = {"helm": "helm", "talos_check": "talos-check", "kube_apiserver": "kube-apiserver", "etcd": "etcd",
-                 "juicefs": "juicefs", "kustomize": "kustomize", "mermaid": "mermaid"}
+                 "juicefs": "juicefs", "kustomize": "kustomize",
+                 "promtool": "promtool", "mermaid": "mermaid"}
 
 
 def required() -> bool:
@@ -78,6 +79,11 @@ def juicefs() -> Path:
 @pytest.fixture(scope="session")
 def kustomize() -> Path:
     return _tool("kustomize")
+
+
+@pytest.fixture(scope="session")
+def promtool() -> Path:
+    return _tool("promtool")
 
 
 @pytest.fixture(scope="session")

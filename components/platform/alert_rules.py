@@ -1,0 +1,252 @@
+"""Alert rules as code: what should wake the owner, evaluated by Mimir's ruler from the file promtool tests.
+
+Each rule reads a metric some component of this program really exports, under the name it has in Mimir: the
+gateway scrapes the platform services' own Prometheus endpoints (components/platform/scrapes.py; the receiver
+keeps their names, and Mimir adds no suffixes to OTLP names, ``-distributor.otel-metric-suffixes-enabled``
+false at mimir-2.17.2 pkg/util/validation/limits.go), and the gateway's Kubernetes cluster receiver reports
+node conditions, whose node name Mimir keeps as a label because the program promotes it
+(``promote_otel_resource_attributes``; components/platform/metrics_store.py). The source of each metric is
+cited beside its rule.
+
+Every rule carries two examples, a series it must fire on and one it must stay silent on; the upstream tier
+turns them into ``promtool test rules`` cases against the very rule file the ruler loads.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import yaml
+from croniter import croniter
+
+from components.config import BackupSettings
+
+GROUP = "homelab"
+RULES_FILE = f"{GROUP}.yaml"
+EVALUATION_INTERVAL = "1m"
+Severity = Literal["critical", "warning"]
+RUNBOOK = "README.md#alerts"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A promtool case: ``series`` (selector → values, one sample per minute) evaluated at ``at``; when the rule
+    fires, the alert's own labels (besides severity) and its rendered summary."""
+
+    series: Mapping[str, str]
+    at: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    alert: str
+    expr: str
+    wait: str  # the rule's ``for``
+    severity: Severity
+    summary: str
+    runbook: str
+    source: str  # where the metric is defined, file@tag
+    fires: Example
+    silent: Example
+
+    def rule(self) -> dict[str, Any]:
+        return {"alert": self.alert, "expr": self.expr, "for": self.wait, "labels": {"severity": self.severity},
+                "annotations": {"summary": self.summary, "runbook": f"{RUNBOOK} ({self.runbook})"}}
+
+
+def longest_gap(schedule: str, start: datetime | None = None) -> timedelta:
+    """The longest time between two runs of a five-field cron ``schedule`` over a year."""
+    begin = start or datetime(2026, 1, 1, tzinfo=UTC)
+    runs = croniter(schedule, begin)
+    previous, gap = runs.get_next(datetime), timedelta(0)
+    while previous < begin + timedelta(days=366):
+        current = runs.get_next(datetime)
+        gap, previous = max(gap, current - previous), current
+    return gap
+
+
+# A backup run may take this long before its success is recorded.
+BACKUP_SLACK = timedelta(hours=1)
+ETCD, ETCD_SOURCE = "juicefs-meta", "server/etcdserver/metrics.go@v3.6.14"
+_MEMBER = f'{{job="{ETCD}", instance="juicefs-meta-0:2381"}}'
+
+
+def _metadata_engine_rules() -> list[AlertRule]:
+    member_labels = {"job": ETCD, "instance": "juicefs-meta-0:2381"}
+    return [
+        AlertRule(
+            "MetadataEngineMemberDown", f'up{{job="{ETCD}"}} == 0', "5m", "warning",
+            "JuiceFS metadata member {{ $labels.instance }} is not answering scrapes",
+            "the metadata engine: find the member's pod and node; two of three keep the filesystem up",
+            "the prometheus receiver's up series per target",
+            Example({f"up{_MEMBER}": "1 1 0x10"}, "10m", member_labels,
+                    "JuiceFS metadata member juicefs-meta-0:2381 is not answering scrapes"),
+            Example({f"up{_MEMBER}": "1x12"}, "10m")),
+        AlertRule(
+            "MetadataEngineNoLeader", f'etcd_server_has_leader{{job="{ETCD}"}} == 0', "1m", "critical",
+            "JuiceFS metadata member {{ $labels.instance }} has no leader: every mount stalls",
+            "the metadata engine: a lost quorum; bring a second member back before anything else", ETCD_SOURCE,
+            Example({f"etcd_server_has_leader{_MEMBER}": "1 0x5"}, "5m", member_labels,
+                    "JuiceFS metadata member juicefs-meta-0:2381 has no leader: every mount stalls"),
+            Example({f"etcd_server_has_leader{_MEMBER}": "1x6"}, "5m")),
+        AlertRule(
+            "MetadataEngineNearQuota",
+            f'etcd_mvcc_db_total_size_in_bytes{{job="{ETCD}"}} / etcd_server_quota_backend_bytes{{job="{ETCD}"}}'
+            " > 0.8", "15m", "warning",
+            "JuiceFS metadata member {{ $labels.instance }} holds {{ $value | humanizePercentage }} of its quota",
+            "the metadata engine: compact and defragment, or raise --quota-backend-bytes",
+            "server/storage/mvcc/metrics.go and server/storage/metrics.go@v3.6.14",
+            Example({f"etcd_mvcc_db_total_size_in_bytes{_MEMBER}": "1900000000x20",
+                     f"etcd_server_quota_backend_bytes{_MEMBER}": "2147483648x20"}, "20m", member_labels,
+                    "JuiceFS metadata member juicefs-meta-0:2381 holds 88.48% of its quota"),
+            Example({f"etcd_mvcc_db_total_size_in_bytes{_MEMBER}": "100000000x20",
+                     f"etcd_server_quota_backend_bytes{_MEMBER}": "2147483648x20"}, "20m")),
+    ]
+
+
+K8S_CLUSTER_SOURCE = "receiver/k8sclusterreceiver internal/node/nodes.go@v0.149.0"
+_NODE = '{k8s_node_name="pi-1"}'
+
+
+def _node_rules() -> list[AlertRule]:
+    node = {"k8s_node_name": "pi-1"}
+    pressure = [
+        AlertRule(
+            f"Node{condition}", f"k8s_node_condition_{metric} == 1", "5m", "warning",
+            f"Node {{{{ $labels.k8s_node_name }}}} reports {condition}: the kubelet evicts pods, experiments first",
+            f"nodes: see what fills the node ({what}); experiments go first, then platform pods", K8S_CLUSTER_SOURCE,
+            Example({f"k8s_node_condition_{metric}{_NODE}": "0 1x10"}, "10m", node,
+                    f"Node pi-1 reports {condition}: the kubelet evicts pods, experiments first"),
+            Example({f"k8s_node_condition_{metric}{_NODE}": "0x10"}, "10m"))
+        for condition, metric, what in (("MemoryPressure", "memory_pressure", "memory"),
+                                        ("DiskPressure", "disk_pressure", "EPHEMERAL or the user volume"))]
+    return [
+        AlertRule(
+            "NodeNotReady", "k8s_node_condition_ready != 1", "5m", "critical",
+            "Node {{ $labels.k8s_node_name }} is not Ready",
+            "nodes: power, network, then `talosctl -n <node> health`; a dead Pi is replaced by name",
+            K8S_CLUSTER_SOURCE,
+            Example({f"k8s_node_condition_ready{_NODE}": "1 0x10"}, "10m", node, "Node pi-1 is not Ready"),
+            Example({f"k8s_node_condition_ready{_NODE}": "1x10"}, "10m")),
+        *pressure,
+    ]
+
+
+VELERO_SOURCE = "pkg/metrics/metrics.go@v1.18.1"
+
+
+def _backup_rules(schedule: str, settings: BackupSettings) -> list[AlertRule]:
+    allowed = longest_gap(settings.schedule) + BACKUP_SLACK
+    hours = int(allowed.total_seconds() // 3600)
+    labels = {"schedule": schedule}
+    stale_at, samples = f"{hours + 2}h", (hours + 3) * 60
+    return [
+        AlertRule(
+            "BackupStale",
+            f'time() - velero_backup_last_successful_timestamp{{schedule="{schedule}"}} > '
+            f"{int(allowed.total_seconds())}",
+            "10m", "critical",
+            f"Velero schedule {{{{ $labels.schedule }}}} has not succeeded for over {hours}h (it runs "
+            f"'{settings.schedule}')",
+            "backups: `velero backup describe` the newest backup of the schedule; the location's key and bucket",
+            VELERO_SOURCE,
+            # The last success at t=0, and the clock runs on past what the schedule allows.
+            Example({f'velero_backup_last_successful_timestamp{{schedule="{schedule}"}}': f"0+0x{samples}"}, stale_at,
+                    labels, f"Velero schedule {schedule} has not succeeded for over {hours}h (it runs "
+                            f"'{settings.schedule}')"),
+            # A success recorded every minute.
+            Example({f'velero_backup_last_successful_timestamp{{schedule="{schedule}"}}': f"0+60x{samples}"},
+                    stale_at)),
+        AlertRule(
+            "BackupFailed", f'increase(velero_backup_failure_total{{schedule="{schedule}"}}[1h]) > 0', "0m", "warning",
+            "A backup of Velero schedule {{ $labels.schedule }} failed in the last hour",
+            "backups: `velero backup logs` of the failed backup", VELERO_SOURCE,
+            Example({f'velero_backup_failure_total{{schedule="{schedule}"}}': "0x30 1x30"}, "40m", labels,
+                    f"A backup of Velero schedule {schedule} failed in the last hour"),
+            Example({f'velero_backup_failure_total{{schedule="{schedule}"}}': "0x60"}, "40m")),
+    ]
+
+
+CERT_MANAGER_SOURCE = "internal/collectors/certificate_collector.go@v1.21.1"
+# cert-manager renews at two thirds of a certificate's life (a 90-day one 30 days before it ends): two weeks left
+# means renewal has failed for two weeks.
+CERTIFICATE_WARNING = timedelta(days=14)
+_CERTIFICATE = '{name="juicefs-meta-server", namespace="storage"}'
+
+
+def _certificate_rules() -> list[AlertRule]:
+    labels = {"name": "juicefs-meta-server", "namespace": "storage"}
+    seconds = int(CERTIFICATE_WARNING.total_seconds())
+    return [
+        AlertRule(
+            "CertificateExpiringSoon",
+            # The time left is the value (an unset expiry is 0, not a certificate about to end).
+            f"certmanager_certificate_expiration_timestamp_seconds - time() < {seconds} and "
+            "certmanager_certificate_expiration_timestamp_seconds > 0", "1h", "warning",
+            "Certificate {{ $labels.namespace }}/{{ $labels.name }} expires in {{ $value | humanizeDuration }} "
+            "and has not been renewed",
+            "certificates: `kubectl describe certificate` and its CertificateRequest; the issuer's status",
+            CERT_MANAGER_SOURCE,
+            # Expiring at 10 days (864000 s) from t=0.
+            Example({f"certmanager_certificate_expiration_timestamp_seconds{_CERTIFICATE}": "864000x120"}, "2h",
+                    labels, "Certificate storage/juicefs-meta-server expires in 9d 22h 0m 0s and has not "
+                            "been renewed"),
+            Example({f"certmanager_certificate_expiration_timestamp_seconds{_CERTIFICATE}": "7776000x120"}, "2h")),
+        AlertRule(
+            "CertificateNotReady", 'certmanager_certificate_ready_status{condition="False"} == 1', "30m", "warning",
+            "Certificate {{ $labels.namespace }}/{{ $labels.name }} is not Ready",
+            "certificates: `kubectl describe certificate`; the issuer's status", CERT_MANAGER_SOURCE,
+            Example({'certmanager_certificate_ready_status{name="juicefs-meta-server", namespace="storage", '
+                     'condition="False"}': "1x40"}, "40m", {**labels, "condition": "False"},
+                    "Certificate storage/juicefs-meta-server is not Ready"),
+            Example({'certmanager_certificate_ready_status{name="juicefs-meta-server", namespace="storage", '
+                     'condition="False"}': "0x40"}, "40m")),
+    ]
+
+
+ARGO_CD_SOURCE = "controller/metrics/metrics.go@v3.4.4"
+
+
+def _gitops_rules() -> list[AlertRule]:
+    app = '{name="production-home-assistant", project="production"'
+    return [AlertRule(
+        "ArgoCDAppDegraded", 'argocd_app_info{health_status="Degraded"} == 1', "15m", "warning",
+        "Argo CD application {{ $labels.name }} ({{ $labels.project }}) is Degraded",
+        "apps: `argocd app get` the application; the events of its Degraded resources", ARGO_CD_SOURCE,
+        Example({f'argocd_app_info{app}, health_status="Degraded"}}': "1x30"}, "20m",
+                {"name": "production-home-assistant", "project": "production", "health_status": "Degraded"},
+                "Argo CD application production-home-assistant (production) is Degraded"),
+        Example({f'argocd_app_info{app}, health_status="Healthy"}}': "1x30"}, "20m"))]
+
+
+def alert_rules(backups: BackupSettings, backup_schedule: str) -> list[AlertRule]:
+    return [*_node_rules(), *_metadata_engine_rules(), *_backup_rules(backup_schedule, backups),
+            *_certificate_rules(), *_gitops_rules()]
+
+
+def rule_file(rules: list[AlertRule]) -> dict[str, Any]:
+    return {"groups": [{"name": GROUP, "interval": EVALUATION_INTERVAL, "rules": [r.rule() for r in rules]}]}
+
+
+def rule_file_text(rules: list[AlertRule]) -> str:
+    """The rule file exactly as the ruler reads it and promtool checks it."""
+    return yaml.safe_dump(rule_file(rules), sort_keys=False, width=1000)
+
+
+def _case(rule: AlertRule, example: Example, fires: bool) -> dict[str, Any]:
+    expected = [{"exp_labels": {**example.labels, "severity": rule.severity},
+                 "exp_annotations": {"summary": example.summary, "runbook": rule.rule()["annotations"]["runbook"]}}]
+    return {"interval": "1m",
+            "input_series": [{"series": series, "values": values} for series, values in example.series.items()],
+            "alert_rule_test": [{"eval_time": example.at, "alertname": rule.alert,
+                                 "exp_alerts": expected if fires else []}]}
+
+
+def unit_tests(rules: list[AlertRule], rule_file_name: str = RULES_FILE) -> dict[str, Any]:
+    """``promtool test rules`` input: each rule's firing and silent example."""
+    return {"rule_files": [rule_file_name], "evaluation_interval": EVALUATION_INTERVAL,
+            "tests": [case for rule in rules for case in (_case(rule, rule.fires, True),
+                                                          _case(rule, rule.silent, False))]}
