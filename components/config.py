@@ -426,7 +426,7 @@ class ContactPoint(StrictModel):
     def _has_what_its_kind_needs(self) -> "ContactPoint":
         missing = [to_camel(name) for name in CONTACT_POINT_FIELDS[self.kind] if getattr(self, name) is None]
         if missing:
-            raise _fixable(f"a {self.kind} contact point needs {' and '.join(missing)}",
+            raise _fixable(f"the {self.kind} contact point needs {' and '.join(missing)}",
                            f"set {', '.join(missing)} under contactPoint")
         return self
 
