@@ -146,7 +146,7 @@ def _install_npm(tool: Tool, target: Path) -> None:
 
 def main() -> int:
     if shutil.which("go") is None:
-        print("make tools needs Go (1.25 or newer) on PATH; without it the upstream tests skip", file=sys.stderr)
+        print("make tools needs Go (1.26.7 or newer) on PATH; without it the upstream tests skip", file=sys.stderr)
         return 3
     problems = wrapper_problems()
     if problems:

@@ -13,7 +13,7 @@ import pytest
 
 from labctl import toolchain
 
-GET_TOOLS = "its tools are not built: run `make tools` (Go 1.25+, ~25 min cold, seconds warm)"
+GET_TOOLS = "its tools are not built: run `make tools` (Go 1.26.7+, ~40 min cold, seconds warm)"
 TOOL_FIXTURES = {"helm": "helm", "talos_check": "talos-check", "kube_apiserver": "kube-apiserver", "etcd": "etcd",
                  "juicefs": "juicefs", "kustomize": "kustomize",
                  "promtool": "promtool", "mermaid": "mermaid"}
