@@ -50,9 +50,19 @@ class Verdict:
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports: all held open at once, so the kernel cannot hand one out twice."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 @dataclass
@@ -189,7 +199,7 @@ def loopback_cluster(kube_apiserver: Path, etcd: Path, workdir: Path, service_ra
     (workdir / "admission.yaml").write_text(yaml.safe_dump({
         "apiVersion": "apiserver.config.k8s.io/v1", "kind": "AdmissionConfiguration",
         "plugins": [{"name": p["name"], "configuration": p["configuration"]} for p in admission_plugins]}))
-    client_port, peer_port, api_port = free_port(), free_port(), free_port()
+    client_port, peer_port, api_port = free_ports(3)
     logs = (workdir / "etcd.log").open("wb"), (workdir / "kube-apiserver.log").open("wb")
     etcd_process = subprocess.Popen([
         str(etcd), "--data-dir", str(workdir / "etcd"), "--name", "default", "--unsafe-no-fsync",

@@ -15,7 +15,7 @@ import ssl
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,7 @@ import pytest
 
 from components.platform import metadata, metadata_tls
 from components.platform.metadata import metadata_url
-from tests.upstream.apiserver import free_port
+from tests.upstream.apiserver import free_ports
 from tests.upstream.certificates import Authority, authority, issue
 
 CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
@@ -95,24 +95,31 @@ def _engine(prod, etcd: Path, tmp_path: Path, members: int) -> Iterator[Engine]:
     server = issue(ca, _spec(prod, metadata_tls.SERVER_SECRET), tmp_path / "server", addresses=[LOCAL])
     client = issue(ca, _spec(prod, HOMELAB_CLIENT),
                    tmp_path / "client")
-    clients, peers, metrics = ([free_port() for _ in range(members)] for _ in range(3))
-    processes = []
-    try:
-        for i in range(members):
-            log = (tmp_path / f"m{i}.log").open("wb")
-            processes.append(subprocess.Popen(
-                [str(etcd), *_member_args(container, i, clients, peers, metrics, tmp_path / f"m{i}", server)],
-                stdout=log, stderr=subprocess.STDOUT))
-        engine = Engine(clients, metrics, ca, client)
-        _wait_for_members(engine, members, time.monotonic() + 60)
-        yield engine
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=15)
+    # Another test's process may take a port between choosing it and etcd binding it: start again on new ones.
+    for attempt in range(3):
+        ports = free_ports(3 * members)
+        clients, peers, metrics = ports[:members], ports[members:2 * members], ports[2 * members:]
+        processes = []
+        try:
+            for i in range(members):
+                log = (tmp_path / f"m{i}-{attempt}.log").open("wb")
+                processes.append(subprocess.Popen(
+                    [str(etcd), *_member_args(container, i, clients, peers, metrics, tmp_path / f"m{i}-{attempt}",
+                                              server)], stdout=log, stderr=subprocess.STDOUT))
+            engine = Engine(clients, metrics, ca, client)
+            if _wait_for_members(engine, members, time.monotonic() + 60, processes):
+                yield engine
+                return
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=15)
+    raise AssertionError(f"the members never started on free ports (logs in {tmp_path})")
 
 
-def _wait_for_members(engine: Engine, members: int, deadline: float) -> dict[str, Any]:
+def _wait_for_members(engine: Engine, members: int, deadline: float,
+                      processes: Sequence[subprocess.Popen[bytes]] = ()) -> dict[str, Any] | None:
+    """The member list once all ``members`` are in it; None if one of ``processes`` exited (a port was taken)."""
     while True:
         try:
             listed = _post(engine, engine.clients[-1], "/v3/cluster/member/list", {"linearizable": True})
@@ -120,6 +127,8 @@ def _wait_for_members(engine: Engine, members: int, deadline: float) -> dict[str
                 return listed
         except OSError:
             pass
+        if any(process.poll() is not None for process in processes):
+            return None
         if time.monotonic() > deadline:
             raise AssertionError(f"the members never formed a cluster at {engine.clients}")
         time.sleep(0.5)
@@ -128,6 +137,7 @@ def _wait_for_members(engine: Engine, members: int, deadline: float) -> dict[str
 def test_members_advertise_only_the_client_service_address_over_verified_tls(prod, etcd: Path, tmp_path: Path):
     with _engine(prod, etcd, tmp_path, members=3) as engine:
         listed = _wait_for_members(engine, 3, time.monotonic() + 30)
+        assert listed is not None
         assert {url for member in listed["members"] for url in member["clientURLs"]} == {f"https://{engine.service}"}
         # A client that synced its endpoints dials the address itself: the serving certificate must name it.
         for port in engine.clients:
