@@ -49,10 +49,6 @@ class Verdict:
         return 200 <= self.status < 300
 
 
-def free_port() -> int:
-    return free_ports(1)[0]
-
-
 def free_ports(count: int) -> list[int]:
     """``count`` distinct free ports: all held open at once, so the kernel cannot hand one out twice."""
     probes = [socket.socket() for _ in range(count)]
