@@ -125,10 +125,15 @@ def tempo_values(store: ObjectStore) -> dict[str, Any]:
 
 
 def datasources() -> list[dict[str, Any]]:
-    """Grafana's data sources, linked: traces to their logs, and to the service graph in Mimir."""
+    """Grafana's data sources, linked: traces to their logs, and to the service graph in Mimir; Mimir's ruler
+    (its rules API under /prometheus) and its Alertmanager, so Grafana lists the alerts with no contact point."""
+    mimir = metrics_store.endpoint(NAMESPACE)
     return [
         {"name": "Mimir", "type": "prometheus", "uid": "mimir", "access": "proxy", "isDefault": True,
-         "url": f"{metrics_store.endpoint(NAMESPACE)}/prometheus"},
+         "url": f"{mimir}/prometheus",
+         "jsonData": {"prometheusType": "Mimir", "manageAlerts": True, "alertmanagerUid": "mimir-alertmanager"}},
+        {"name": "Mimir Alertmanager", "type": "alertmanager", "uid": "mimir-alertmanager", "access": "proxy",
+         "url": mimir, "jsonData": {"implementation": "mimir", "handleGrafanaManagedAlerts": False}},
         {"name": "Loki", "type": "loki", "uid": "loki", "access": "proxy", "url": loki_url()},
         {"name": "Tempo", "type": "tempo", "uid": "tempo", "access": "proxy", "url": tempo_url(),
          "jsonData": {"tracesToLogsV2": {"datasourceUid": "loki"}, "serviceMap": {"datasourceUid": "mimir"}}},

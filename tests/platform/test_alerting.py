@@ -111,3 +111,13 @@ def test_the_alertmanager_configuration_is_a_secret_even_without_a_credential(pr
     # A webhook's URL may carry a token of its own, so the whole configuration is secret in state.
     assert redacted(secret.inputs["stringData"])
     assert secret.inputs["metadata"]["namespace"] == "monitoring"
+
+
+def test_grafana_lists_the_rulers_alerts_and_the_alertmanagers(prod):
+    values = prod.one("kubernetes:helm.sh/v3:Release", "grafana").inputs["values"]
+    sources = {s["uid"]: s for s in values["datasources"]["datasources.yaml"]["datasources"]}
+    assert sources["mimir"]["jsonData"]["manageAlerts"] is True
+    assert sources["mimir"]["jsonData"]["alertmanagerUid"] == "mimir-alertmanager"
+    alertmanager = sources["mimir-alertmanager"]
+    assert alertmanager["type"] == "alertmanager" and alertmanager["jsonData"]["implementation"] == "mimir"
+    assert alertmanager["url"] == metrics_store.endpoint("monitoring")
