@@ -179,6 +179,10 @@ HELM: Final = "v3.20.2"
 # newest github.com/prometheus/prometheus the Go module proxy serves here (v0.316.0, Prometheus 3.16).
 # renovate: datasource=go depName=github.com/prometheus/prometheus
 PROMETHEUS: Final = "v0.316.0"
+# amtool, which loads every Alertmanager configuration the contact point can produce, built as Mimir builds its
+# Alertmanager: mimir-2.17.2's go.mod requires github.com/prometheus/alertmanager v0.28.1 and replaces it with
+# github.com/grafana/prometheus-alertmanager v0.25.1-0.20250620093340-be61a673dee6, as tools/amtool does.
+ALERTMANAGER: Final = "v0.28.1"
 # Mermaid's own parser (with jsdom for the DOM it expects), from npm, for the README's diagrams.
 # renovate: datasource=npm depName=mermaid
 MERMAID: Final = "11.17.2"

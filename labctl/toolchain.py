@@ -73,6 +73,8 @@ TOOLS: tuple[Tool, ...] = (
     Tool("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", versions.KUSTOMIZE, "sigs.k8s.io/kustomize/kustomize/v5"),
     Tool("promtool", "github.com/prometheus/prometheus", versions.PROMETHEUS,
          "github.com/prometheus/prometheus/cmd/promtool"),
+    Tool("amtool", "github.com/prometheus/alertmanager", versions.ALERTMANAGER,
+         "github.com/prometheus/alertmanager/cmd/amtool"),
     Tool("mermaid", "mermaid", versions.MERMAID, "parse.mjs", own_source=True, npm=True),
 )
 BY_NAME = {tool.name: tool for tool in TOOLS}

@@ -16,7 +16,7 @@ from labctl import toolchain
 GET_TOOLS = "its tools are not built: run `make tools` (Go 1.26.7+, ~40 min cold, seconds warm)"
 TOOL_FIXTURES = {"helm": "helm", "talos_check": "talos-check", "kube_apiserver": "kube-apiserver", "etcd": "etcd",
                  "juicefs": "juicefs", "kustomize": "kustomize",
-                 "promtool": "promtool", "mermaid": "mermaid"}
+                 "promtool": "promtool", "amtool": "amtool", "mermaid": "mermaid"}
 
 
 def required() -> bool:
@@ -84,6 +84,11 @@ def kustomize() -> Path:
 @pytest.fixture(scope="session")
 def promtool() -> Path:
     return _tool("promtool")
+
+
+@pytest.fixture(scope="session")
+def amtool() -> Path:
+    return _tool("amtool")
 
 
 @pytest.fixture(scope="session")
