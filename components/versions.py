@@ -181,7 +181,9 @@ HELM: Final = "v3.20.2"
 PROMETHEUS: Final = "v0.316.0"
 # amtool, which loads every Alertmanager configuration the contact point can produce, built as Mimir builds its
 # Alertmanager: mimir-2.17.2's go.mod requires github.com/prometheus/alertmanager v0.28.1 and replaces it with
-# github.com/grafana/prometheus-alertmanager v0.25.1-0.20250620093340-be61a673dee6, as tools/amtool does.
+# github.com/grafana/prometheus-alertmanager v0.25.1-0.20250620093340-be61a673dee6, as tools/amtool does. It moves
+# with MIMIR_IMAGE: a bump takes both the require and the replace from that Mimir's go.mod.
+# renovate: datasource=go depName=github.com/prometheus/alertmanager
 ALERTMANAGER: Final = "v0.28.1"
 # Mermaid's own parser (with jsdom for the DOM it expects), from npm, for the README's diagrams.
 # renovate: datasource=npm depName=mermaid
