@@ -75,7 +75,8 @@ def etcd_statefulset_spec() -> dict[str, Any]:
             "--data-dir=/var/lib/etcd",
             f"--listen-client-urls=https://0.0.0.0:{CLIENT_PORT}",
             f"--advertise-client-urls=https://$({CLIENT_ADDRESS_ENV}):{CLIENT_PORT}",
-            # Clients only with a certificate of the engine's own CA.
+            # Clients only with a certificate of the engine's own CA (a trusted CA file alone already demands one,
+            # client/pkg/transport/listener.go at v3.6.14; the flag says so where a reader looks).
             f"--cert-file={metadata_tls.SERVER_DIR}/tls.crt", f"--key-file={metadata_tls.SERVER_DIR}/tls.key",
             f"--trusted-ca-file={metadata_tls.SERVER_DIR}/ca.crt", "--client-cert-auth",
             f"--listen-peer-urls=http://0.0.0.0:{PEER_PORT}",

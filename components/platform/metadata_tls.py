@@ -72,10 +72,10 @@ def _certificate(name: str, namespace: str, spec: dict[str, Any], opts: pulumi.R
         opts=opts)
 
 
-def _leaf(secret: str, common_name: str, usage: str, issuer: str = CA) -> dict[str, Any]:
-    return {"secretName": secret, "commonName": common_name, "usages": ["digital signature", usage],
+def _leaf(secret: str, common_name: str, *usages: str) -> dict[str, Any]:
+    return {"secretName": secret, "commonName": common_name, "usages": ["digital signature", *usages],
             "duration": LEAF_DURATION, "renewBefore": LEAF_RENEW_BEFORE,
-            "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": issuer}}
+            "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": CA}}
 
 
 def certificate_authority(parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource]) -> pulumi.Resource:
@@ -97,8 +97,8 @@ def server_certificate(parent: pulumi.Resource, issuer: pulumi.Resource, namespa
     # Also a client certificate: each member's own HTTP gateway dials its gRPC port with it, and with
     # --client-cert-auth a serving-only certificate is refused (CertFile doubles as the client certificate when
     # no --client-cert-file is set; client/pkg/transport/listener.go at v3.6.14).
-    spec = {**_leaf(SERVER_SECRET, dns_names[0], "server auth"), "dnsNames": dns_names, "ipAddresses": [address],
-            "usages": ["digital signature", "server auth", "client auth"]}
+    spec = {**_leaf(SERVER_SECRET, dns_names[0], "server auth", "client auth"), "dnsNames": dns_names,
+            "ipAddresses": [address]}
     return _certificate(SERVER_SECRET, namespace, spec, pulumi.ResourceOptions(parent=parent, depends_on=[issuer]))
 
 

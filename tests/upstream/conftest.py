@@ -7,6 +7,7 @@ never pass on a skipped tier.
 """
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,46 +52,14 @@ def _tool(name: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def helm() -> Path:
-    return _tool("helm")
+def _tool_fixture(fixture: str, tool: str) -> Callable[[], Path]:
+    """A session fixture named ``fixture`` that yields the built ``tool``'s path (or fails, see ``_tool``)."""
+    @pytest.fixture(scope="session", name=fixture)
+    def built() -> Path:
+        return _tool(tool)
+    return built
 
 
-@pytest.fixture(scope="session")
-def talos_check() -> Path:
-    return _tool("talos-check")
-
-
-@pytest.fixture(scope="session")
-def kube_apiserver() -> Path:
-    return _tool("kube-apiserver")
-
-
-@pytest.fixture(scope="session")
-def etcd() -> Path:
-    return _tool("etcd")
-
-
-@pytest.fixture(scope="session")
-def juicefs() -> Path:
-    return _tool("juicefs")
-
-
-@pytest.fixture(scope="session")
-def kustomize() -> Path:
-    return _tool("kustomize")
-
-
-@pytest.fixture(scope="session")
-def promtool() -> Path:
-    return _tool("promtool")
-
-
-@pytest.fixture(scope="session")
-def amtool() -> Path:
-    return _tool("amtool")
-
-
-@pytest.fixture(scope="session")
-def mermaid() -> Path:
-    return _tool("mermaid")
+# One fixture per tool, named as TOOL_FIXTURES says (tests ask for `helm`, `talos_check`, ...).
+for _fixture, _tool_name in TOOL_FIXTURES.items():
+    globals()[_fixture] = _tool_fixture(_fixture, _tool_name)

@@ -10,6 +10,7 @@ chart merges its presets, still scrapes them and reports the node conditions the
 """
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,7 @@ def test_every_rule_fires_on_its_example_and_stays_silent_on_the_other(prod, pro
 
 def test_a_rule_turned_around_fails_its_cases(promtool: Path, tmp_path: Path):
     rules = alert_rules.alert_rules(BackupSettings(), PLATFORM_SCHEDULE)
-    broken = [rules[0].__class__(**{**rules[0].__dict__, "expr": rules[0].expr.replace("!= 1", "== 1")}),
-              *rules[1:]]
+    broken = [replace(rules[0], expr=rules[0].expr.replace("!= 1", "== 1")), *rules[1:]]
     assert broken[0].expr != rules[0].expr
     _write_cases(tmp_path, broken, alert_rules.rule_file_text(broken))
     tested = _promtool(promtool, tmp_path, "test", "rules", "tests.yaml")
