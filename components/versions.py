@@ -188,6 +188,16 @@ ALERTMANAGER: Final = "v0.28.1"
 # Mermaid's own parser (with jsdom for the DOM it expects), from npm, for the README's diagrams.
 # renovate: datasource=npm depName=mermaid
 MERMAID: Final = "11.17.2"
+# Grafana's LogQL and TraceQL grammars (Apache-2.0; the ones its query editors parse with), from npm, for the
+# dashboards' log and trace queries. Loki and Tempo themselves are AGPL: nothing of theirs is used.
+# renovate: datasource=npm depName=@grafana/lezer-logql
+LEZER_LOGQL: Final = "0.4.2"
+# renovate: datasource=npm depName=@grafana/lezer-traceql
+LEZER_TRACEQL: Final = "1.0.0"
+# The Grafana foundation SDK's "next" build (no epoch: generated from Grafana's main-branch schemas of January 2026,
+# the nearest to the Grafana 12.3 the chart runs; the epoch-numbered builds stop at Grafana 11.6). Its PyPI
+# versions carry an epoch, so requirements.txt pins this exact one (test_pins holds the two together).
+GRAFANA_FOUNDATION_SDK: Final = "1769699241"
 # The Talos machinery pulumiverse-talos 0.8.1 is built with (its provider/go.mod at v0.8.1, via
 # terraform-provider-talos v0.11.0): the generator and validator of every infrastructure node's config.
 # renovate: datasource=go depName=github.com/siderolabs/talos/pkg/machinery

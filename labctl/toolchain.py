@@ -5,8 +5,9 @@ them with ``tool_path``. Every version comes from ``components/versions.py``, wh
 must match; each tool builds in its own wrapper module under ``tools/`` whose go.mod requires exactly that
 version (checked here before building, and by the tests).
 
-One tool comes from npm rather than Go: the Mermaid parser that checks the README's diagrams (``npm ci`` of
-``tools/mermaid``'s lock file, run through a small launcher).
+Two tools come from npm rather than Go: the Mermaid parser that checks the README's diagrams, and Grafana's
+LogQL and TraceQL grammars that check the dashboards' log and trace queries (``npm ci`` of the wrapper's lock
+file, run through a small launcher).
 
 The cache is ``$HOMELAB_TOOLS_DIR``, else ``~/.cache/homelab-tools``: ``<tool>-<version>/<binary>``.
 Exit codes: 0 built or already there, 1 a build failed or a wrapper module disagrees with its pin, 3 no Go.
@@ -75,7 +76,9 @@ TOOLS: tuple[Tool, ...] = (
          "github.com/prometheus/prometheus/cmd/promtool"),
     Tool("amtool", "github.com/prometheus/alertmanager", versions.ALERTMANAGER,
          "github.com/prometheus/alertmanager/cmd/amtool"),
+    Tool("promql-eval", "github.com/prometheus/prometheus", versions.PROMETHEUS, ".", own_source=True),
     Tool("mermaid", "mermaid", versions.MERMAID, "parse.mjs", own_source=True, npm=True),
+    Tool("lezer-queries", "@grafana/lezer-logql", versions.LEZER_LOGQL, "parse.mjs", own_source=True, npm=True),
 )
 BY_NAME = {tool.name: tool for tool in TOOLS}
 
@@ -155,7 +158,7 @@ def main() -> int:
         print("\n".join(problems), file=sys.stderr)
         return 1
     if shutil.which("npm") is None:
-        print("make tools needs Node.js and npm on PATH for the Mermaid parser; without them its test skips",
+        print("make tools needs Node.js and npm on PATH for the Mermaid parser and the LogQL/TraceQL grammars",
               file=sys.stderr)
         return 3
     for tool in TOOLS:

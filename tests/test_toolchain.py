@@ -1,7 +1,11 @@
 """The upstream tier's tools are pinned once, in components/versions.py, and each wrapper module agrees."""
 
+import json
 import re
 from dataclasses import replace
+from importlib import metadata
+
+import pytest
 
 from components import versions
 from labctl import toolchain
@@ -10,7 +14,8 @@ from labctl import toolchain
 def test_every_wrapper_module_requires_the_pinned_version_of_its_tool():
     assert toolchain.wrapper_problems() == []
     assert {tool.name for tool in toolchain.TOOLS} == {"helm", "talos-check", "kube-apiserver", "etcd", "juicefs",
-                                                       "kustomize", "promtool", "amtool", "mermaid"}
+                                                       "kustomize", "promtool", "promql-eval", "amtool", "mermaid",
+                                                       "lezer-queries"}
 
 
 def test_kube_apiserver_replaces_every_staging_module_with_the_same_kubernetes_release():
@@ -35,8 +40,18 @@ def test_tools_live_in_a_cache_outside_the_checkout(monkeypatch, tmp_path):
     assert toolchain.tool_path("talos-check").parent.name.startswith(f"talos-check-{versions.TALOS_MACHINERY}-")
 
 
-def test_the_mermaid_wrapper_pins_its_parser_exactly_in_the_lock_file():
-    import json
+@pytest.mark.parametrize(("wrapper", "package", "version"), [
+    ("mermaid", "mermaid", versions.MERMAID),
+    ("lezer-queries", "@grafana/lezer-logql", versions.LEZER_LOGQL),
+    ("lezer-queries", "@grafana/lezer-traceql", versions.LEZER_TRACEQL),
+])
+def test_each_npm_wrapper_pins_its_parser_exactly_in_the_lock_file(wrapper, package, version):
+    lock = json.loads((toolchain.WRAPPERS / wrapper / "package-lock.json").read_text())
+    assert lock["packages"][f"node_modules/{package}"]["version"] == version
 
-    lock = json.loads((toolchain.WRAPPERS / "mermaid" / "package-lock.json").read_text())
-    assert lock["packages"]["node_modules/mermaid"]["version"] == versions.MERMAID
+
+def test_the_dashboard_sdk_is_pinned_to_the_build_versions_names():
+    requirement = re.search(r"^grafana-foundation-sdk==(\S+)$", (toolchain.PROJECT_DIR / "requirements.txt").read_text(),
+                            re.MULTILINE)
+    assert requirement and requirement.group(1) == versions.GRAFANA_FOUNDATION_SDK
+    assert metadata.version("grafana-foundation-sdk") == versions.GRAFANA_FOUNDATION_SDK
