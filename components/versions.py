@@ -196,7 +196,8 @@ LEZER_LOGQL: Final = "0.4.2"
 LEZER_TRACEQL: Final = "1.0.0"
 # The Grafana foundation SDK's "next" build (no epoch: generated from Grafana's main-branch schemas of January 2026,
 # the nearest to the Grafana 12.3 the chart runs; the epoch-numbered builds stop at Grafana 11.6). Its PyPI
-# versions carry an epoch, so requirements.txt pins this exact one (test_pins holds the two together).
+# versions carry an epoch, so requirements.txt pins this exact one (tests/test_toolchain.py holds the two together).
+# renovate: datasource=pypi depName=grafana-foundation-sdk
 GRAFANA_FOUNDATION_SDK: Final = "1769699241"
 # The Talos machinery pulumiverse-talos 0.8.1 is built with (its provider/go.mod at v0.8.1, via
 # terraform-provider-talos v0.11.0): the generator and validator of every infrastructure node's config.

@@ -21,7 +21,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.platform import metadata_tls, rclone
+from components.platform import metadata_tls, rclone, task_metrics
 from components.platform.metadata import metadata_url
 from components.platform.object_store_users import Consumer, credentials_secret
 from components.platform.priority import PLATFORM
@@ -32,6 +32,8 @@ from components.quantities import resources
 from components.versions import JUICEFS_MOUNT_IMAGE
 
 JOB, CHECK = "offsite-replication", "offsite-restore-check"
+# The names their success is reported under (components/platform/task_metrics.py).
+COPY_TASK, CHECK_TASK = "offsite-copy", "offsite-restore-check"
 CREDENTIALS_SECRET = "offsite-replication-credentials"
 ENCRYPTION_SECRET = "shared-fs-encryption"
 # The copy reads every filesystem's chunks and changes nothing in the house.
@@ -64,8 +66,9 @@ def _metadata_client(container: dict[str, Any]) -> dict[str, Any]:
     return {**container, "volumeMounts": [*container["volumeMounts"], metadata_tls.client_mount()[1]]}
 
 
-def _cronjob(schedule: str, init: list[dict[str, Any]], main: dict[str, Any],
+def _cronjob(schedule: str, task: str, steps: list[dict[str, Any]],
              volumes: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+    """``steps`` run one after another; once all succeeded, the last container reports the task's success."""
     return {
         "schedule": schedule,
         "concurrencyPolicy": "Forbid",
@@ -73,7 +76,7 @@ def _cronjob(schedule: str, init: list[dict[str, Any]], main: dict[str, Any],
         "failedJobsHistoryLimit": 3,
         "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"spec": restricted({
             "restartPolicy": "OnFailure", "priorityClassName": PLATFORM.name,
-            "initContainers": init, "containers": [main],
+            "initContainers": steps, "containers": [task_metrics.report_container(JOB, task)],
             "volumes": [{"name": "work", "emptyDir": {"sizeLimit": "2Gi"}}, *volumes]})}}},
     }
 
@@ -92,7 +95,7 @@ def cronjob_spec(store: ObjectStore, bucket: str, region: str, filesystems: tupl
         for fs in filesystems)
     upload = rclone.container("dumps", ["sh", "-ec", f"stamp=$(date -u +%Y%m%dT%H%M%SZ) && {uploads}"],
                               _offsite_env(region), memory_limit="256Mi")
-    return _cronjob(SCHEDULE, [_metadata_client(_juicefs("dump", dumps)), chunks], _with_work(upload),
+    return _cronjob(SCHEDULE, COPY_TASK, [_metadata_client(_juicefs("dump", dumps)), chunks, _with_work(upload)],
                     volumes=(metadata_tls.client_mount()[0],))
 
 
@@ -114,7 +117,7 @@ def check_spec(bucket: str, region: str, filesystems: tuple[str, ...], encrypted
     keys = [secret_env("ACCESS_KEY", CREDENTIALS_SECRET, "accessKeyId"),
             secret_env("SECRET_KEY", CREDENTIALS_SECRET, "secretAccessKey"),
             *([secret_env(PASSPHRASE_ENV, ENCRYPTION_SECRET, "passphrase")] if encrypted else [])]
-    return _cronjob(CHECK_SCHEDULE, [_with_work(fetch)], _juicefs("fsck", checks, keys))
+    return _cronjob(CHECK_SCHEDULE, CHECK_TASK, [_with_work(fetch), _juicefs("fsck", checks, keys)])
 
 
 def install(parent: pulumi.Resource, namespace: pulumi.Resource, depends_on: list[pulumi.Resource],

@@ -58,7 +58,7 @@ def test_every_filesystem_is_formatted_with_the_key_and_mounted_with_the_passphr
         assert {"encrypt_rsa_key", "envs"} <= set(data) and redacted(data["encrypt_rsa_key"])
         assert redacted(data["envs"])
     check = encrypted.one("kubernetes:batch/v1:CronJob", "offsite-restore-check").inputs["spec"]
-    (fsck,) = check["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    (fsck,) = [c for c in check["jobTemplate"]["spec"]["template"]["spec"]["initContainers"] if c["name"] == "fsck"]
     passphrase = [e for e in fsck["env"] if e["name"] == "JFS_RSA_PASSPHRASE"]
     assert passphrase == [{"name": "JFS_RSA_PASSPHRASE",
                            "valueFrom": {"secretKeyRef": {"name": "shared-fs-encryption", "key": "passphrase"}}}]

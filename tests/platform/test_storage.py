@@ -146,8 +146,10 @@ def test_the_storage_layer_goes_offsite_hourly_as_a_dump_and_the_chunks_it_needs
     job = prod.one("kubernetes:batch/v1:CronJob", "offsite-replication").inputs["spec"]
     assert job["concurrencyPolicy"] == "Forbid" and job["schedule"] == "17 * * * *"
     pod = _pod(prod, "offsite-replication")
-    # Dump first, then the chunks, then the dumps go up: a dump off-site always has its chunks off-site.
-    assert [c["name"] for c in (*pod["initContainers"], *pod["containers"])] == ["dump", "chunks", "dumps"]
+    # Dump first, then the chunks, then the dumps go up: a dump off-site always has its chunks off-site. Only
+    # then is the success reported.
+    assert [c["name"] for c in pod["initContainers"]] == ["dump", "chunks", "dumps"]
+    assert [c["name"] for c in pod["containers"]] == ["report-success"]
     dump = pod["initContainers"][0]
     assert dump["image"] == versions.JUICEFS_MOUNT_IMAGE
     script = dump["command"][-1].splitlines()
@@ -161,7 +163,7 @@ def test_the_storage_layer_goes_offsite_hourly_as_a_dump_and_the_chunks_it_needs
     chunks = pod["initContainers"][1]
     assert chunks["command"][:4] == ["rclone", "sync", "homelab:juicefs", "offsite:example-homelab-storage-offsite"]
     assert "--exclude=/juicefs-meta/**" in chunks["command"], "the sync must not delete the dumps"
-    upload = pod["containers"][0]["command"][-1]
+    upload = pod["initContainers"][2]["command"][-1]
     assert upload.index("/juicefs-meta/homelab/latest.json.gz") < upload.index("/juicefs-meta/production/latest")
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in chunks["env"] if "valueFrom" in e}
     assert refs["RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY"] == "offsite-replication-credentials"
@@ -173,10 +175,10 @@ def test_a_weekly_check_restores_each_newest_dump_against_the_offsite_bucket(pro
     job = prod.one("kubernetes:batch/v1:CronJob", "offsite-restore-check").inputs["spec"]
     assert job["schedule"] == "47 4 * * 0"
     pod = _pod(prod, "offsite-restore-check")
-    (fetch,) = pod["initContainers"]
+    fetch, check = pod["initContainers"]
     assert "rclone copyto offsite:example-homelab-storage-offsite/juicefs-meta/homelab/latest.json.gz" in \
         fetch["command"][-1]
-    (check,) = pod["containers"]
+    assert [c["name"] for c in pod["containers"]] == ["report-success"]
     steps = [line.split()[:2] for line in check["command"][-1].splitlines()]
     assert steps == [["juicefs", "load"], ["juicefs", "config"], ["juicefs", "fsck"]] * 2
     assert "--bucket https://example-homelab-storage-offsite.s3.eu-west-2.amazonaws.com" in check["command"][-1]
