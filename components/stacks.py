@@ -25,7 +25,8 @@ from components.cluster_provider import cluster_provider
 from components.clusters import experiments
 from components.clusters.classes import EXPERIMENT_CLASS, PRODUCTION_CLASS
 from components.clusters.cloud_provider import tenant_service_labels
-from components.clusters.guest_cluster import infrastructure_demands
+from components.clusters.guest_cluster import GuestClusterArgs, infrastructure_demands
+from components.clusters.guest_cluster import demands as guest_demands
 from components.clusters.image import guest_image_url
 from components.clusters.production import NAME as PRODUCTION
 from components.clusters.production import Production, production_args
@@ -33,6 +34,7 @@ from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
 from components.outputs import as_secret
 from components.platform import CloudSeams, Dns01, Platform, PlatformArgs, plan_platform
+from components.platform.alert_rules import ProductionVms
 from components.platform.shared_fs import FILESYSTEM, Encryption
 from components.platform.virtualization import guest_architecture
 
@@ -74,6 +76,11 @@ def shared_fs_encryption(config: HomelabConfig) -> Encryption | None:
                         "`pulumi up` (README, Storage).")
         return None
     return Encryption(key.output(), passphrase.output())
+
+
+def production_watch(production: GuestClusterArgs) -> ProductionVms:
+    """What the platform's rules expect of production: its namespace and every VM of it running."""
+    return ProductionVms(production.namespace, sum(demand.pods for demand in guest_demands(production)))
 
 
 def build_platform(config: HomelabConfig) -> None:
@@ -119,7 +126,8 @@ def build_platform(config: HomelabConfig) -> None:
                                      app_repositories=tuple(app.repo for app in production_apps(None)),
                                      gitops_credential=gitops_credential.output() if gitops_credential else None,
                                      shared_fs_encryption=encryption,
-                                     alerting_credential=alerting_credential.output() if alerting_credential else None),
+                                     alerting_credential=alerting_credential.output() if alerting_credential else None,
+                                     production=production_watch(reservation) if reservation else None),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     # One guest image for every guest cluster, prod's and the lab's: the Talos version prod pins.
     image = guest_image_url("guest-vm", config.versions.talos, guest_architecture(config.nodes))

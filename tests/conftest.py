@@ -156,3 +156,15 @@ def redacted(value: Any) -> bool:
     if isinstance(value, list):
         return bool(value) and all(redacted(item) for item in value)
     return value == "[secret]"
+
+
+def prod_alert_rules(prod: SynthResult) -> list[Any]:
+    """The alert rules the prod stack should deploy, its production cluster's VMs counted from its capacity
+    output (every production VM workload, not the disk mounts beside them)."""
+    from components.config import BackupSettings
+    from components.platform import alert_rules
+    from components.platform.backups import PLATFORM_SCHEDULE
+
+    vms = sum(w["pods"] for w in prod.outputs["capacity"]["workloads"]
+              if w["layer"] == "production" and w["workload"] != "disk-mounts")
+    return alert_rules.alert_rules(BackupSettings(), PLATFORM_SCHEDULE, alert_rules.ProductionVms("production", vms))

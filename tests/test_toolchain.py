@@ -51,7 +51,7 @@ def test_each_npm_wrapper_pins_its_parser_exactly_in_the_lock_file(wrapper, pack
 
 
 def test_the_dashboard_sdk_is_pinned_to_the_build_versions_names():
-    requirement = re.search(r"^grafana-foundation-sdk==(\S+)$", (toolchain.PROJECT_DIR / "requirements.txt").read_text(),
-                            re.MULTILINE)
+    requirements = (toolchain.PROJECT_DIR / "requirements.txt").read_text()
+    requirement = re.search(r"^grafana-foundation-sdk==(\S+)$", requirements, re.MULTILINE)
     assert requirement and requirement.group(1) == versions.GRAFANA_FOUNDATION_SDK
     assert metadata.version("grafana-foundation-sdk") == versions.GRAFANA_FOUNDATION_SDK

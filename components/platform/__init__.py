@@ -19,6 +19,7 @@ from components.platform import (
     alert_rules,
     backups,
     cluster_api,
+    dashboards,
     exposure,
     gitops,
     lab_access,
@@ -35,6 +36,7 @@ from components.platform import (
     telemetry,
     virtualization,
 )
+from components.platform.alert_rules import ProductionVms
 from components.platform.certificates import Dns01, issuers
 from components.platform.chart import PodSecurity, install, namespace
 from components.platform.network import load_balancer_objects
@@ -109,6 +111,8 @@ class PlatformArgs:
     shared_fs_encryption: shared_fs.Encryption | None = None
     # The alert contact point's credential, if it has one.
     alerting_credential: pulumi.Output[str] | None = None
+    # The production cluster the rules and dashboards watch, if the stack has one.
+    production: ProductionVms | None = None
 
 
 class Platform(pulumi.ComponentResource):
@@ -195,7 +199,10 @@ class Platform(pulumi.ComponentResource):
         namespace = self._namespace(telemetry.NAMESPACE)
         secrets = monitoring.secrets(self, namespace, self._keys, args.grafana_admin_password)
         ready = [*object_store, *secrets]
-        rules = alert_rules.rule_file_text(alert_rules.alert_rules(args.settings.backups, backups.PLATFORM_SCHEDULE))
+        rules = alert_rules.rule_file_text(alert_rules.alert_rules(args.settings.backups, backups.PLATFORM_SCHEDULE,
+                                                                   args.production))
+        boards = dashboards.dashboards(args.plan.budget, args.production.namespace if args.production else None)
+        dashboard_files = monitoring.dashboards_config_map(self, boards, depends_on=[namespace])
         alertmanager = notifications.config_secret(self, telemetry.NAMESPACE, args.settings.alerting.contact_point,
                                                    args.alerting_credential, depends_on=[namespace])
         stores = [metrics_store.install(self, telemetry.NAMESPACE, store, args.plan.metrics_store, rules,
@@ -204,7 +211,7 @@ class Platform(pulumi.ComponentResource):
                   self._chart(monitoring.TEMPO_CHART.release, depends_on=ready)]
         gateway = self._chart(telemetry.GATEWAY, depends_on=stores)
         self._chart(telemetry.AGENT, depends_on=[gateway])
-        self._chart(monitoring.GRAFANA_CHART.release, depends_on=[*secrets, *stores])
+        self._chart(monitoring.GRAFANA_CHART.release, depends_on=[*secrets, *stores, dashboard_files])
 
     def _backups(self, args: PlatformArgs) -> None:
         namespace = self._namespace(backups.NAMESPACE)

@@ -21,6 +21,8 @@ import yaml
 from croniter import croniter
 
 from components.config import BackupSettings
+from components.platform import replication, task_metrics
+from components.platform.virtualization import LAUNCHER_PODS
 
 GROUP = "homelab"
 RULES_FILE = f"{GROUP}.yaml"
@@ -222,9 +224,86 @@ def _gitops_rules() -> list[AlertRule]:
         Example({f'argocd_app_info{app}, health_status="Healthy"}}': "1x30"}, "20m"))]
 
 
-def alert_rules(backups: BackupSettings, backup_schedule: str) -> list[AlertRule]:
+TASK_SOURCE = "components/platform/task_metrics.py"
+
+
+@dataclass(frozen=True)
+class Task:
+    """A scheduled job of the program that reports its start and success (components/platform/task_metrics.py)."""
+
+    alert: str
+    task: str
+    what: str
+    schedule: str
+    window: str
+    run_limit: timedelta  # how long one run may take
+    runbook: str
+
+
+TASKS = (
+    Task("OffsiteCopyFailing", replication.COPY_TASK, "The off-site copy of the storage layer", replication.SCHEDULE,
+         replication.COPY_WINDOW, timedelta(hours=1),
+         "backups: the newest `offsite-replication` Job's logs in `storage`, step by step (dump, chunks, dumps)"),
+    Task("OffsiteRestoreCheckFailing", replication.CHECK_TASK, "The weekly restore check of the off-site copy",
+         replication.CHECK_SCHEDULE, replication.CHECK_WINDOW, timedelta(hours=6),
+         "backups: the newest `offsite-restore-check` Job's logs in `storage`; a failed fsck names the missing "
+         "blocks"),
+)
+
+
+def _task_rule(task: Task) -> AlertRule:
+    limit = int(task.run_limit.total_seconds())
+    gap = int((longest_gap(task.schedule) + task.run_limit).total_seconds())
+    labels = {"job": replication.JOB, "task": task.task}
+    selector = f'{{job="{replication.JOB}", task="{task.task}"}}'
+    start, success = task_metrics.metric("start") + selector, task_metrics.metric("success") + selector
+    # Half an hour past the run limit: past it and the rule's ``for``, short of the schedule's next run.
+    at = f"{limit // 60 + 30}m"
+    samples = limit // 60 + 60
+    summary = f"{task.what} is failing: no success since a run began, or no run for too long"
+    return AlertRule(
+        task.alert, f"{task_metrics.failing(task.task, task.window, limit)} or "
+                    f"{task_metrics.not_running(task.task, task.window, gap)}",
+        "15m", "critical", summary, task.runbook, TASK_SOURCE,
+        # A run began in the first minute and never reported success.
+        Example({start: f"_ 60 _x{samples}"}, at, labels, summary),
+        # The same run succeeded twenty minutes later.
+        Example({start: f"_ 60 _x{samples}", success: f"_x20 1200 _x{samples}"}, at))
+
+
+@dataclass(frozen=True)
+class ProductionVms:
+    """The production cluster's VMs: the namespace their launcher pods run in, and how many there should be."""
+
+    namespace: str
+    count: int
+
+
+def _production_rule(production: ProductionVms) -> AlertRule:
+    launchers = f'k8s_namespace_name="{production.namespace}", {LAUNCHER_PODS}'
+    summary = f"Only {{{{ $value }}}} of production's {production.count} VMs are running"
+
+    def pods(phases: list[int]) -> dict[str, str]:
+        return {f'k8s_pod_phase{{k8s_namespace_name="{production.namespace}", '
+                f'k8s_pod_name="virt-launcher-production-{index}-x"}}': f"{phase}x20"
+                for index, phase in enumerate(phases)}
+
+    return AlertRule(
+        "ProductionVMsNotRunning",
+        f"(count(k8s_pod_phase{{{launchers}}} == 2) or vector(0)) < {production.count}", "10m", "critical",
+        summary, "production: `kubectl get vmi -n production`; a Pending launcher is waiting for room, which "
+                 "experiments should have given up", K8S_CLUSTER_SOURCE,
+        # One launcher back in Pending (phase 1).
+        Example(pods([2] * (production.count - 1) + [1]), "15m", {},
+                summary.replace("{{ $value }}", str(production.count - 1))),
+        Example(pods([2] * production.count), "15m"))
+
+
+def alert_rules(backups: BackupSettings, backup_schedule: str,
+                production: ProductionVms | None = None) -> list[AlertRule]:
     return [*_node_rules(), *_metadata_engine_rules(), *_backup_rules(backup_schedule, backups),
-            *_certificate_rules(), *_gitops_rules()]
+            *(_task_rule(task) for task in TASKS), *_certificate_rules(), *_gitops_rules(),
+            *((_production_rule(production),) if production else ())]
 
 
 def rule_file(rules: list[AlertRule]) -> dict[str, Any]:

@@ -56,11 +56,30 @@ METRICS: tuple[Metric, ...] = (
              "certmanager_certificate_expiration_timestamp_seconds", "certmanager_certificate_ready_status"),
     *_family("argocd-application-controller", "controller/metrics/metrics.go@v3.4.4",
              "argocd_app_info", "argocd_app_sync_total"),
+    *_family("minio", "cmd/metrics-v2.go@RELEASE.2025-09-07T16-13-09Z",
+             "minio_cluster_capacity_usable_total_bytes", "minio_cluster_capacity_usable_free_bytes",
+             "minio_cluster_drive_online_total", "minio_cluster_drive_offline_total",
+             "minio_cluster_nodes_online_total", "minio_cluster_nodes_offline_total", "minio_s3_requests_total"),
+    *_family("juicefs-mount", "pkg/meta/base.go@v1.3.1", "juicefs_used_space", "juicefs_used_inodes"),
+    *_family("juicefs-mount", "pkg/vfs/accesslog.go@v1.3.1", "juicefs_fuse_ops_durations_histogram_seconds_count"),
+    # Enabled by default (Documentation/observability/metrics.rst); names and labels as the chart's own dashboard
+    # reads them (files/cilium-agent/dashboards/cilium-dashboard.json in chart 1.20.0).
+    *_family("cilium-agent", "pkg/metrics/metrics.go (cilium 1.20)",
+             "cilium_endpoint_state", "cilium_drop_count_total", "cilium_forward_count_total",
+             "cilium_bpf_map_pressure", "cilium_unreachable_nodes"),
     # The prometheus receiver's own series, one per target of every scrape job.
     Metric("up", "scrape", "the prometheus receiver: one up series per target"),
     *_family("pushed", "components/platform/task_metrics.py", "homelab_task_last_success_timestamp_seconds"),
 )
 BY_NAME = {metric.name: metric for metric in METRICS}
+
+# The OTLP resource attributes Loki indexes by default, as labels a LogQL stream selector may use (Loki 3.7
+# pkg/loghttp/push/otlp_config.go, default_resource_attributes_as_index_labels; read, nothing of Loki's used).
+LOKI_INDEX_LABELS = frozenset({
+    "service_name", "service_namespace", "service_instance_id", "deployment_environment", "cloud_region",
+    "cloud_availability_zone", "k8s_cluster_name", "k8s_namespace_name", "k8s_pod_name", "k8s_container_name",
+    "container_name", "k8s_replicaset_name", "k8s_deployment_name", "k8s_statefulset_name", "k8s_daemonset_name",
+    "k8s_cronjob_name", "k8s_job_name"})
 
 
 def cite(names: tuple[str, ...]) -> str:

@@ -40,7 +40,10 @@ DATA_DIR = "/data"
 # The ruler's local store reads <directory>/<tenant>/<file> (pkg/ruler/rulestore/local/local.go at mimir-2.17.2).
 RULES_DIR, ALERTMANAGER_DIR = "/etc/mimir-rules", "/etc/mimir-alertmanager"
 RULES_CONFIG_MAP = f"{NAME}-rules"
-PROMOTED_RESOURCE_ATTRIBUTES = ("k8s.node.name", "k8s.namespace.name")
+# The Kubernetes receivers set no service.name or service.instance.id, so Mimir gives their series no job or
+# instance label: without the pod and container names as labels, two pods' series in one namespace would be the
+# same series (pkg/util/validation/limits.go at mimir-2.17.2: only promoted attributes become labels).
+PROMOTED_RESOURCE_ATTRIBUTES = ("k8s.node.name", "k8s.namespace.name", "k8s.pod.name", "k8s.container.name")
 # The user Mimir's own deployments run it as; the image sets none (cmd/mimir/Dockerfile at mimir-2.17.2 has no
 # USER), so the program states it.
 MIMIR_USER = 10001
@@ -68,8 +71,8 @@ def config(store: ObjectStore) -> dict[str, Any]:
         "limits": {"compactor_blocks_retention_period": RETENTION,
                    # The ruler's alerts go to the Alertmanager in the same process (its default HTTP prefix).
                    "ruler_alertmanager_client_config": {"alertmanager_url": f"http://localhost:{HTTP_PORT}/alertmanager"},
-                   # Resource attributes the alert rules and dashboards select on, as labels (k8s.node.name becomes
-                   # k8s_node_name); the rest stay in target_info.
+                   # Resource attributes as labels (k8s.node.name becomes k8s_node_name); the rest stay in
+                   # target_info.
                    "promote_otel_resource_attributes": ",".join(PROMOTED_RESOURCE_ATTRIBUTES)},
         "usage_stats": {"enabled": False},
     }

@@ -8,7 +8,8 @@ and its dashboards belong in Git. All three stores read the object store's crede
 their namespace, expanded into their configuration from the environment, never written into values.
 """
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -17,6 +18,7 @@ import pulumi_kubernetes as k8s
 from components.capacity import Workload
 from components.platform import metrics_store
 from components.platform.chart import ChartSpec
+from components.platform.dashboard_panels import Dashboard, build
 from components.platform.object_store_users import Consumer, credentials_secret
 from components.platform.priority import PLATFORM
 from components.platform.storage import ObjectStore
@@ -33,6 +35,7 @@ LOKI_USER, TEMPO_USER = Consumer("loki", LOKI_BUCKET), Consumer("tempo", TEMPO_B
 STORE_USERS = (LOKI_USER, TEMPO_USER, metrics_store.USER)
 LOKI_PORT, TEMPO_PORT, TEMPO_OTLP_PORT = 3100, 3200, 4317
 LOG_RETENTION, TRACE_RETENTION = "720h", "168h"
+DASHBOARD_PROVIDER, DASHBOARDS_CONFIG_MAP = "homelab", "grafana-dashboards"
 
 LOKI_CHART = ChartSpec(
     release="loki", chart="loki", repo=REPO, version=LOKI, namespace=NAMESPACE,
@@ -140,9 +143,32 @@ def datasources() -> list[dict[str, Any]]:
     ]
 
 
+def dashboard_provisioning() -> dict[str, Any]:
+    """Grafana's file provider for the program's dashboards, which the chart mounts from their ConfigMap
+    (``dashboardsConfigMaps``: at /var/lib/grafana/dashboards/<provider>, templates/_pod.tpl in chart 11.1.7)."""
+    return {
+        "dashboardProviders": {"dashboardproviders.yaml": {"apiVersion": 1, "providers": [{
+            "name": DASHBOARD_PROVIDER, "orgId": 1, "folder": "Homelab", "type": "file", "disableDeletion": True,
+            "allowUiUpdates": False, "options": {"path": f"/var/lib/grafana/dashboards/{DASHBOARD_PROVIDER}"}}]}},
+        "dashboardsConfigMaps": {DASHBOARD_PROVIDER: DASHBOARDS_CONFIG_MAP},
+    }
+
+
+def dashboards_config_map(parent: pulumi.Resource, boards: Sequence[Dashboard],
+                          depends_on: Sequence[pulumi.Resource]) -> k8s.core.v1.ConfigMap:
+    """Every dashboard's JSON, one key per dashboard; Grafana's provider reloads them when the files change."""
+    return k8s.core.v1.ConfigMap(
+        DASHBOARDS_CONFIG_MAP,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=DASHBOARDS_CONFIG_MAP, namespace=NAMESPACE,
+                                            labels={"app.kubernetes.io/part-of": "homelab-dashboards"}),
+        data={board.file_name: json.dumps(build(board), indent=1, sort_keys=True) for board in boards},
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))
+
+
 def grafana_values() -> dict[str, Any]:
     return {
         "replicas": 1,
+        **dashboard_provisioning(),
         "admin": {"existingSecret": GRAFANA_ADMIN, "userKey": "admin-user", "passwordKey": "admin-password"},
         "persistence": {"enabled": False},
         "datasources": {"datasources.yaml": {"apiVersion": 1, "datasources": datasources()}},

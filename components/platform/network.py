@@ -83,6 +83,9 @@ def cilium_values(lan_links: list[str]) -> dict[str, Any]:
         "policyCIDRMatchMode": ["nodes"],
         # L2 announcements hold one lease per service: give the agents API headroom for them.
         "k8sClientRateLimit": {"qps": 20, "burst": 40},
+        # The agents' own metrics on each node's port 9962 (a hostPort: the agent is on the host network), which
+        # the gateway scrapes for the Cilium dashboard (components/platform/scrapes.py).
+        "prometheus": {"enabled": True},
         "hubble": {
             "enabled": True,
             "relay": {"enabled": True, "resources": resources("25m", "64Mi", memory_limit="96Mi")},

@@ -34,6 +34,8 @@ from components.versions import JUICEFS_MOUNT_IMAGE
 JOB, CHECK = "offsite-replication", "offsite-restore-check"
 # The names their success is reported under (components/platform/task_metrics.py).
 COPY_TASK, CHECK_TASK = "offsite-copy", "offsite-restore-check"
+# How far back the rules and dashboards look for those reports: several runs of each schedule.
+COPY_WINDOW, CHECK_WINDOW = "2d", "22d"
 CREDENTIALS_SECRET = "offsite-replication-credentials"
 ENCRYPTION_SECRET = "shared-fs-encryption"
 # The copy reads every filesystem's chunks and changes nothing in the house.
@@ -68,7 +70,8 @@ def _metadata_client(container: dict[str, Any]) -> dict[str, Any]:
 
 def _cronjob(schedule: str, task: str, steps: list[dict[str, Any]],
              volumes: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
-    """``steps`` run one after another; once all succeeded, the last container reports the task's success."""
+    """``steps`` run one after another, after the task's start is reported; once all succeeded, the last
+    container reports its success."""
     return {
         "schedule": schedule,
         "concurrencyPolicy": "Forbid",
@@ -76,7 +79,8 @@ def _cronjob(schedule: str, task: str, steps: list[dict[str, Any]],
         "failedJobsHistoryLimit": 3,
         "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"spec": restricted({
             "restartPolicy": "OnFailure", "priorityClassName": PLATFORM.name,
-            "initContainers": steps, "containers": [task_metrics.report_container(JOB, task)],
+            "initContainers": [task_metrics.report_container(JOB, task, "start"), *steps],
+            "containers": [task_metrics.report_container(JOB, task, "success")],
             "volumes": [{"name": "work", "emptyDir": {"sizeLimit": "2Gi"}}, *volumes]})}}},
     }
 

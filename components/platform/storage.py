@@ -52,7 +52,10 @@ def minio_statefulset_spec(settings: ObjectStoreSettings) -> dict[str, Any]:
         "image": settings.image,
         "args": ["server", volume, "--console-address", f":{CONSOLE_PORT}"],
         "env": [secret_env("MINIO_ROOT_USER", ROOT_SECRET, "user"),
-                secret_env("MINIO_ROOT_PASSWORD", ROOT_SECRET, "password")],
+                secret_env("MINIO_ROOT_PASSWORD", ROOT_SECRET, "password"),
+                # The gateway scrapes the cluster metrics without a token (cmd/metrics-router.go): they are
+                # capacity and drive counts, and the object store is reachable only inside the cluster.
+                {"name": "MINIO_PROMETHEUS_AUTH_TYPE", "value": "public"}],
         "ports": [{"name": "api", "containerPort": API_PORT}, {"name": "console", "containerPort": CONSOLE_PORT}],
         "volumeMounts": [{"name": "data", "mountPath": "/data", "subPath": MINIO}],
         "livenessProbe": {"httpGet": {"path": "/minio/health/live", "port": API_PORT}, "periodSeconds": 20},

@@ -27,6 +27,9 @@ COLLECTOR_USER = 10001
 OTLP_GRPC_PORT = 4317
 # The node conditions the cluster receiver reports, each its own metric.
 NODE_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
+# The node resources it reports allocatable amounts of (k8s.node.allocatable_<type>; none by default), which the
+# capacity dashboard sets requests against.
+ALLOCATABLE = ("cpu", "memory")
 # Receivers of other protocols the chart opens by default; nothing here speaks them.
 UNUSED_PORTS = ("jaeger-compact", "jaeger-thrift", "jaeger-grpc", "zipkin")
 
@@ -92,7 +95,8 @@ def gateway_values(loki: str, tempo: str, mimir: str) -> dict[str, Any]:
             "receivers": {
                 # The chart's preset reports only Ready; the alert rules also read the pressure conditions
                 # (k8sclusterreceiver config.go node_conditions_to_report; metric k8s.node.condition_<snake case>).
-                "k8s_cluster": {"node_conditions_to_report": list(NODE_CONDITIONS)},
+                "k8s_cluster": {"node_conditions_to_report": list(NODE_CONDITIONS),
+                                "allocatable_types_to_report": list(ALLOCATABLE)},
                 # Replaces the chart's default scrape of the collector itself.
                 "prometheus": scrapes.receiver_config(),
             },

@@ -22,6 +22,10 @@ from components.platform.shared_fs import DEFAULT_CLASS
 from components.quantities import resources
 from components.versions import CDI, KUBEVIRT
 
+# A VM's launcher pod is named after it (GenerateName "virt-launcher-<vm>-", pkg/virt-controller/services/
+# template.go at v1.6.2): the dashboards and rules count a guest's VMs by these pods in its namespace.
+LAUNCHER_PODS = 'k8s_pod_name=~"virt-launcher-.*"'
+
 KUBEVIRT_NAMESPACE = "kubevirt"
 CDI_NAMESPACE = "cdi"
 KUBEVIRT_OPERATOR = f"https://github.com/kubevirt/kubevirt/releases/download/{KUBEVIRT}/kubevirt-operator.yaml"

@@ -13,9 +13,9 @@ import yaml
 from components.config import BackupSettings, ContactPoint
 from components.platform import alert_rules, metrics_store, notifications, scrapes
 from components.platform.backups import PLATFORM_SCHEDULE
-from tests.conftest import redacted
+from tests.conftest import prod_alert_rules, redacted
 
-RULES = alert_rules.alert_rules(BackupSettings(), PLATFORM_SCHEDULE)
+RULES = alert_rules.alert_rules(BackupSettings(), PLATFORM_SCHEDULE, alert_rules.ProductionVms("production", 3))
 
 
 def _mimir(prod):
@@ -24,7 +24,7 @@ def _mimir(prod):
 
 def test_the_ruler_loads_the_rule_file_the_program_writes(prod):
     rules = prod.one("kubernetes:core/v1:ConfigMap", metrics_store.RULES_CONFIG_MAP).inputs["data"]
-    assert rules == {alert_rules.RULES_FILE: alert_rules.rule_file_text(RULES)}
+    assert rules == {alert_rules.RULES_FILE: alert_rules.rule_file_text(prod_alert_rules(prod))}
     config = yaml.safe_load(prod.one("kubernetes:core/v1:ConfigMap", "mimir-config").inputs["data"]["mimir.yaml"])
     assert config["ruler_storage"] == {"backend": "local", "local": {"directory": metrics_store.RULES_DIR}}
     assert config["limits"]["ruler_alertmanager_client_config"]["alertmanager_url"].endswith(":8080/alertmanager")

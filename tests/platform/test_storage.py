@@ -146,11 +146,11 @@ def test_the_storage_layer_goes_offsite_hourly_as_a_dump_and_the_chunks_it_needs
     job = prod.one("kubernetes:batch/v1:CronJob", "offsite-replication").inputs["spec"]
     assert job["concurrencyPolicy"] == "Forbid" and job["schedule"] == "17 * * * *"
     pod = _pod(prod, "offsite-replication")
-    # Dump first, then the chunks, then the dumps go up: a dump off-site always has its chunks off-site. Only
-    # then is the success reported.
-    assert [c["name"] for c in pod["initContainers"]] == ["dump", "chunks", "dumps"]
+    # Dump first, then the chunks, then the dumps go up: a dump off-site always has its chunks off-site. The
+    # start is reported before, the success only after.
+    assert [c["name"] for c in pod["initContainers"]] == ["report-start", "dump", "chunks", "dumps"]
     assert [c["name"] for c in pod["containers"]] == ["report-success"]
-    dump = pod["initContainers"][0]
+    dump = pod["initContainers"][1]
     assert dump["image"] == versions.JUICEFS_MOUNT_IMAGE
     script = dump["command"][-1].splitlines()
     assert [line.split()[:2] for line in script] == [["juicefs", "dump"]] * 2
@@ -160,10 +160,10 @@ def test_the_storage_layer_goes_offsite_hourly_as_a_dump_and_the_chunks_it_needs
     assert all(parse_qs(url.query)["cert"] == [f"{CLIENT_DIR}/tls.crt"] for url in urls)
     assert {"name": CLIENT_SECRET, "mountPath": CLIENT_DIR, "readOnly": True} in dump["volumeMounts"]
     assert {"name": CLIENT_SECRET, "secret": {"secretName": CLIENT_SECRET}} in pod["volumes"]
-    chunks = pod["initContainers"][1]
+    chunks = pod["initContainers"][2]
     assert chunks["command"][:4] == ["rclone", "sync", "homelab:juicefs", "offsite:example-homelab-storage-offsite"]
     assert "--exclude=/juicefs-meta/**" in chunks["command"], "the sync must not delete the dumps"
-    upload = pod["initContainers"][2]["command"][-1]
+    upload = pod["initContainers"][3]["command"][-1]
     assert upload.index("/juicefs-meta/homelab/latest.json.gz") < upload.index("/juicefs-meta/production/latest")
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in chunks["env"] if "valueFrom" in e}
     assert refs["RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY"] == "offsite-replication-credentials"
@@ -175,7 +175,7 @@ def test_a_weekly_check_restores_each_newest_dump_against_the_offsite_bucket(pro
     job = prod.one("kubernetes:batch/v1:CronJob", "offsite-restore-check").inputs["spec"]
     assert job["schedule"] == "47 4 * * 0"
     pod = _pod(prod, "offsite-restore-check")
-    fetch, check = pod["initContainers"]
+    _, fetch, check = pod["initContainers"]
     assert "rclone copyto offsite:example-homelab-storage-offsite/juicefs-meta/homelab/latest.json.gz" in \
         fetch["command"][-1]
     assert [c["name"] for c in pod["containers"]] == ["report-success"]

@@ -27,7 +27,7 @@ def _posted(tmp_path: Path, script: str) -> list[str]:
 
 
 def test_the_report_posts_one_valid_otlp_gauge_of_the_current_time(tmp_path):
-    script = task_metrics.report_script(replication.JOB, replication.COPY_TASK)
+    script = task_metrics.report_script(replication.JOB, replication.COPY_TASK, "success")
     arguments = _posted(tmp_path, script)
     assert arguments[-1] == "http://otel-gateway.monitoring.svc.cluster.local:4318/v1/metrics"
     assert arguments[arguments.index("--header") + 1] == "Content-Type: application/json"
@@ -45,10 +45,12 @@ def test_the_report_posts_one_valid_otlp_gauge_of_the_current_time(tmp_path):
     assert point.as_double > 1.7e9 and point.time_unix_nano == int(point.as_double) * 10**9
 
 
-def test_each_job_reports_only_after_its_steps(prod):
+def test_each_job_reports_its_start_first_and_its_success_only_after_its_steps(prod):
     for job, task in ((replication.JOB, replication.COPY_TASK), (replication.CHECK, replication.CHECK_TASK)):
         spec = prod.one("kubernetes:batch/v1:CronJob", job).inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
         # Init containers run one after another and must all succeed before the pod's containers start.
-        (report,) = spec["containers"]
-        assert report["command"][-1] == task_metrics.report_script(replication.JOB, task)
-        assert spec["initContainers"] and spec["securityContext"]["runAsNonRoot"] is True
+        start, *steps = spec["initContainers"]
+        (success,) = spec["containers"]
+        assert start["command"][-1] == task_metrics.report_script(replication.JOB, task, "start")
+        assert success["command"][-1] == task_metrics.report_script(replication.JOB, task, "success")
+        assert steps and spec["securityContext"]["runAsNonRoot"] is True

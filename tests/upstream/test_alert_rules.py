@@ -16,11 +16,10 @@ from typing import Any
 
 import yaml
 
-from components.config import BackupSettings
 from components.platform import alert_rules, metrics_store, scrapes
-from components.platform.backups import PLATFORM_SCHEDULE
 from components.versions import KUBERNETES
 from labctl.render import kubernetes_objects, manifest
+from tests.conftest import prod_alert_rules
 from tests.upstream.charts import installs, render
 
 
@@ -45,15 +44,15 @@ def test_the_deployed_rule_file_parses(prod, promtool: Path, tmp_path: Path):
 
 
 def test_every_rule_fires_on_its_example_and_stays_silent_on_the_other(prod, promtool: Path, tmp_path: Path):
-    rules = alert_rules.alert_rules(BackupSettings(), PLATFORM_SCHEDULE)
+    rules = prod_alert_rules(prod)
     assert alert_rules.rule_file_text(rules) == _deployed(prod), "the cases test what is deployed"
     _write_cases(tmp_path, rules, _deployed(prod))
     tested = _promtool(promtool, tmp_path, "test", "rules", "tests.yaml")
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
-def test_a_rule_turned_around_fails_its_cases(promtool: Path, tmp_path: Path):
-    rules = alert_rules.alert_rules(BackupSettings(), PLATFORM_SCHEDULE)
+def test_a_rule_turned_around_fails_its_cases(prod, promtool: Path, tmp_path: Path):
+    rules = prod_alert_rules(prod)
     broken = [replace(rules[0], expr=rules[0].expr.replace("!= 1", "== 1")), *rules[1:]]
     assert broken[0].expr != rules[0].expr
     _write_cases(tmp_path, broken, alert_rules.rule_file_text(broken))
