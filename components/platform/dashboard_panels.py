@@ -97,7 +97,3 @@ def build(board: Dashboard) -> dict[str, Any]:
     model: dict[str, Any] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
     return model
 
-
-def queries(board: Dashboard, language: Language) -> list[tuple[Panel, Query]]:
-    return [(panel, query) for panel in board.panels if panel.language == language and panel.kind != "text"
-            for query in panel.queries]

@@ -15,6 +15,8 @@ names in this catalogue, read from the query by the real PromQL parser.
 
 from dataclasses import dataclass
 
+from components.platform.task_metrics import EVENTS, metric
+
 CONTRIB = "opentelemetry-collector-contrib"
 KUBELETSTATS = f"{CONTRIB} receiver/kubeletstatsreceiver/metadata.yaml@v0.149.0"
 K8S_CLUSTER = f"{CONTRIB} receiver/k8sclusterreceiver/metadata.yaml@v0.149.0"
@@ -69,7 +71,7 @@ METRICS: tuple[Metric, ...] = (
              "cilium_bpf_map_pressure", "cilium_unreachable_nodes"),
     # The prometheus receiver's own series, one per target of every scrape job.
     Metric("up", "scrape", "the prometheus receiver: one up series per target"),
-    *_family("pushed", "components/platform/task_metrics.py", "homelab_task_last_success_timestamp_seconds"),
+    *_family("pushed", "components/platform/task_metrics.py", *(metric(event) for event in EVENTS)),
 )
 BY_NAME = {metric.name: metric for metric in METRICS}
 

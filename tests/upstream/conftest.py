@@ -17,7 +17,8 @@ from labctl import toolchain
 GET_TOOLS = "its tools are not built: run `make tools` (Go 1.26.7+, ~40 min cold, seconds warm)"
 TOOL_FIXTURES = {"helm": "helm", "talos_check": "talos-check", "kube_apiserver": "kube-apiserver", "etcd": "etcd",
                  "juicefs": "juicefs", "kustomize": "kustomize",
-                 "promtool": "promtool", "amtool": "amtool", "mermaid": "mermaid"}
+                 "promtool": "promtool", "promql_eval": "promql-eval", "amtool": "amtool", "mermaid": "mermaid",
+                 "lezer_queries": "lezer-queries"}
 
 
 def required() -> bool:

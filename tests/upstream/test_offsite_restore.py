@@ -111,7 +111,8 @@ def test_an_encrypted_copy_is_ciphertext_and_restores_with_the_passphrase_alone(
     encrypted = build("prod", {"homelab:sharedFsEncryptionKey": {"secure": "v1:k"},
                                "homelab:sharedFsEncryptionPassphrase": {"secure": "v1:p"}})
     check_job = encrypted.one("kubernetes:batch/v1:CronJob", "offsite-restore-check").inputs["spec"]
-    (fsck,) = check_job["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    (fsck,) = [c for c in check_job["jobTemplate"]["spec"]["template"]["spec"]["initContainers"]
+               if c["name"] == "fsck"]
     (variable,) = [e["name"] for e in fsck["env"] if e["name"] == PASSPHRASE_ENV]
     passphrase = "correct horse battery staple"
     pem = tmp_path / "juicefs.pem"
