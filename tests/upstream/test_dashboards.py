@@ -164,3 +164,19 @@ def test_the_picture_draws_every_panel(promql_eval: Path, tmp_path: Path):
     assert all(any(series for series in panel) for panel in results)
     dashboard_picture.draw(model, results, tmp_path / "picture.png")
     assert (tmp_path / "picture.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_grafana_chart_mounts_the_dashboards_where_its_provider_reads(prod, helm: Path):
+    (grafana,) = [install for install in installs(prod) if install.release == "grafana"]
+    objects = render(helm, grafana, KUBERNETES)
+    (deployment,) = [obj for obj in objects if obj["kind"] == "Deployment"]
+    pod = deployment["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    (volume,) = [name for name, v in volumes.items()
+                 if v.get("configMap", {}).get("name") == monitoring.DASHBOARDS_CONFIG_MAP]
+    (container,) = [c for c in pod["containers"] if c["name"] == "grafana"]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume]
+    providers = [yaml.safe_load(obj["data"]["dashboardproviders.yaml"]) for obj in objects
+                 if obj["kind"] == "ConfigMap" and "dashboardproviders.yaml" in obj.get("data", {})]
+    (provider,) = providers[0]["providers"]
+    assert mount["mountPath"] == provider["options"]["path"]
