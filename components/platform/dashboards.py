@@ -10,7 +10,10 @@ Not shown: a Pi's temperature. Talos exposes the SoC's thermal zone only in sysf
 and an exporter on every node would cost memory the budget keeps for VMs (README, Dashboards).
 """
 
-from components.capacity import Budget
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from components.capacity import Amount, Budget
 from components.platform.dashboard_panels import Dashboard, Panel, Query
 from components.platform.replication import CHECK_TASK, CHECK_WINDOW, COPY_TASK, COPY_WINDOW
 from components.platform.task_metrics import last, metric
@@ -43,38 +46,46 @@ def _nodes() -> Dashboard:
     ))
 
 
+@dataclass(frozen=True)
+class _Resource:
+    """One resource the plan budgets, as the cluster receiver's metrics and the plan's amounts name it."""
+
+    title: str
+    metric: str  # k8s_container_<metric>_request, k8s_node_allocatable_<metric>
+    unit: str
+    amount: Callable[[Amount], float]
+
+
+RESOURCES = (_Resource("Memory", "memory", "bytes", lambda amount: amount.memory_mib * MIB),
+             _Resource("CPU", "cpu", "short", lambda amount: amount.cpu_m / 1000))
+
+
+def _per_node(resource: _Resource) -> Panel:
+    request, allocatable = f"k8s_container_{resource.metric}_request", f"k8s_node_allocatable_{resource.metric}"
+    return Panel(f"{resource.title} requested, per node", (Query(
+        f"sum by (k8s_node_name) ({request}) / on (k8s_node_name) sum by (k8s_node_name) ({allocatable})", NODE),),
+        (request, allocatable), unit="percentunit")
+
+
+def _against_plan(resource: _Resource, budget: Budget) -> Panel:
+    request, allocatable = f"k8s_container_{resource.metric}_request", f"k8s_node_allocatable_{resource.metric}"
+    planned = (("plan: Kubernetes + platform + production", budget.reserved),
+               ("plan with the experiments' quotas", budget.reserved + budget.experiment_quota),
+               ("plan: allocatable", budget.allocatable))
+    return Panel(f"{resource.title}: requested now and the plan", (
+        Query(f"sum({request})", "requested now"), Query(f"sum({allocatable})", "allocatable"),
+        *(Query(f"vector({resource.amount(amount)})", legend) for legend, amount in planned)),
+        (request, allocatable), unit=resource.unit,
+        note="The plan's lines are this inventory's budget as the program computed it at `pulumi up`; its "
+             "allocatable differing from the nodes' own means the plan's assumptions about the boards are off.")
+
+
 def _capacity(budget: Budget) -> Dashboard:
-    reserved, quota, allocatable = budget.reserved, budget.experiment_quota, budget.allocatable
-    plan = ("The plan's lines are this inventory's budget as the program computed it at `pulumi up`; its "
-            "allocatable differing from the nodes' own means the plan's assumptions about the boards are off.")
-
-    def share(request: str, allocatable_metric: str) -> str:
-        return (f"sum by (k8s_node_name) ({request}) / on (k8s_node_name) "
-                f"sum by (k8s_node_name) ({allocatable_metric})")
-
     return Dashboard(
         "homelab-capacity", "Kubernetes and the capacity plan",
         "Requests against what the nodes can give, beside the program's budget for this inventory.", (
-            Panel("Memory requested, per node",
-                  (Query(share("k8s_container_memory_request", "k8s_node_allocatable_memory"), NODE),),
-                  ("k8s_container_memory_request", "k8s_node_allocatable_memory"), unit="percentunit"),
-            Panel("CPU requested, per node",
-                  (Query(share("k8s_container_cpu_request", "k8s_node_allocatable_cpu"), NODE),),
-                  ("k8s_container_cpu_request", "k8s_node_allocatable_cpu"), unit="percentunit"),
-            Panel("Memory: requested now and the plan", (
-                Query("sum(k8s_container_memory_request)", "requested now"),
-                Query(f"vector({reserved.memory_mib * MIB})", "plan: Kubernetes + platform + production"),
-                Query(f"vector({(reserved + quota).memory_mib * MIB})", "plan with the experiments' quotas"),
-                Query("sum(k8s_node_allocatable_memory)", "allocatable"),
-                Query(f"vector({allocatable.memory_mib * MIB})", "plan: allocatable")),
-                ("k8s_container_memory_request", "k8s_node_allocatable_memory"), unit="bytes", note=plan),
-            Panel("CPU: requested now and the plan", (
-                Query("sum(k8s_container_cpu_request)", "requested now"),
-                Query(f"vector({reserved.cpu_m / 1000})", "plan: Kubernetes + platform + production"),
-                Query(f"vector({(reserved + quota).cpu_m / 1000})", "plan with the experiments' quotas"),
-                Query("sum(k8s_node_allocatable_cpu)", "allocatable"),
-                Query(f"vector({allocatable.cpu_m / 1000})", "plan: allocatable")),
-                ("k8s_container_cpu_request", "k8s_node_allocatable_cpu"), unit="short", note=plan),
+            *(_per_node(resource) for resource in RESOURCES),
+            *(_against_plan(resource, budget) for resource in RESOURCES),
             Panel("Memory requested, by namespace",
                   (Query("topk(10, sum by (k8s_namespace_name) (k8s_container_memory_request))", NAMESPACE),),
                   ("k8s_container_memory_request",), unit="bytes"),

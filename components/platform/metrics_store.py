@@ -41,9 +41,12 @@ DATA_DIR = "/data"
 RULES_DIR, ALERTMANAGER_DIR = "/etc/mimir-rules", "/etc/mimir-alertmanager"
 RULES_CONFIG_MAP = f"{NAME}-rules"
 # The Kubernetes receivers set no service.name or service.instance.id, so Mimir gives their series no job or
-# instance label: without the pod and container names as labels, two pods' series in one namespace would be the
-# same series (pkg/util/validation/limits.go at mimir-2.17.2: only promoted attributes become labels).
-PROMOTED_RESOURCE_ATTRIBUTES = ("k8s.node.name", "k8s.namespace.name", "k8s.pod.name", "k8s.container.name")
+# instance label (pkg/util/validation/limits.go at mimir-2.17.2: only promoted attributes become labels). Each
+# object's name must then be a label, or two Deployments' (or pods', or containers') series in one namespace
+# would be one series. A pod's owners follow from its name, so promoting them adds no series.
+PROMOTED_RESOURCE_ATTRIBUTES = tuple(f"k8s.{kind}.name" for kind in (
+    "node", "namespace", "pod", "container", "deployment", "replicaset", "statefulset", "daemonset", "job",
+    "cronjob", "resourcequota"))
 # The user Mimir's own deployments run it as; the image sets none (cmd/mimir/Dockerfile at mimir-2.17.2 has no
 # USER), so the program states it.
 MIMIR_USER = 10001

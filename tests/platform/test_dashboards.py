@@ -100,7 +100,10 @@ def test_the_kubernetes_receivers_series_keep_the_pod_and_container_apart(prod):
     pod's and container's series its own (the panels group by them too)."""
     mimir = yaml.safe_load(prod.one("kubernetes:core/v1:ConfigMap", "mimir-config").inputs["data"]["mimir.yaml"])
     promoted = set(mimir["limits"]["promote_otel_resource_attributes"].split(","))
-    assert promoted == {"k8s.node.name", "k8s.namespace.name", "k8s.pod.name", "k8s.container.name"}
+    assert {"k8s.node.name", "k8s.namespace.name", "k8s.pod.name", "k8s.container.name"} <= promoted
+    # The cluster receiver's other objects: one series per Deployment, StatefulSet, … in a namespace.
+    assert {"k8s.deployment.name", "k8s.statefulset.name", "k8s.daemonset.name", "k8s.job.name",
+            "k8s.cronjob.name"} <= promoted
 
 
 def test_the_backups_dashboard_reads_both_tasks_reports():
