@@ -159,6 +159,8 @@ def build_platform(config: HomelabConfig) -> None:
     # The lab's and the experiments' own credential (components/platform/lab_access.py), never the admin one.
     pulumi.export("labKubeconfig", platform.lab_kubeconfig)
     pulumi.export("talosconfig", metal.talosconfig)
+    # A first boot: write each board's disk image to its SSD (README, First boot).
+    pulumi.export("bootImages", metal.boot_images)
     pulumi.export("nodes", {node.name: {"ip": str(node.ip), "role": node.role, "board": node.board,
                                         "zone": node.zone} for node in config.nodes})
     pulumi.export("versions", config.versions.model_dump(by_alias=True))

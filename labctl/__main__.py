@@ -70,11 +70,12 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
 
 
 def _platform_stack(stack: str, project: Path) -> None:
-    """`capacity` reads the platform stack's plan; the lab's experiments are counted from it."""
+    """`capacity` and `first-boot` read the platform stack; the lab's experiments are counted from it."""
     role = read_stack_file(stack, project).get("homelab:role")
     if role != "platform":
-        raise RequestError(f"stack {stack!r} has role {role!r}, and the capacity plan belongs to the platform stack",
-                           "run `labctl capacity prod`: it counts the lab's experiment quotas too")
+        raise RequestError(f"stack {stack!r} has role {role!r}, and the nodes and the capacity plan belong to the "
+                           "platform stack", "run it on prod (`labctl capacity prod` counts the lab's experiment "
+                           "quotas too)")
 
 
 def _capacity(args: argparse.Namespace, console: Console) -> int:
@@ -108,6 +109,26 @@ def _capacity(args: argparse.Namespace, console: Console) -> int:
     return ExitCode.OK
 
 
+def _first_boot(args: argparse.Namespace, console: Console) -> int:
+    from labctl.first_boot import image_lines, nodes_table
+
+    project = Path(args.project).resolve()
+    try:
+        _platform_stack(args.stack, project)
+    except (FileNotFoundError, RequestError) as error:
+        return _usage_error(error, console)
+    except StackFileError as error:
+        return _report_config_error(error, args.stack, console)
+    try:
+        result = synthesize(args.stack, project_dir=project)
+    except Exception as error:
+        return _report_config_error(error, args.stack, console)
+    for line in image_lines(result.outputs["bootImages"]):
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+    console.print(nodes_table(result.outputs["bootImages"]))
+    return ExitCode.OK
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="labctl", description="The homelab's command line.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -124,6 +145,11 @@ def parser() -> argparse.ArgumentParser:
     capacity.add_argument("--out", help="where to write capacity.png (default: out/STACK)")
     capacity.add_argument("--project", default=str(PROJECT_DIR), help="project directory")
     capacity.set_defaults(run=_capacity)
+    first_boot = commands.add_parser("first-boot", help="each board's disk image and installer, and each node's "
+                                     "address and install disk: what a blank SSD needs before the first `pulumi up`")
+    first_boot.add_argument("stack", nargs="?", default="prod", help="the platform stack (prod)")
+    first_boot.add_argument("--project", default=str(PROJECT_DIR), help="project directory")
+    first_boot.set_defaults(run=_first_boot)
     add_commands(commands)
     return root
 

@@ -16,6 +16,8 @@ import yaml
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.rpc import is_rpc_secret
 
+from components.metal.image import schematic_id
+
 CANARY = "SYNTH-CANARY"
 PLACEHOLDER = "SYNTH-PLACEHOLDER"
 IMAGE_FACTORY = "factory.talos.dev"
@@ -127,7 +129,8 @@ class HomelabMocks(Mocks):
             state["data"] = {key: base64.b64encode(canary(f"{args.name}.{key}").encode()).decode()
                              for key in ("token", "ca.crt")}
         elif args.typ == "talos:imageFactory/schematic:Schematic":
-            resource_id = hashlib.sha256(str(state.get("schematic", "")).encode()).hexdigest()
+            # The factory's own ID of the schematic, so offline URLs are the ones a real `pulumi up` gets.
+            resource_id = schematic_id(yaml.safe_load(str(state.get("schematic", ""))) or {})
             state["id"] = resource_id
         return ("" if self.first_preview else resource_id), state
 
@@ -149,17 +152,22 @@ class HomelabMocks(Mocks):
 
     @staticmethod
     def _image_urls(request: Mapping[str, Any]) -> dict[str, str]:
+        """As terraform-provider-talos v0.11.0 (the one pulumiverse-talos 0.8.1 embeds) builds them in
+        pkg/talos/talos_image_factory_urls_data_source.go: no platform means an SBC, whose image is always
+        metal-arm64.raw.xz with the metal installer; metal's disk image suffix is raw.zst (pkg/machinery/platforms
+        at v1.13.0, MetalPlatform)."""
         schematic, version = request.get("schematicId", ""), request.get("talosVersion", "")
-        arch, sbc = request.get("architecture", "amd64"), request.get("sbc")
-        platform = request.get("platform") or "metal"
+        arch, platform = request.get("architecture", "amd64"), request.get("platform")
         base = f"https://{IMAGE_FACTORY}/image/{schematic}/{version}"
-        disk = f"{base}/{sbc}-{arch}.raw.xz" if sbc else f"{base}/{platform}-{arch}.raw.xz"
-        installer = "installer" if sbc else f"{platform}-installer"
+        if not platform:
+            return {"installer": f"{IMAGE_FACTORY}/metal-installer/{schematic}:{version}",
+                    "diskImage": f"{base}/metal-arm64.raw.xz"}
+        suffix = "raw.zst" if platform == "metal" else "raw.xz"
         return {
-            "installer": f"{IMAGE_FACTORY}/{installer}/{schematic}:{version}",
-            "installerSecureboot": f"{IMAGE_FACTORY}/{installer}-secureboot/{schematic}:{version}",
-            "diskImage": disk,
-            "diskImageSecureboot": disk.replace(".raw.xz", "-secureboot.raw.xz"),
+            "installer": f"{IMAGE_FACTORY}/{platform}-installer/{schematic}:{version}",
+            "installerSecureboot": f"{IMAGE_FACTORY}/{platform}-installer-secureboot/{schematic}:{version}",
+            "diskImage": f"{base}/{platform}-{arch}.{suffix}",
+            "diskImageSecureboot": f"{base}/{platform}-{arch}-secureboot.{suffix}",
             "iso": f"{base}/{platform}-{arch}.iso",
             "isoSecureboot": f"{base}/{platform}-{arch}-secureboot.iso",
             "initramfs": f"{base}/initramfs-{arch}.xz",

@@ -60,6 +60,13 @@ def _node_patch_yaml(node: Node, cluster: ClusterSettings, installer_image: str)
     return [yaml.safe_dump(document, sort_keys=False) for document in node_patches(node, cluster, installer_image)]
 
 
+def _boot_image(nodes: list[Node], urls: Any) -> dict[str, Any]:
+    """What a board's first boot needs: the image for its SSD, the installer, and where each node must be."""
+    return {"diskImage": urls.disk_image, "installer": urls.installer,
+            "nodes": [{"name": node.name, "ip": str(node.ip), "role": node.role, "installDisk": node.install_disk}
+                      for node in nodes]}
+
+
 class TalosCluster(pulumi.ComponentResource):
     """The infrastructure cluster's Talos machines, from secrets to a working kubeconfig."""
 
@@ -67,6 +74,9 @@ class TalosCluster(pulumi.ComponentResource):
     talosconfig: pulumi.Output[str]
     endpoint: str
     installer_images: dict[str, pulumi.Output[str]]
+    # Per board model: the image to write to a blank SSD (its schematic has the board's overlay), the installer
+    # the machine config names, and the inventory's nodes of that model. What a first boot needs.
+    boot_images: dict[str, pulumi.Output[dict[str, Any]]]
 
     def __init__(self, name: str, args: TalosClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:metal:TalosCluster", name, None, opts)
@@ -80,7 +90,11 @@ class TalosCluster(pulumi.ComponentResource):
         machine_secrets = as_secret(secrets.machine_secrets).apply(wire_keys)
 
         boards = sorted({node.board for node in args.nodes})
-        self.installer_images = {board: self._installer_image(name, BOARDS[board], args.versions) for board in boards}
+        urls = {board: self._image_urls(name, BOARDS[board], args.versions) for board in boards}
+        self.installer_images = {board: board_urls.installer for board, board_urls in urls.items()}
+        self.boot_images = {
+            board: board_urls.apply(functools.partial(_boot_image, [n for n in args.nodes if n.board == board]))
+            for board, board_urls in urls.items()}
         base_configs = {
             role: as_secret(talos.machine.get_configuration_output(
                 cluster_name=name, cluster_endpoint=self.endpoint, machine_type=role,
@@ -132,6 +146,7 @@ class TalosCluster(pulumi.ComponentResource):
             "talosconfig": self.talosconfig,
             "endpoint": self.endpoint,
             "bootstrapNode": self.bootstrap_node,
+            "bootImages": self.boot_images,
         })
 
     def _healthy(self, client_configuration: pulumi.Output[Any], nodes: tuple[Node, ...],
@@ -154,7 +169,7 @@ class TalosCluster(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self, depends_on=after),
         )
 
-    def _installer_image(self, cluster_name: str, board: Board, versions: Versions) -> pulumi.Output[str]:
+    def _image_urls(self, cluster_name: str, board: Board, versions: Versions) -> pulumi.Output[Any]:
         schematic = talos.imagefactory.Schematic(
             f"{cluster_name}-{board.id}", schematic=schematic_yaml(board),
             opts=pulumi.ResourceOptions(parent=self),
@@ -163,4 +178,4 @@ class TalosCluster(pulumi.ComponentResource):
             talos_version=versions.talos, schematic_id=schematic.id, architecture=board.arch,
             platform=None if board.sbc else "metal", sbc=board.sbc,
         )
-        return urls.urls.installer
+        return urls.urls

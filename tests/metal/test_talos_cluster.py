@@ -6,6 +6,7 @@ from typing import Any
 
 import yaml
 
+from components.metal.image import schematic_id
 from labctl.synth import SynthResult
 from tests.conftest import prod_nodes, redacted
 
@@ -78,7 +79,8 @@ def test_every_node_gets_identity_zone_and_reservations(prod):
         assert _kinds(prod, node["name"])["HostnameConfig"]["auto"] == "off"
         assert _kinds(prod, node["name"])["DHCPv4Config"]["name"] == "end0"
         assert machine["install"]["disk"] == node["installDisk"]
-        assert machine["install"]["image"].startswith("factory.talos.dev/installer/")
+        # What terraform-provider-talos v0.11.0 names for an SBC: the metal installer of the board's schematic.
+        assert machine["install"]["image"].startswith("factory.talos.dev/metal-installer/")
         assert machine["install"]["image"].endswith(":v1.12.11")
         assert machine["nodeLabels"]["topology.kubernetes.io/zone"] == node["zone"]
         assert machine["kubelet"]["extraConfig"]["systemReserved"] == {"cpu": "250m", "memory": "768Mi", "pid": "100",
@@ -235,3 +237,24 @@ def test_a_nameserver_inside_the_load_balancer_range_is_refused(reject):
     (issue,) = rejected.error.issues
     assert issue.key == "homelab:cluster.nameservers[1]" and "1.1.1.1" in issue.fix
     assert rejected.registered == []
+
+
+def test_every_board_model_has_its_first_boot_image_and_installer_as_an_output(prod, build):
+    (boot,) = prod.outputs["bootImages"].values()
+    (schematic,) = [s for s in prod.by_type(SCHEMATIC) if s.name != "guest-vm"]
+    assert boot["nodes"] == [{"name": n["name"], "ip": n["ip"], "role": n["role"], "installDisk": n["installDisk"]}
+                             for n in prod_nodes()]
+    # The disk image carries the board's overlay (its schematic) at the pinned Talos version.
+    assert boot["diskImage"].startswith("https://factory.talos.dev/image/") and "/v1.12.11/" in boot["diskImage"]
+    assert boot["diskImage"].endswith("/metal-arm64.raw.xz")
+    # The factory's own ID of the board's schematic, computed offline.
+    assert f"/image/{schematic_id(yaml.safe_load(schematic.inputs['schematic']))}/" in boot["diskImage"]
+    assert boot["installer"] == _machine(prod, "pi-1")["machine"]["install"]["image"]
+    assert schematic.name == "homelab-rpi4b-8gb"
+    nodes = [*prod_nodes(), {"name": "nuc-1", "ip": "192.168.10.21", "role": "worker", "board": "generic-amd64",
+                             "arch": "amd64", "installDisk": "/dev/nvme0n1", "zone": "zone-c"}]
+    mixed = build("prod", {"homelab:nodes": nodes})
+    images = mixed.outputs["bootImages"]
+    assert set(images) == {"generic-amd64", "rpi4b-8gb"}
+    assert [node["name"] for node in images["generic-amd64"]["nodes"]] == ["nuc-1"]
+    assert images["generic-amd64"]["diskImage"].endswith("/metal-amd64.raw.zst")
