@@ -26,7 +26,6 @@ from components.clusters import experiments
 from components.clusters.classes import EXPERIMENT_CLASS, PRODUCTION_CLASS
 from components.clusters.cloud_provider import tenant_service_labels
 from components.clusters.guest_cluster import GuestClusterArgs, infrastructure_demands
-from components.clusters.guest_cluster import demands as guest_demands
 from components.clusters.image import guest_image_url
 from components.clusters.production import NAME as PRODUCTION
 from components.clusters.production import Production, production_args
@@ -80,7 +79,7 @@ def shared_fs_encryption(config: HomelabConfig) -> Encryption | None:
 
 def production_watch(production: GuestClusterArgs) -> ProductionVms:
     """What the platform's rules expect of production: its namespace and every VM of it running."""
-    return ProductionVms(production.namespace, sum(demand.pods for demand in guest_demands(production)))
+    return ProductionVms(production.namespace, production.settings.control_planes + production.settings.workers)
 
 
 def build_platform(config: HomelabConfig) -> None:

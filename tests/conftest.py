@@ -160,11 +160,12 @@ def redacted(value: Any) -> bool:
 
 def prod_alert_rules(prod: SynthResult) -> list[Any]:
     """The alert rules the prod stack should deploy, its production cluster's VMs counted from its capacity
-    output (every production VM workload, not the disk mounts beside them)."""
+    output (the control-plane and workers pools' launcher pods; not the disk mounts or the cloud controller)."""
+    from components.clusters.guest_cluster import CONTROL_PLANE_POOL
     from components.config import BackupSettings
     from components.platform import alert_rules
     from components.platform.backups import PLATFORM_SCHEDULE
 
     vms = sum(w["pods"] for w in prod.outputs["capacity"]["workloads"]
-              if w["layer"] == "production" and w["workload"] != "disk-mounts")
+              if w["layer"] == "production" and w["workload"] in (CONTROL_PLANE_POOL, "workers"))
     return alert_rules.alert_rules(BackupSettings(), PLATFORM_SCHEDULE, alert_rules.ProductionVms("production", vms))

@@ -110,6 +110,7 @@ def _metadata_engine_rules() -> list[AlertRule]:
 
 
 K8S_CLUSTER_SOURCE = "receiver/k8sclusterreceiver internal/node/nodes.go@v0.149.0"
+K8S_POD_PHASE_SOURCE = "receiver/k8sclusterreceiver internal/pod/pods.go@v0.149.0"
 _NODE = '{k8s_node_name="pi-1"}'
 
 
@@ -241,8 +242,9 @@ class Task:
 
 
 TASKS = (
+    # The first copy of a full lab to the cloud may take hours; later ones move only what changed.
     Task("OffsiteCopyFailing", replication.COPY_TASK, "The off-site copy of the storage layer", replication.SCHEDULE,
-         replication.COPY_WINDOW, timedelta(hours=1),
+         replication.COPY_WINDOW, timedelta(hours=3),
          "backups: the newest `offsite-replication` Job's logs in `storage`, step by step (dump, chunks, dumps)"),
     Task("OffsiteRestoreCheckFailing", replication.CHECK_TASK, "The weekly restore check of the off-site copy",
          replication.CHECK_SCHEDULE, replication.CHECK_WINDOW, timedelta(hours=6),
@@ -253,22 +255,21 @@ TASKS = (
 
 def _task_rule(task: Task) -> AlertRule:
     limit = int(task.run_limit.total_seconds())
-    gap = int((longest_gap(task.schedule) + task.run_limit).total_seconds())
+    allowed = int((longest_gap(task.schedule) + task.run_limit).total_seconds())
     labels = {"job": replication.JOB, "task": task.task}
     selector = f'{{job="{replication.JOB}", task="{task.task}"}}'
-    start, success = task_metrics.metric("start") + selector, task_metrics.metric("success") + selector
-    # Half an hour past the run limit: past it and the rule's ``for``, short of the schedule's next run.
-    at = f"{limit // 60 + 30}m"
-    samples = limit // 60 + 60
-    summary = f"{task.what} is failing: no success since a run began, or no run for too long"
+    success = task_metrics.metric("success") + selector
+    # Forty minutes past what is allowed: past the rule's ``for`` too.
+    at_minute = allowed // 60 + 40
+    summary = f"{task.what} is failing: no success for over {allowed // 3600}h"
     return AlertRule(
-        task.alert, f"{task_metrics.failing(task.task, task.window, limit)} or "
-                    f"{task_metrics.not_running(task.task, task.window, gap)}",
+        task.alert, f"{task_metrics.stale(task.task, task.window, allowed)} or "
+                    f"({task_metrics.never_succeeded(task.task, task.window, limit)})",
         "15m", "critical", summary, task.runbook, TASK_SOURCE,
-        # A run began in the first minute and never reported success.
-        Example({start: f"_ 60 _x{samples}"}, at, labels, summary),
-        # The same run succeeded twenty minutes later.
-        Example({start: f"_ 60 _x{samples}", success: f"_x20 1200 _x{samples}"}, at))
+        # A success ten minutes in, then none.
+        Example({success: f"_x10 600 _x{at_minute}"}, f"{at_minute}m", labels, summary),
+        # Another half an hour before the evaluation.
+        Example({success: f"_x10 600 _x{at_minute - 41} {(at_minute - 30) * 60} _x40"}, f"{at_minute}m"))
 
 
 @dataclass(frozen=True)
@@ -292,7 +293,7 @@ def _production_rule(production: ProductionVms) -> AlertRule:
         "ProductionVMsNotRunning",
         f"(count(k8s_pod_phase{{{launchers}}} == 2) or vector(0)) < {production.count}", "10m", "critical",
         summary, "production: `kubectl get vmi -n production`; a Pending launcher is waiting for room, which "
-                 "experiments should have given up", K8S_CLUSTER_SOURCE,
+                 "experiments should have given up", K8S_POD_PHASE_SOURCE,
         # One launcher back in Pending (phase 1).
         Example(pods([2] * (production.count - 1) + [1]), "15m", {},
                 summary.replace("{{ $value }}", str(production.count - 1))),

@@ -47,6 +47,7 @@ class Panel:
     height: int = 8
     note: str = ""  # said before the citations
     instant: bool = False  # tables and stats of the latest value
+    empty: str = ""  # what a stat shows when its query returns nothing
 
     @property
     def description(self) -> str:
@@ -83,6 +84,8 @@ def _builder(panel: Panel) -> Any:
     built = built.description(panel.description).datasource(DATA_SOURCES[panel.language])
     if panel.kind not in ("logs",):
         built = built.unit(panel.unit)
+    if panel.empty:
+        built = built.no_value(panel.empty)
     for index, query in enumerate(panel.queries):
         built = built.with_target(_target(panel, query, chr(ord("A") + index)))
     return built

@@ -40,7 +40,8 @@ def _nodes() -> Dashboard:
         Panel("Network", (Query("sum by (k8s_node_name, direction) (rate(k8s_node_network_io[5m]))",
                                 "{{k8s_node_name}} {{direction}}"),),
               ("k8s_node_network_io",), unit="Bps", width=16),
-        Panel("Nodes Ready", (Query("sum(k8s_node_condition_ready)", "ready"),
+        # The receiver reports Ready as 1, not Ready as 0 and Unknown (a dead Pi) as -1.
+        Panel("Nodes Ready", (Query("count(k8s_node_condition_ready == 1)", "ready"),
                               Query("count(k8s_node_condition_ready)", "nodes")),
               ("k8s_node_condition_ready",), kind="stat", width=8, instant=True),
     ))
@@ -60,11 +61,17 @@ RESOURCES = (_Resource("Memory", "memory", "bytes", lambda amount: amount.memory
              _Resource("CPU", "cpu", "short", lambda amount: amount.cpu_m / 1000))
 
 
+def live(selector: str) -> str:
+    """``selector``'s series of pods still Pending or Running: the receiver reports the requests of every pod it
+    sees, finished Jobs' too, which hold nothing."""
+    return f"({selector} and on (k8s_namespace_name, k8s_pod_name) k8s_pod_phase < 3)"
+
+
 def _per_node(resource: _Resource) -> Panel:
     request, allocatable = f"k8s_container_{resource.metric}_request", f"k8s_node_allocatable_{resource.metric}"
     return Panel(f"{resource.title} requested, per node", (Query(
-        f"sum by (k8s_node_name) ({request}) / on (k8s_node_name) sum by (k8s_node_name) ({allocatable})", NODE),),
-        (request, allocatable), unit="percentunit")
+        f"sum by (k8s_node_name) {live(request)} / on (k8s_node_name) sum by (k8s_node_name) ({allocatable})",
+        NODE),), (request, allocatable, "k8s_pod_phase"), unit="percentunit")
 
 
 def _against_plan(resource: _Resource, budget: Budget) -> Panel:
@@ -73,9 +80,9 @@ def _against_plan(resource: _Resource, budget: Budget) -> Panel:
                ("plan with the experiments' quotas", budget.reserved + budget.experiment_quota),
                ("plan: allocatable", budget.allocatable))
     return Panel(f"{resource.title}: requested now and the plan", (
-        Query(f"sum({request})", "requested now"), Query(f"sum({allocatable})", "allocatable"),
+        Query(f"sum{live(request)}", "requested now"), Query(f"sum({allocatable})", "allocatable"),
         *(Query(f"vector({resource.amount(amount)})", legend) for legend, amount in planned)),
-        (request, allocatable), unit=resource.unit,
+        (request, allocatable, "k8s_pod_phase"), unit=resource.unit,
         note="The plan's lines are this inventory's budget as the program computed it at `pulumi up`; its "
              "allocatable differing from the nodes' own means the plan's assumptions about the boards are off.")
 
@@ -87,8 +94,9 @@ def _capacity(budget: Budget) -> Dashboard:
             *(_per_node(resource) for resource in RESOURCES),
             *(_against_plan(resource, budget) for resource in RESOURCES),
             Panel("Memory requested, by namespace",
-                  (Query("topk(10, sum by (k8s_namespace_name) (k8s_container_memory_request))", NAMESPACE),),
-                  ("k8s_container_memory_request",), unit="bytes"),
+                  (Query(f"topk(10, sum by (k8s_namespace_name) {live('k8s_container_memory_request')})",
+                         NAMESPACE),),
+                  ("k8s_container_memory_request", "k8s_pod_phase"), unit="bytes"),
             Panel("Pods running, per node", (Query("count by (k8s_node_name) (k8s_pod_phase == 2)", NODE),),
                   ("k8s_pod_phase",), note="Phase 2 is Running."),
             Panel("Containers that have restarted",
@@ -118,10 +126,11 @@ def _cilium() -> Dashboard:
 
 
 def _vms(production_namespace: str | None) -> Dashboard:
+    launchers = live(f"k8s_container_memory_request{{{LAUNCHERS}}}")
+    production = live(f'k8s_container_memory_request{{{LAUNCHERS}, k8s_namespace_name="{production_namespace}"}}')
     share = () if production_namespace is None else (Panel("Production's share of VM memory requests", (Query(
-        f'sum(k8s_container_memory_request{{{LAUNCHERS}, k8s_namespace_name="{production_namespace}"}}) / '
-        f"sum(k8s_container_memory_request{{{LAUNCHERS}}})", "production"),),
-        ("k8s_container_memory_request",), unit="percentunit", kind="stat", width=24, instant=True),)
+        f"sum{production} / sum{launchers}", "production"),),
+        ("k8s_container_memory_request", "k8s_pod_phase"), unit="percentunit", kind="stat", width=24, instant=True),)
     return Dashboard(
         "homelab-vms", "KubeVirt VMs per guest cluster",
         "Each guest cluster's VMs are launcher pods in its own namespace: production against the experiments.", (
@@ -199,10 +208,10 @@ def _backups() -> Dashboard:
                 Query("sum by (schedule) (increase(velero_backup_failure_total[1d]))", "{{schedule}} failed")),
                 ("velero_backup_success_total", "velero_backup_failure_total"), kind="stat", instant=True),
             Panel("Since the last off-site copy", (Query(since(COPY_TASK, COPY_WINDOW), "off-site copy"),),
-                  reported, unit="s", kind="stat", instant=True,
+                  reported, unit="s", kind="stat", instant=True, empty=f"none in {COPY_WINDOW}",
                   note="The copy runs hourly and reports only when every step passed."),
             Panel("Since the restore check last passed", (Query(since(CHECK_TASK, CHECK_WINDOW), "restore check"),),
-                  reported, unit="s", kind="stat", instant=True,
+                  reported, unit="s", kind="stat", instant=True, empty=f"none in {CHECK_WINDOW}",
                   note="Weekly: the newest dump loaded and fsck'd against the off-site bucket."),
         ))
 

@@ -148,7 +148,7 @@ def dashboard_provisioning() -> dict[str, Any]:
     (``dashboardsConfigMaps``: at /var/lib/grafana/dashboards/<provider>, templates/_pod.tpl in chart 11.1.7)."""
     return {
         "dashboardProviders": {"dashboardproviders.yaml": {"apiVersion": 1, "providers": [{
-            "name": DASHBOARD_PROVIDER, "orgId": 1, "folder": "Homelab", "type": "file", "disableDeletion": True,
+            "name": DASHBOARD_PROVIDER, "orgId": 1, "folder": "Homelab", "type": "file", "disableDeletion": False,
             "allowUiUpdates": False, "options": {"path": f"/var/lib/grafana/dashboards/{DASHBOARD_PROVIDER}"}}]}},
         "dashboardsConfigMaps": {DASHBOARD_PROVIDER: DASHBOARDS_CONFIG_MAP},
     }

@@ -35,7 +35,7 @@ JOB, CHECK = "offsite-replication", "offsite-restore-check"
 # The names their success is reported under (components/platform/task_metrics.py).
 COPY_TASK, CHECK_TASK = "offsite-copy", "offsite-restore-check"
 # How far back the rules and dashboards look for those reports: several runs of each schedule.
-COPY_WINDOW, CHECK_WINDOW = "2d", "22d"
+COPY_WINDOW, CHECK_WINDOW = "7d", "22d"
 CREDENTIALS_SECRET = "offsite-replication-credentials"
 ENCRYPTION_SECRET = "shared-fs-encryption"
 # The copy reads every filesystem's chunks and changes nothing in the house.

@@ -6,9 +6,9 @@ Job objects would not survive their history limits. So each such job posts one O
 to the gateway's OTLP/HTTP receiver twice: from a first init container when it starts, and from its last
 container, which runs only after every step before it succeeded. Mimir stores them as
 ``homelab_task_last_start_timestamp_seconds`` and ``homelab_task_last_success_timestamp_seconds``, labelled
-``task`` (no suffixes on OTLP names, components/platform/metric_catalogue.py). A run that started and has not
-succeeded since is failing; one that never starts shows as a start older than the schedule allows. A fresh
-install that has not run yet is neither.
+``task`` (no suffixes on OTLP names, components/platform/metric_catalogue.py). A task is failing when its last
+success is older than its schedule's longest gap plus one run, or when runs have begun but none has ever
+succeeded. A fresh install that has not run yet is neither.
 
 Each gauge is sent once per run, so queries read it with ``max_over_time`` over a window several schedule gaps
 long (an instant query looks back only five minutes).
@@ -80,12 +80,13 @@ def last(event: Event, task: str, window: str) -> str:
     return f'max_over_time({metric(event)}{{{TASK_ATTRIBUTE}="{task}"}}[{window}])'
 
 
-def failing(task: str, window: str, run_limit_seconds: int) -> str:
-    """A run began over ``run_limit_seconds`` ago and has not succeeded since (or nothing ever succeeded)."""
-    start, success = last("start", task, window), last("success", task, window)
-    return f"({start} > ({success} or {start} * 0)) and (time() - {start} > {run_limit_seconds})"
+def stale(task: str, window: str, allowed_seconds: int) -> str:
+    """The last success is older than ``allowed_seconds`` (and still within ``window``)."""
+    return f"time() - {last('success', task, window)} > {allowed_seconds}"
 
 
-def not_running(task: str, window: str, gap_seconds: int) -> str:
-    """The last run began longer ago than the schedule allows."""
-    return f"time() - {last('start', task, window)} > {gap_seconds}"
+def never_succeeded(task: str, window: str, run_limit_seconds: int) -> str:
+    """Runs began, the first of them over ``run_limit_seconds`` ago, and none succeeded within ``window``: a new
+    install whose copy has never worked."""
+    first_start = f'min_over_time({metric("start")}{{{TASK_ATTRIBUTE}="{task}"}}[{window}])'
+    return f"(time() - {first_start} > {run_limit_seconds}) unless {last('success', task, window)}"

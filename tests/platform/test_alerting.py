@@ -121,3 +121,11 @@ def test_grafana_lists_the_rulers_alerts_and_the_alertmanagers(prod):
     alertmanager = sources["mimir-alertmanager"]
     assert alertmanager["type"] == "alertmanager" and alertmanager["jsonData"]["implementation"] == "mimir"
     assert alertmanager["url"] == metrics_store.endpoint("monitoring")
+
+
+def test_production_is_watched_for_each_of_its_vms(prod):
+    """The prod stack's production cluster has one control plane and two workers (Pulumi.prod.yaml)."""
+    rules = yaml.safe_load(prod.one("kubernetes:core/v1:ConfigMap", metrics_store.RULES_CONFIG_MAP).inputs["data"][
+        alert_rules.RULES_FILE])
+    (rule,) = [r for r in rules["groups"][0]["rules"] if r["alert"] == "ProductionVMsNotRunning"]
+    assert rule["expr"].endswith(" < 3") and 'k8s_namespace_name="production"' in rule["expr"]

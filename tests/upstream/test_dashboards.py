@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from components.capacity import Budget
-from components.platform import dashboards, metric_catalogue, monitoring, scrapes
+from components.platform import alert_rules, dashboards, metric_catalogue, monitoring, scrapes, task_metrics
 from components.versions import KUBERNETES
 from tests.conftest import prod_alert_rules
 from tests.upstream import dashboard_fixtures, dashboard_picture
@@ -21,9 +21,10 @@ from tests.upstream.charts import installs, render
 SPECS = dashboards.dashboards(Budget(nodes=[]), "production")
 
 
-def evaluate(promql_eval: Path, exprs: list[str], end: str = "3h", step: str = "5m") -> list[dict[str, Any]]:
+def evaluate(promql_eval: Path, exprs: list[str], end: str = "3h", step: str = "5m",
+             series: list[dict[str, str]] | None = None) -> list[dict[str, Any]]:
     request = {"interval": dashboard_fixtures.INTERVAL, "end": end, "step": step,
-               "series": dashboard_fixtures.series(), "queries": exprs}
+               "series": dashboard_fixtures.series() if series is None else series, "queries": exprs}
     run = subprocess.run([str(promql_eval)], input=json.dumps(request), capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, run.stderr
@@ -180,3 +181,38 @@ def test_the_grafana_chart_mounts_the_dashboards_where_its_provider_reads(prod, 
                  if obj["kind"] == "ConfigMap" and "dashboardproviders.yaml" in obj.get("data", {})]
     (provider,) = providers[0]["providers"]
     assert mount["mountPath"] == provider["options"]["path"]
+
+
+def _last_value(result: dict[str, Any]) -> float | None:
+    assert "error" not in result, result.get("error")
+    points = [point for series in result["series"] for point in series["points"]]
+    return max(points)[1] if points else None
+
+
+def test_finished_pods_hold_no_requests(promql_eval: Path):
+    pod = 'k8s_node_name="pi-1", k8s_namespace_name="storage"'
+    series = [{"series": f'k8s_container_memory_request{{{pod}, k8s_pod_name="{name}", k8s_container_name="c"}}',
+               "values": f"{size}x10"} for name, size in (("running", 2**30), ("finished", 2**31))]
+    series += [{"series": f'k8s_pod_phase{{{pod}, k8s_pod_name="{name}"}}', "values": f"{phase}x10"}
+               for name, phase in (("running", 2), ("finished", 3))]
+    (result,) = evaluate(promql_eval, [f"sum{dashboards.live('k8s_container_memory_request')}"], end="10m",
+                         step="1m", series=series)
+    assert _last_value(result) == 2**30
+
+
+def test_a_copy_that_never_succeeded_fails_once_its_first_run_outlasts_the_limit(promql_eval: Path):
+    (copy,) = [task for task in alert_rules.TASKS if task.task == "offsite-copy"]
+    limit = int(copy.run_limit.total_seconds())
+    expr = task_metrics.never_succeeded(copy.task, copy.window, limit)
+    # A first run at minute one, another every hour, no success.
+    starts = " ".join(str(60 + 3600 * (minute // 60)) for minute in range(limit // 60 + 60))
+    series = [{"series": f'{task_metrics.metric("start")}{{job="offsite-replication", task="offsite-copy"}}',
+               "values": f"_ {starts}"}]
+    (failing,) = evaluate(promql_eval, [expr], end=f"{limit // 60 + 30}m", step="10m", series=series)
+    firing = [time for s in failing["series"] for time, _ in s["points"]]
+    assert firing and min(firing) > limit, "silent while the first run may still be going, then failing"
+    # With a success, silent.
+    succeeded = [*series, {"series": f'{task_metrics.metric("success")}{{job="offsite-replication", '
+                                      f'task="offsite-copy"}}', "values": "_x30 1800"}]
+    (quiet,) = evaluate(promql_eval, [expr], end=f"{limit // 60 + 30}m", step="10m", series=succeeded)
+    assert quiet["series"] == []
