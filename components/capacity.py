@@ -109,11 +109,19 @@ def chart_demands(layer: str, release: str, values: Mapping[str, Any], workloads
     return demands
 
 
+def pod_requests(pod_spec: Mapping[str, Any]) -> Amount:
+    """What the scheduler counts for a pod: its containers together, or its largest init container if that is
+    more (init containers run one at a time, before the others), per resource."""
+    containers = total(requests_of(container.get("resources")) for container in pod_spec.get("containers", []))
+    init = [requests_of(container.get("resources")) for container in pod_spec.get("initContainers", [])]
+    return Amount(max([containers.cpu_m, *(a.cpu_m for a in init)]),
+                  max([containers.memory_mib, *(a.memory_mib for a in init)]))
+
+
 def pod_template_demand(layer: str, owner: str, pod_spec: Mapping[str, Any], pods: int,
                         per_node: bool = False) -> Demand:
-    """Demand of a pod template the program declares itself (all its containers)."""
-    per_pod = total(requests_of(container.get("resources")) for container in pod_spec.get("containers", []))
-    return Demand(layer, owner, owner, per_pod, pods, per_node)
+    """Demand of a pod template the program declares itself."""
+    return Demand(layer, owner, owner, pod_requests(pod_spec), pods, per_node)
 
 
 @dataclass(frozen=True)
@@ -149,8 +157,10 @@ class Budget:
 
     @property
     def reserved(self) -> Amount:
-        """Kubernetes' own pods, the platform and production: what must always fit."""
-        return self.requested("kubernetes") + self.requested("platform") + self.requested("production")
+        """Kubernetes' own pods, the platform, its scheduled jobs (each may run at any time) and production: what
+        must always fit."""
+        return (self.requested("kubernetes") + self.requested("platform") + self.requested("scheduled")
+                + self.requested("production"))
 
     @property
     def vm_room(self) -> Amount:
@@ -194,6 +204,7 @@ class Budget:
                 "allocatable": amount(self.allocatable),
                 "kubernetes": amount(self.requested("kubernetes")),
                 "platform": amount(self.requested("platform")),
+                "scheduled": amount(self.requested("scheduled")),
                 "production": amount(self.requested("production")),
                 "experimentQuota": amount(self.experiment_quota),
                 "vmRoom": amount(self.vm_room),
@@ -214,6 +225,7 @@ class Budget:
         for label, value in (("allocatable total", self.allocatable),
                              ("kubernetes requests", self.requested("kubernetes")),
                              ("platform requests", self.requested("platform")),
+                             ("scheduled job requests", self.requested("scheduled")),
                              ("production requests", self.requested("production")),
                              ("experiment quota", self.experiment_quota),
                              ("room for VMs (KVM nodes)", self.vm_room), ("VM requests", self.vm_requested),

@@ -395,11 +395,26 @@ class CloudSettings(StrictModel):
     tailnet: TailnetSettings = TailnetSettings()
 
 
+# An age X25519 recipient, as `age-keygen` prints it (bech32: "age1" and 58 characters of its alphabet).
+AgeRecipient = Annotated[str, Field(pattern=r"^age1[02-9ac-hj-np-z]{58}$")]
+
+
+class EtcdBackupSettings(StrictModel):
+    """Snapshots of the infrastructure cluster's own etcd, encrypted to ``age_recipient`` (keep its identity,
+    the private half, off the homelab: it is what a rebuild needs) and sent off-site."""
+
+    age_recipient: AgeRecipient
+    schedule: CronSchedule = "0 */6 * * *"
+    retention_days: Count = Field(default=30, ge=1, le=365)
+
+
 class BackupSettings(StrictModel):
-    """When Velero backs up the infrastructure cluster, and how long backups are kept."""
+    """When Velero backs up the infrastructure cluster, and how long backups are kept; and, if set, the etcd
+    snapshots."""
 
     schedule: CronSchedule = "0 3 * * *"
     retention_days: Count = Field(default=14, ge=1, le=365)
+    etcd: EtcdBackupSettings | None = None
 
 
 HttpsUrl = Annotated[str, Field(pattern=r"^https://[^\s/?#]+[^\s]*$")]

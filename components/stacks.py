@@ -32,7 +32,7 @@ from components.clusters.production import Production, production_args
 from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
 from components.outputs import as_secret
-from components.platform import CloudSeams, Dns01, Platform, PlatformArgs, plan_platform
+from components.platform import CloudSeams, Dns01, Platform, PlatformArgs, etcd_backup, plan_platform
 from components.platform.alert_rules import ProductionVms
 from components.platform.shared_fs import FILESYSTEM, Encryption
 from components.platform.virtualization import guest_architecture
@@ -44,9 +44,12 @@ INFRASTRUCTURE = "infrastructure"
 def build_cloud(config: HomelabConfig, protect: bool) -> tuple[OffsiteBackup, DnsRecords, Tailnet]:
     assert config.cloud is not None  # validated for role platform
     assert config.cluster is not None
-    prefixes = VeleroPrefixes(infrastructure=config.cluster.name, production=BACKUP_PREFIX)
+    etcd = config.platform.backups.etcd if config.platform else None
+    prefixes = VeleroPrefixes(infrastructure=config.cluster.name, production=BACKUP_PREFIX,
+                              etcd_snapshots=etcd_backup.prefix(config.cluster.name) if etcd else None)
     backup = OffsiteBackup("offsite", OffsiteBackupArgs(settings=config.cloud.backup, protect=protect,
-                                                        velero_prefixes=prefixes))
+                                                        velero_prefixes=prefixes,
+                                                        etcd_snapshot_days=etcd.retention_days if etcd else 30))
     derived = tailnet_records(config.cloud.tailnet.dns_name) if config.production else ()
     dns = DnsRecords("dns", DnsRecordsArgs(settings=config.cloud.dns, stack=pulumi.get_stack(), derived=derived))
     tailnet = Tailnet("tailnet", TailnetArgs(settings=config.cloud.tailnet))
@@ -57,6 +60,8 @@ def build_cloud(config: HomelabConfig, protect: bool) -> tuple[OffsiteBackup, Dn
     pulumi.export("productionVeleroCredentials", backup.credentials["velero-production"])
     pulumi.export("storageReplicationCredentials", backup.credentials["storage-replication"])
     pulumi.export("restoreDrillCredentials", backup.credentials["restore-drill"])
+    if prefixes.etcd_snapshots:
+        pulumi.export("etcdSnapshots", {"bucket": backup.bucket_names["velero"], "prefix": prefixes.etcd_snapshots})
     pulumi.export("dnsZone", config.cloud.dns.zone)
     pulumi.export("dnsZoneId", dns.zone_id)
     pulumi.export("tailnetTags", tailnet.tags)
@@ -93,7 +98,8 @@ def build_platform(config: HomelabConfig) -> None:
     backup, dns, tailnet = build_cloud(config, protect)
     metal = TalosCluster(
         config.cluster.name,
-        TalosClusterArgs(cluster=config.cluster, nodes=config.nodes, versions=config.versions, protect=protect),
+        TalosClusterArgs(cluster=config.cluster, nodes=config.nodes, versions=config.versions, protect=protect,
+                         talos_api_access=etcd_backup.talos_api_access() if config.platform.backups.etcd else None),
     )
     provider = cluster_provider(INFRASTRUCTURE, config.cluster.name, metal.kubeconfig)
     dns01 = None
@@ -104,7 +110,7 @@ def build_platform(config: HomelabConfig) -> None:
                        storage_bucket=backup.bucket_names["storage"],
                        replication_credentials=backup.credentials["storage-replication"],
                        operator_credentials=tailnet.operator_credentials.apply(lambda c: c[INFRASTRUCTURE]),
-                       dns01=dns01)
+                       dns01=dns01, etcd_backup_credentials=backup.credentials.get("etcd-backup"))
     repository_password = config.secrets.required("backup_repository_password").output()
     gitops_credential = config.secrets.gitops_repo_credential
     alerting_credential = config.secrets.alerting_credential

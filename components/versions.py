@@ -167,6 +167,10 @@ LOCAL_PATH_PROVISIONER: Final = "0.0.33"
 # The local-path provisioner's helper pods, and the stores' one-off hand-over of data written as root.
 # renovate: datasource=docker depName=busybox
 BUSYBOX_IMAGE: Final = "busybox:1.37.0"
+# Snapshots the infrastructure cluster's etcd through the Talos API, age-encrypted, to S3
+# (components/platform/etcd_backup.py); its newest release, built against Talos machinery v1.9.
+# renovate: datasource=docker depName=ghcr.io/siderolabs/talos-backup
+TALOS_BACKUP_IMAGE: Final = "ghcr.io/siderolabs/talos-backup:v0.1.0-beta.3"
 
 # Tools of the upstream test tier (`make tools`, labctl/toolchain.py), each beside what it must match. The
 # kube-apiserver follows KUBERNETES and etcd follows ETCD_IMAGE.

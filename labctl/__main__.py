@@ -129,6 +129,27 @@ def _first_boot(args: argparse.Namespace, console: Console) -> int:
     return ExitCode.OK
 
 
+def _recover(args: argparse.Namespace, console: Console) -> int:
+    from labctl.recovery import runbook
+
+    project = Path(args.project).resolve()
+    try:
+        _platform_stack(args.stack, project)
+    except (FileNotFoundError, RequestError) as error:
+        return _usage_error(error, console)
+    except StackFileError as error:
+        return _report_config_error(error, args.stack, console)
+    try:
+        result = synthesize(args.stack, project_dir=project)
+    except Exception as error:
+        return _report_config_error(error, args.stack, console)
+    for step in runbook(result):
+        console.print(f"\n{step.title}", markup=False, highlight=False)
+        for command in step.commands:
+            console.print(f"  {command}", soft_wrap=True, markup=False, highlight=False)
+    return ExitCode.OK
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="labctl", description="The homelab's command line.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -150,6 +171,11 @@ def parser() -> argparse.ArgumentParser:
     first_boot.add_argument("stack", nargs="?", default="prod", help="the platform stack (prod)")
     first_boot.add_argument("--project", default=str(PROJECT_DIR), help="project directory")
     first_boot.set_defaults(run=_first_boot)
+    recover = commands.add_parser("recover", help="the disaster-recovery runbook with this homelab's names filled "
+                                  "in: etcd from its snapshot, then storage from the off-site copy, then the apps")
+    recover.add_argument("stack", nargs="?", default="prod", help="the platform stack (prod)")
+    recover.add_argument("--project", default=str(PROJECT_DIR), help="project directory")
+    recover.set_defaults(run=_recover)
     add_commands(commands)
     return root
 

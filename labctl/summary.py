@@ -72,7 +72,7 @@ def budget_table(capacity: dict[str, Any], title: str = "capacity budget (reques
     for node in capacity["nodes"]:
         row(f"{node['name']} allocatable", node["allocatable"], node["allocatable"])
         row(f"{node['name']} per-node agents", node["perNodeRequests"], node["allocatable"])
-    for key in ("allocatable", "kubernetes", "platform", "production", "experimentQuota", "free"):
+    for key in ("allocatable", "kubernetes", "platform", "scheduled", "production", "experimentQuota", "free"):
         row(f"total {key}", capacity["total"][key], capacity["total"]["allocatable"])
     return table
 

@@ -165,7 +165,9 @@ def prod_alert_rules(prod: SynthResult) -> list[Any]:
     from components.config import BackupSettings
     from components.platform import alert_rules
     from components.platform.backups import PLATFORM_SCHEDULE
+    from labctl.synth import read_stack_file
 
     vms = sum(w["pods"] for w in prod.outputs["capacity"]["workloads"]
               if w["layer"] == "production" and w["workload"] in (CONTROL_PLANE_POOL, "workers"))
-    return alert_rules.alert_rules(BackupSettings(), PLATFORM_SCHEDULE, alert_rules.ProductionVms("production", vms))
+    backups = BackupSettings.model_validate(read_stack_file("prod")["homelab:platform"]["backups"])
+    return alert_rules.alert_rules(backups, PLATFORM_SCHEDULE, alert_rules.ProductionVms("production", vms))

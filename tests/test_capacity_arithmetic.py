@@ -161,6 +161,7 @@ def test_the_budget_as_json_holds_every_figure_under_its_name():
     assert shown["total"] == {
         "capacity": {"cpu_m": 9000, "memory_mib": 18000}, "allocatable": {"cpu_m": 8000, "memory_mib": 16000},
         "kubernetes": {"cpu_m": 100, "memory_mib": 200}, "platform": {"cpu_m": 600, "memory_mib": 800},
+        "scheduled": {"cpu_m": 0, "memory_mib": 0},
         "production": {"cpu_m": 1000, "memory_mib": 2000}, "experimentQuota": {"cpu_m": 10, "memory_mib": 20},
         "vmRoom": {"cpu_m": 3500, "memory_mib": 7000}, "vms": {"cpu_m": 1000, "memory_mib": 2000},
         "free": {"cpu_m": 2490, "memory_mib": 4980}}
@@ -184,12 +185,14 @@ def test_the_table_lists_every_node_and_every_total_aligned():
     assert lines[0] == f"{'':<{width}}  {'CPU (m)':>8}  {'memory (Mi)':>11}"
     assert lines[1] == f"{'node a allocatable':<{width}}  {'4000':>8}  {'8000':>11}"
     assert [line.split("  ")[0].strip() for line in lines[3:]] == [
-        "allocatable total", "kubernetes requests", "platform requests", "production requests",
+        "allocatable total", "kubernetes requests", "platform requests", "scheduled job requests",
+        "production requests",
         "experiment quota", "room for VMs (KVM nodes)", "VM requests", "free"]
     assert lines[-1] == f"{'free':<{width}}  {'2490':>8}  {'4980':>11}"
-    assert lines[7] == f"{'experiment quota':<{width}}  {'10':>8}  {'20':>11}"
-    assert lines[4:7] == [f"{'kubernetes requests':<{width}}  {'100':>8}  {'200':>11}",
+    assert lines[8] == f"{'experiment quota':<{width}}  {'10':>8}  {'20':>11}"
+    assert lines[4:8] == [f"{'kubernetes requests':<{width}}  {'100':>8}  {'200':>11}",
                           f"{'platform requests':<{width}}  {'600':>8}  {'800':>11}",
+                          f"{'scheduled job requests':<{width}}  {'0':>8}  {'0':>11}",
                           f"{'production requests':<{width}}  {'1000':>8}  {'2000':>11}"]
 
 

@@ -149,6 +149,9 @@ MALFORMED: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("unknown contact point kind", {"homelab:platform": _platform(
         alerting={"contactPoint": {"kind": "pager", "url": "https://x.example"}})}, [],
      "homelab:platform.alerting.contactPoint.kind"),
+    ("etcd snapshots to an SSH key", {"homelab:platform": _platform(
+        backups={"etcd": {"ageRecipient": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA"}})}, [],
+     "homelab:platform.backups.etcd.ageRecipient"),
 ]
 
 

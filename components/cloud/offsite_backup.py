@@ -9,13 +9,17 @@ its own user and access key, scoped to its own prefix or bucket:
 - ``velero`` (the infrastructure cluster's Velero) reads and writes the infrastructure cluster's prefix of
   Velero's bucket; ``velero-production`` (production's own Velero) reads and writes production's prefix;
 - ``storage-replication`` reads and writes the storage copy's bucket;
-- ``restore-drill``, whose key lives in throwaway experiment clusters, only reads production's prefix.
+- ``restore-drill``, whose key lives in throwaway experiment clusters, only reads production's prefix;
+- ``etcd-backup`` (the infrastructure cluster's etcd snapshots) may only add objects under its own prefix of
+  Velero's bucket: it cannot list, read or delete, so a stolen key cannot take the snapshots away. Snapshots
+  expire by a lifecycle rule on that prefix instead.
 
 So no key that leaves the infrastructure cluster can read its backups, which hold that cluster's Secrets.
 Exports the bucket names, the region's endpoint and each consumer's credentials (secret from birth).
 """
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,6 +34,8 @@ OBJECT_READ = ["s3:GetObject", "s3:GetObjectVersion"]
 # Writing: multipart uploads (Velero and rclone upload large files in parts) and deletes (retention).
 BUCKET_WRITE = ["s3:ListBucketMultipartUploads"]
 OBJECT_WRITE = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+# Adding objects only: a multipart upload (CreateMultipartUpload and UploadPart are s3:PutObject) and giving one up.
+OBJECT_APPEND = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class Consumer:
     writes: bool
     # The key prefix it owns in that bucket (each Velero's backup location prefix); None: the whole bucket.
     prefix: str | None = None
+    # Writes only, never reads, lists or deletes (``writes`` must be true).
+    append_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,8 @@ class VeleroPrefixes:
 
     infrastructure: str
     production: str
+    # Not Velero's: the infrastructure cluster's etcd snapshots, if the stack takes them.
+    etcd_snapshots: str | None = None
 
 
 def consumers(prefixes: VeleroPrefixes) -> tuple[Consumer, ...]:
@@ -55,7 +65,15 @@ def consumers(prefixes: VeleroPrefixes) -> tuple[Consumer, ...]:
         Consumer("velero-production", "velero", writes=True, prefix=prefixes.production),
         Consumer("storage-replication", "storage", writes=True),
         Consumer("restore-drill", "velero", writes=False, prefix=prefixes.production),
+        *((Consumer("etcd-backup", "velero", writes=True, prefix=prefixes.etcd_snapshots, append_only=True),)
+          if prefixes.etcd_snapshots else ()),
     )
+
+
+def append_policy(bucket_arn: str, prefix: str) -> dict[str, Any]:
+    """Adding objects under ``prefix`` of one bucket, and nothing else: no listing, no reading, no deleting."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Append", "Effect": "Allow", "Action": OBJECT_APPEND, "Resource": f"{bucket_arn}/{prefix}/*"}]}
 
 
 def consumer_policy(bucket_arn: str, writes: bool, prefix: str | None = None) -> dict[str, Any]:
@@ -89,8 +107,10 @@ def tls_only_policy(bucket_arn: str) -> dict[str, Any]:
     }
 
 
-def lifecycle_rules(settings: OffsiteBackupSettings) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
-    """Old versions expire, abandoned uploads are cleaned up, and (optionally) objects move to a colder class."""
+def lifecycle_rules(settings: OffsiteBackupSettings,
+                    expiring: Mapping[str, int] | None = None) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    """Old versions expire, abandoned uploads are cleaned up, and (optionally) objects move to a colder class;
+    objects under each prefix of ``expiring`` expire after its days (what nothing else deletes)."""
     transitions = None
     if settings.transition_days is not None:
         transitions = [aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
@@ -104,7 +124,11 @@ def lifecycle_rules(settings: OffsiteBackupSettings) -> list[aws.s3.BucketLifecy
         abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
             days_after_initiation=7),
         transitions=transitions,
-    )]
+    ), *(aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id=f"expire-{prefix.replace('/', '-')}", status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{prefix}/"),
+        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days))
+        for prefix, days in sorted((expiring or {}).items()))]
 
 
 def encryption_rule(settings: OffsiteBackupSettings) -> aws.s3.BucketServerSideEncryptionConfigurationRuleArgs:
@@ -118,6 +142,17 @@ def encryption_rule(settings: OffsiteBackupSettings) -> aws.s3.BucketServerSideE
     )
 
 
+def _access(consumer: Consumer) -> str:
+    return "add-only" if consumer.append_only else "read/write" if consumer.writes else "read-only"
+
+
+def _policy(consumer: Consumer, bucket_arn: str) -> dict[str, Any]:
+    if consumer.append_only:
+        assert consumer.prefix is not None, "an add-only consumer owns a prefix"
+        return append_policy(bucket_arn, consumer.prefix)
+    return consumer_policy(bucket_arn, consumer.writes, consumer.prefix)
+
+
 def _json(document: dict[str, Any]) -> str:
     return json.dumps(document, sort_keys=True)
 
@@ -127,6 +162,8 @@ class OffsiteBackupArgs:
     settings: OffsiteBackupSettings
     protect: bool
     velero_prefixes: VeleroPrefixes
+    # How long the etcd snapshots are kept.
+    etcd_snapshot_days: int = 30
 
 
 class OffsiteBackup(pulumi.ComponentResource):
@@ -170,8 +207,10 @@ class OffsiteBackup(pulumi.ComponentResource):
         aws.s3.BucketPolicy(f"{key}-tls-only", bucket=bucket.id, region=region,
                             policy=bucket.arn.apply(lambda arn: _json(tls_only_policy(arn))),
                             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]))
+        snapshots = args.velero_prefixes.etcd_snapshots
+        expiring = {snapshots: args.etcd_snapshot_days} if key == "velero" and snapshots else {}
         aws.s3.BucketLifecycleConfiguration(f"{key}-lifecycle", bucket=bucket.id, region=region,
-                                            rules=lifecycle_rules(settings), opts=child)
+                                            rules=lifecycle_rules(settings, expiring), opts=child)
         lock = settings.object_lock.get(key)
         if lock is not None:
             aws.s3.BucketObjectLockConfiguration(
@@ -186,9 +225,9 @@ class OffsiteBackup(pulumi.ComponentResource):
                             tags={"homelab": consumer.name}, opts=child)
         policy = aws.iam.Policy(
             f"{consumer.name}-policy", name=f"homelab-{consumer.name}", path="/homelab/",
-            description=f"homelab {consumer.name}: {'read/write' if consumer.writes else 'read-only'} "
+            description=f"homelab {consumer.name}: {_access(consumer)} "
                         f"on {f'the {consumer.prefix} prefix of ' if consumer.prefix else ''}its bucket only",
-            policy=bucket.arn.apply(lambda arn: _json(consumer_policy(arn, consumer.writes, consumer.prefix))),
+            policy=bucket.arn.apply(lambda arn: _json(_policy(consumer, arn))),
             opts=child,
         )
         aws.iam.UserPolicyAttachment(f"{consumer.name}-policy", user=user.name, policy_arn=policy.arn, opts=child)

@@ -21,7 +21,7 @@ import yaml
 from components.boards import BOARDS, Board
 from components.config import ClusterSettings, Node, Versions
 from components.metal.image import schematic_yaml
-from components.metal.patches import node_patches
+from components.metal.patches import TalosApiAccess, node_patches
 from components.outputs import as_secret
 
 # How long one `pulumi up` waits for the cluster to be healthy. A first boot downloads the installer image,
@@ -36,6 +36,8 @@ class TalosClusterArgs:
     versions: Versions
     # Losing the machine secrets means rebuilding every node: prod protects them.
     protect: bool
+    # What the platform's pods may ask of the Talos API (the etcd snapshots' job).
+    talos_api_access: TalosApiAccess | None = None
 
 
 def _camel(key: str) -> str:
@@ -56,8 +58,10 @@ def wire_keys(value: Any) -> Any:
     return value
 
 
-def _node_patch_yaml(node: Node, cluster: ClusterSettings, installer_image: str) -> list[str]:
-    return [yaml.safe_dump(document, sort_keys=False) for document in node_patches(node, cluster, installer_image)]
+def _node_patch_yaml(node: Node, cluster: ClusterSettings, api_access: TalosApiAccess | None,
+                     installer_image: str) -> list[str]:
+    return [yaml.safe_dump(document, sort_keys=False)
+            for document in node_patches(node, cluster, installer_image, api_access)]
 
 
 def _boot_image(nodes: list[Node], urls: Any) -> dict[str, Any]:
@@ -110,7 +114,7 @@ class TalosCluster(pulumi.ComponentResource):
                 client_configuration=client_configuration,
                 machine_configuration_input=base_configs[node.role],
                 config_patches=self.installer_images[node.board].apply(
-                    functools.partial(_node_patch_yaml, node, args.cluster)
+                    functools.partial(_node_patch_yaml, node, args.cluster, args.talos_api_access)
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

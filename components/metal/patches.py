@@ -7,6 +7,7 @@ the node its name, DHCP on its LAN link and (control planes) the API-server VIP,
 SSD holds the storage layer's data.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from components.address_ranges import INFRASTRUCTURE_PODS, INFRASTRUCTURE_SERVICES
@@ -30,7 +31,20 @@ def _document(kind: str, **fields: Any) -> dict[str, Any]:
     return {"apiVersion": "v1alpha1", "kind": kind, **fields}
 
 
-def machine_patch(node: Node, cluster: ClusterSettings, installer_image: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TalosApiAccess:
+    """Talos API roles that pods of the given Kubernetes namespaces may ask for (a ``talos.dev`` ServiceAccount
+    there gets a talosconfig with them); only control planes serve it (``kubernetesTalosAPIAccess``)."""
+
+    roles: tuple[str, ...]
+    namespaces: tuple[str, ...]
+
+    def feature(self) -> dict[str, Any]:
+        return {"enabled": True, "allowedRoles": list(self.roles), "allowedKubernetesNamespaces": list(self.namespaces)}
+
+
+def machine_patch(node: Node, cluster: ClusterSettings, installer_image: str,
+                  api_access: TalosApiAccess | None = None) -> dict[str, Any]:
     """The v1alpha1 (strategic-merge) patch: install, labels, kubelet and cluster networking."""
     reserved = cluster.reserved
     patch: dict[str, Any] = {
@@ -60,6 +74,8 @@ def machine_patch(node: Node, cluster: ClusterSettings, installer_image: str) ->
     if node.role == "controlplane":
         patch["cluster"]["allowSchedulingOnControlPlanes"] = cluster.allow_scheduling_on_control_planes
         patch["cluster"] |= control_plane.cluster_patch()
+        if api_access is not None:
+            patch["machine"]["features"]["kubernetesTalosAPIAccess"] = api_access.feature()
     return patch
 
 
@@ -96,10 +112,11 @@ def storage_volume_documents(node: Node, cluster: ClusterSettings) -> list[dict[
     return documents
 
 
-def node_patches(node: Node, cluster: ClusterSettings, installer_image: str) -> list[dict[str, Any]]:
+def node_patches(node: Node, cluster: ClusterSettings, installer_image: str,
+                 api_access: TalosApiAccess | None = None) -> list[dict[str, Any]]:
     """Every patch document for one node."""
     return [
-        machine_patch(node, cluster, installer_image),
+        machine_patch(node, cluster, installer_image, api_access),
         *network_documents(node, cluster),
         *storage_volume_documents(node, cluster),
     ]

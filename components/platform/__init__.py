@@ -20,6 +20,7 @@ from components.platform import (
     backups,
     cluster_api,
     dashboards,
+    etcd_backup,
     exposure,
     gitops,
     lab_access,
@@ -75,6 +76,8 @@ class CloudSeams:
     replication_credentials: pulumi.Output[dict[str, str]]
     operator_credentials: pulumi.Output[dict[str, str]]
     dns01: Dns01 | None = None
+    # The add-only key of the etcd snapshots' prefix of Velero's bucket.
+    etcd_backup_credentials: pulumi.Output[dict[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,10 @@ class Platform(pulumi.ComponentResource):
                                       virtualization.CDI_NAMESPACE, *(p.namespace for p in cluster_api.PROVIDERS)})
         backups.location_and_schedules(self, velero, args.settings.backups, args.plan.cluster.name,
                                        args.cloud.velero_bucket, args.cloud.region, platform_namespaces)
+        etcd = args.settings.backups.etcd
+        if etcd is not None and args.cloud.etcd_backup_credentials is not None:
+            etcd_backup.install(self, self._namespace(etcd_backup.NAMESPACE), etcd, args.cloud.velero_bucket,
+                                args.cloud.region, args.cloud.etcd_backup_credentials, args.plan.cluster.name)
 
     def _chart(self, release: str, depends_on: Sequence[pulumi.Resource] = ()) -> k8s.helm.v3.Release:
         """Install a planned chart into its own namespace, after the CNI."""

@@ -20,8 +20,8 @@ from typing import Any, Literal
 import yaml
 from croniter import croniter
 
-from components.config import BackupSettings
-from components.platform import replication, task_metrics
+from components.config import BackupSettings, EtcdBackupSettings
+from components.platform import etcd_backup, replication, task_metrics
 from components.platform.virtualization import LAUNCHER_PODS
 
 GROUP = "homelab"
@@ -239,6 +239,7 @@ class Task:
     window: str
     run_limit: timedelta  # how long one run may take
     runbook: str
+    service: str = replication.JOB  # the job that reports it (its ``job`` label)
 
 
 TASKS = (
@@ -256,8 +257,8 @@ TASKS = (
 def _task_rule(task: Task) -> AlertRule:
     limit = int(task.run_limit.total_seconds())
     allowed = int((longest_gap(task.schedule) + task.run_limit).total_seconds())
-    labels = {"job": replication.JOB, "task": task.task}
-    selector = f'{{job="{replication.JOB}", task="{task.task}"}}'
+    labels = {"job": task.service, "task": task.task}
+    selector = f'{{job="{task.service}", task="{task.task}"}}'
     success = task_metrics.metric("success") + selector
     # Forty minutes past what is allowed: past the rule's ``for`` too.
     at_minute = allowed // 60 + 40
@@ -300,10 +301,18 @@ def _production_rule(production: ProductionVms) -> AlertRule:
         Example(pods([2] * production.count), "15m"))
 
 
+def etcd_snapshot_task(settings: EtcdBackupSettings) -> Task:
+    return Task("EtcdSnapshotFailing", etcd_backup.TASK, "The infrastructure cluster's etcd snapshot",
+                settings.schedule, "7d", timedelta(hours=1),
+                "backups: the newest `etcd-backup` Job's logs in `etcd-backup`; the talos.dev ServiceAccount's "
+                "status names a refused role", service=etcd_backup.JOB)
+
+
 def alert_rules(backups: BackupSettings, backup_schedule: str,
                 production: ProductionVms | None = None) -> list[AlertRule]:
+    tasks = [*TASKS, *((etcd_snapshot_task(backups.etcd),) if backups.etcd else ())]
     return [*_node_rules(), *_metadata_engine_rules(), *_backup_rules(backup_schedule, backups),
-            *(_task_rule(task) for task in TASKS), *_certificate_rules(), *_gitops_rules(),
+            *(_task_rule(task) for task in tasks), *_certificate_rules(), *_gitops_rules(),
             *((_production_rule(production),) if production else ())]
 
 

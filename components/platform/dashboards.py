@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from components.capacity import Amount, Budget
 from components.platform.dashboard_panels import Dashboard, Panel, Query
+from components.platform.etcd_backup import TASK as ETCD_TASK
 from components.platform.replication import CHECK_TASK, CHECK_WINDOW, COPY_TASK, COPY_WINDOW
 from components.platform.task_metrics import last, metric
 from components.platform.virtualization import LAUNCHER_PODS as LAUNCHERS
@@ -76,7 +77,7 @@ def _per_node(resource: _Resource) -> Panel:
 
 def _against_plan(resource: _Resource, budget: Budget) -> Panel:
     request, allocatable = f"k8s_container_{resource.metric}_request", f"k8s_node_allocatable_{resource.metric}"
-    planned = (("plan: Kubernetes + platform + production", budget.reserved),
+    planned = (("plan: Kubernetes + platform (and its jobs) + production", budget.reserved),
                ("plan with the experiments' quotas", budget.reserved + budget.experiment_quota),
                ("plan: allocatable", budget.allocatable))
     return Panel(f"{resource.title}: requested now and the plan", (
@@ -213,6 +214,9 @@ def _backups() -> Dashboard:
             Panel("Since the restore check last passed", (Query(since(CHECK_TASK, CHECK_WINDOW), "restore check"),),
                   reported, unit="s", kind="stat", instant=True, empty=f"none in {CHECK_WINDOW}",
                   note="Weekly: the newest dump loaded and fsck'd against the off-site bucket."),
+            Panel("Since the last etcd snapshot", (Query(since(ETCD_TASK, "7d"), "etcd snapshot"),),
+                  reported, unit="s", kind="stat", instant=True, empty="none in 7d (or not configured)",
+                  note="The infrastructure cluster's etcd, encrypted and sent off-site on its schedule."),
         ))
 
 

@@ -14,12 +14,14 @@ from components.metal import control_plane
 from components.platform import (
     backups,
     cluster_api,
+    etcd_backup,
     exposure,
     gitops,
     metadata,
     metadata_tls,
     metrics_store,
     monitoring,
+    replication,
     shared_fs,
     storage,
     telemetry,
@@ -84,6 +86,10 @@ def object_demands(kind: str, body: Mapping[str, Any], node_count: int, vm_host_
         spec = body["spec"]
         return [pod_template_demand("platform", body["metadata"]["name"], spec["template"]["spec"],
                                     pods=int(spec.get("replicas", 1)))]
+    if kind == "CronJob":
+        # One pod of each: every scheduled job forbids a second concurrent run.
+        return [pod_template_demand("scheduled", body["metadata"]["name"],
+                                    body["spec"]["jobTemplate"]["spec"]["template"]["spec"], pods=1)]
     if kind == "ConfigFile":
         return virtualization.manifest_demands(body["file"])
     if kind in cluster_api.PROVIDER_KINDS:
@@ -92,6 +98,17 @@ def object_demands(kind: str, body: Mapping[str, Any], node_count: int, vm_host_
         return [pod_template_demand("platform", f"{kind}/{name}", {"containers": deployment["containers"]},
                                     pods=int(deployment["replicas"]))]
     return []
+
+
+def scheduled_jobs(cluster: ClusterSettings, settings: PlatformSettings) -> list[tuple[str, dict[str, Any]]]:
+    """The platform's CronJobs as the budget sees them: their pods' requests do not depend on the bucket,
+    region or filesystems they are given at `pulumi up`."""
+    store = storage.object_store_endpoint()
+    jobs = [(replication.JOB, replication.cronjob_spec(store, "", "", ())),
+            (replication.CHECK, replication.check_spec("", "", ()))]
+    if settings.backups.etcd is not None:
+        jobs.append((etcd_backup.JOB, etcd_backup.cronjob_spec(settings.backups.etcd, "", "", cluster.name)))
+    return [("CronJob", {"metadata": {"name": name}, "spec": spec}) for name, spec in jobs]
 
 
 def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: PlatformSettings,
@@ -132,6 +149,7 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: P
         ("StatefulSet", {"metadata": {"name": metrics_store.NAME}, "spec": metrics}),
         *((p.kind, {"metadata": {"name": p.name}, "spec": cluster_api.provider_spec(p)})
           for p in cluster_api.PROVIDERS),
+        *scheduled_jobs(cluster, settings),
     ]
     vm_hosts = len(virtualization.vm_hosts(nodes))
     demands = [*control_plane.demands(nodes), *production,

@@ -91,13 +91,15 @@ READS = WRITES | {("restore-drill", VELERO, PRODUCTION)}
 # (consumer, bucket, key, may read, may write)
 REACH = [
     (consumer, bucket, key, (consumer, bucket, key) in READS, (consumer, bucket, key) in WRITES)
-    for consumer in ("velero", "velero-production", "storage-replication", "restore-drill")
+    for consumer in ("velero", "velero-production", "storage-replication", "restore-drill", "etcd-backup")
     for bucket, key in ((VELERO, INFRA), (VELERO, PRODUCTION), (STORAGE, CHUNK))
 ]
+SNAPSHOTS = "etcd-snapshots/homelab"
 
 
 def test_every_consumer_of_the_stack_is_judged():
-    assert {case[0] for case in REACH} == {"velero", "velero-production", "storage-replication", "restore-drill"}
+    assert {case[0] for case in REACH} == {"velero", "velero-production", "storage-replication", "restore-drill",
+                                           "etcd-backup"}
 
 
 Case = tuple[str, str, str, bool, bool]
@@ -135,7 +137,31 @@ def test_no_key_can_change_a_bucket(judged):
                 or allowed(s3.delete_bucket, Bucket=bucket)
                 for name, s3 in clients.items() if name != "_admin" for bucket in SEEDED]
 
-    assert judged(changes) == [False] * 8
+    assert judged(changes) == [False] * 10
+
+
+def test_the_etcd_snapshot_key_only_adds_snapshots_under_its_own_prefix(judged):
+    """It uploads (in parts, as talos-backup's uploader does) and can neither read, list nor delete what is
+    there, so a stolen key cannot take the snapshots away; nor write anywhere else."""
+    def reach_of_snapshots(clients: dict[str, Any]) -> dict[str, bool]:
+        s3, admin = clients["etcd-backup"], clients["_admin"]
+        key = f"{SNAPSHOTS}/homelab-2026-12-01T00:00:00Z.snap.age"
+        found = {"put": allowed(s3.put_object, Bucket=VELERO, Key=key, Body=b"age-encryption.org/v1")}
+        upload = s3.create_multipart_upload(Bucket=VELERO, Key=f"{key}.large")
+        part = s3.upload_part(Bucket=VELERO, Key=f"{key}.large", UploadId=upload["UploadId"], PartNumber=1,
+                              Body=b"x" * 5 * 2**20)
+        s3.complete_multipart_upload(Bucket=VELERO, Key=f"{key}.large", UploadId=upload["UploadId"],
+                                     MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]})
+        found["multipart"] = admin.head_object(Bucket=VELERO, Key=f"{key}.large")["ContentLength"] == 5 * 2**20
+        found["get"] = allowed(s3.get_object, Bucket=VELERO, Key=key)
+        found["list"] = allowed(s3.list_objects_v2, Bucket=VELERO, Prefix=f"{SNAPSHOTS}/")
+        found["delete"] = allowed(s3.delete_object, Bucket=VELERO, Key=key)
+        found["elsewhere"] = allowed(s3.put_object, Bucket=VELERO, Key="homelab/snap.age", Body=b"x")
+        found["other bucket"] = allowed(s3.put_object, Bucket=STORAGE, Key=f"{SNAPSHOTS}/snap.age", Body=b"x")
+        return found
+
+    assert judged(reach_of_snapshots) == {"put": True, "multipart": True, "get": False, "list": False,
+                                          "delete": False, "elsewhere": False, "other bucket": False}
 
 
 LOCKS = {STORAGE: {"mode": "COMPLIANCE", "days": 90}, VELERO: {"mode": "GOVERNANCE", "days": 30}}

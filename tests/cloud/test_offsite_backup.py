@@ -41,7 +41,12 @@ def test_bucket_is_versioned_encrypted_private_tls_only_and_lifecycled(prod, key
     assert statement["Effect"] == "Deny" and statement["Action"] == "s3:*"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert statement["Resource"] == [f"arn:aws:s3:::{BUCKETS[key]}", f"arn:aws:s3:::{BUCKETS[key]}/*"]
-    (lifecycle,) = _for_bucket(prod, "bucketLifecycleConfiguration:BucketLifecycleConfiguration", key).inputs["rules"]
+    lifecycle, *expiring = _for_bucket(prod, "bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                                       key).inputs["rules"]
+    # Velero's bucket also expires the etcd snapshots, which their add-only key cannot delete.
+    assert expiring == ([{"id": "expire-etcd-snapshots-homelab", "status": "Enabled",
+                          "filter": {"prefix": "etcd-snapshots/homelab/"}, "expiration": {"days": 30}}]
+                        if key == "velero" else [])
     assert lifecycle["status"] == "Enabled"
     assert lifecycle["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
     assert lifecycle["transitions"] == [{"days": 30, "storageClass": "GLACIER_IR"}]
@@ -102,8 +107,8 @@ def test_restore_drill_can_only_read_productions_prefix(prod):
 
 def test_every_consumer_has_a_user_and_key_of_its_own(prod):
     users = [key.inputs["user"] for key in prod.by_type("aws:iam/accessKey:AccessKey")]
-    assert sorted(users) == ["homelab-restore-drill", "homelab-storage-replication", "homelab-velero",
-                             "homelab-velero-production"]
+    assert sorted(users) == ["homelab-etcd-backup", "homelab-restore-drill", "homelab-storage-replication",
+                             "homelab-velero", "homelab-velero-production"]
 
 
 def test_every_credential_is_a_secret(prod):

@@ -116,7 +116,7 @@ def test_the_backups_dashboard_reads_both_tasks_reports():
 def test_the_capacity_dashboard_draws_the_programs_plan(prod):
     (model,) = [m for m in _provisioned(prod).values() if m["uid"] == "homelab-capacity"]
     total = prod.outputs["capacity"]["total"]
-    planned = total["kubernetes"]["memory_mib"] + total["platform"]["memory_mib"] + total["production"]["memory_mib"]
+    planned = sum(total[layer]["memory_mib"] for layer in ("kubernetes", "platform", "scheduled", "production"))
     exprs = [target["expr"] for panel in model["panels"] for target in panel["targets"]]
     assert f"vector({planned * 2**20})" in exprs
     assert f"vector({total['allocatable']['memory_mib'] * 2**20})" in exprs

@@ -91,3 +91,22 @@ def unique(crds: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for crd in crds:
         seen.setdefault(crd["metadata"]["name"], crd)
     return list(seen.values())
+
+
+def talos_service_account_crd() -> dict[str, Any]:
+    """The CRD Talos installs itself on a cluster with Kubernetes Talos API access (no release or catalog here
+    carries it), written from what Talos declares: group talos.dev, kind ServiceAccount (short name tsa),
+    namespaced, one served and stored version v1alpha1 whose ``spec.roles`` is a list of role names and
+    ``status.failureReason`` a string (internal/app/machined/pkg/controllers/k8s/internal/k8stemplates at
+    Talos v1.12.9)."""
+    strings = {"type": "array", "items": {"type": "string"}}
+    schema = {"type": "object", "properties": {
+        "spec": {"type": "object", "properties": {"roles": strings}},
+        "status": {"type": "object", "properties": {"failureReason": {"type": "string"}}}}}
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "serviceaccounts.talos.dev"},
+            "spec": {"group": "talos.dev", "scope": "Namespaced",
+                     "names": {"kind": "ServiceAccount", "listKind": "ServiceAccountList", "plural": "serviceaccounts",
+                               "singular": "serviceaccount", "shortNames": ["tsa"]},
+                     "versions": [{"name": "v1alpha1", "served": True, "storage": True,
+                                   "schema": {"openAPIV3Schema": schema}}]}}

@@ -27,7 +27,14 @@ from labctl.render import kubernetes_objects, manifest
 from labctl.synth import SynthResult
 from tests.upstream.apiserver import LoopbackCluster, loopback_cluster
 from tests.upstream.charts import INFRASTRUCTURE, installs, pod_template, render
-from tests.upstream.crds import OPERATOR_RELEASES, is_crd, release_crds, schema_crd, unique
+from tests.upstream.crds import (
+    OPERATOR_RELEASES,
+    is_crd,
+    release_crds,
+    schema_crd,
+    talos_service_account_crd,
+    unique,
+)
 from tests.upstream.talos import admission_plugins, guest_machines, infrastructure_machines
 
 # Created for real before the dry-run: what other objects' admission looks up.
@@ -81,6 +88,8 @@ def content(name: str, results: list[SynthResult], helm: Path) -> ClusterContent
                     cluster.items.append(Item(f"{result.stack} {install.label}", obj, install.namespace))
     if name == INFRASTRUCTURE:
         cluster.crds += [crd for release in OPERATOR_RELEASES for crd in release_crds(release)]
+        # Talos serves it on the infrastructure cluster once the control planes grant Talos API access.
+        cluster.crds.append(talos_service_account_crd())
         # The operators' release manifests (not applied here) create their own namespaces.
         cluster.namespaces |= {operator.namespace for operator in OPERATORS}
     cluster.crds = unique(cluster.crds)
