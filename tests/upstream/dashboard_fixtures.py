@@ -6,7 +6,7 @@ Prometheus engine (promql-eval), and the README's picture draws what they return
 import math
 from collections.abc import Iterator
 
-from components.platform import metric_catalogue, task_metrics
+from components.platform import etcd_backup, metric_catalogue, task_metrics
 from components.platform.replication import CHECK_TASK, COPY_TASK, JOB
 
 MINUTES = 180
@@ -119,8 +119,8 @@ def _storage_and_network() -> Iterator[tuple[str, str]]:
         yield _labels("cilium_forward_count_total", **agent, direction="EGRESS"), _counter(6000)
         yield _labels("cilium_bpf_map_pressure", **agent, map_name="policy_00001"), _flat(0.1)
         yield _labels("cilium_unreachable_nodes", **agent), _flat(0)
-    for task in (COPY_TASK, CHECK_TASK):
-        reported = {"job": JOB, task_metrics.TASK_ATTRIBUTE: task}
+    for job, task in ((JOB, COPY_TASK), (JOB, CHECK_TASK), (etcd_backup.JOB, etcd_backup.TASK)):
+        reported = {"job": job, task_metrics.TASK_ATTRIBUTE: task}
         yield _labels(task_metrics.metric("start"), **reported), "_x100 6000 _x78"
         yield _labels(task_metrics.metric("success"), **reported), "_x110 6600 _x68"
 
