@@ -12,6 +12,7 @@ Every rule carries two examples, a series it must fire on and one it must stay s
 turns them into ``promtool test rules`` cases against the very rule file the ruler loads.
 """
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -59,12 +60,23 @@ class AlertRule:
                 "annotations": {"summary": self.summary, "runbook": f"{RUNBOOK} ({self.runbook})"}}
 
 
+def _period(schedule: str) -> timedelta:
+    """How long the schedule takes to repeat itself: a day when it names no day or month, a week when it names
+    only weekdays, else (at most) the four years of the leap-year cycle."""
+    _, _, day, month, weekday = schedule.split()
+    if day == month == "*":
+        return timedelta(days=1) if weekday == "*" else timedelta(days=7)
+    return timedelta(days=4 * 365 + 1)
+
+
+@functools.lru_cache(maxsize=64)
 def longest_gap(schedule: str, start: datetime | None = None) -> timedelta:
-    """The longest time between two runs of a five-field cron ``schedule`` over a year."""
+    """The longest time between two runs of a five-field cron ``schedule``, over two of its periods (so the gap
+    across a period's end counts too)."""
     begin = start or datetime(2026, 1, 1, tzinfo=UTC)
     runs = croniter(schedule, begin)
     previous, gap = runs.get_next(datetime), timedelta(0)
-    while previous < begin + timedelta(days=366):
+    while previous < begin + 2 * _period(schedule):
         current = runs.get_next(datetime)
         gap, previous = max(gap, current - previous), current
     return gap

@@ -129,3 +129,12 @@ def test_production_is_watched_for_each_of_its_vms(prod):
         alert_rules.RULES_FILE])
     (rule,) = [r for r in rules["groups"][0]["rules"] if r["alert"] == "ProductionVMsNotRunning"]
     assert rule["expr"].endswith(" < 3") and 'k8s_namespace_name="production"' in rule["expr"]
+
+
+@pytest.mark.parametrize(("schedule", "gap"), [
+    ("17 * * * *", timedelta(hours=1)), ("0 */6 * * *", timedelta(hours=6)), ("47 4 * * 0", timedelta(days=7)),
+    ("0 3 1 * *", timedelta(days=31)), ("0 0 29 2 *", timedelta(days=366 + 365 * 3))])
+def test_the_longest_gap_spans_the_schedules_own_period(schedule, gap):
+    """A daily or weekly pattern repeats, so two of its periods hold its longest gap; a yearly one needs its
+    years (29 February: a leap year to the next)."""
+    assert alert_rules.longest_gap(schedule) == gap
