@@ -174,5 +174,5 @@ class HomelabMocks(Mocks):
             "kernel": f"{base}/kernel-{arch}",
             "kernelCommandLine": f"{base}/cmdline-{platform}-{arch}",
             "pxe": f"https://pxe.{IMAGE_FACTORY}/pxe/{schematic}/{version}/{platform}-{arch}",
-            "uki": f"{base}/{platform}-{arch}-uki.efi",
+            "uki": f"{base}/{platform}-{arch}-secureboot-uki.efi",
         }

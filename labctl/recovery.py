@@ -53,7 +53,9 @@ def etcd_steps(result: SynthResult) -> list[Step]:
              tuple(f"pulumi up --stack {result.stack} --target '{urn}' --replace '{urn}'"
                    for urn in (applies[f"{outputs['infrastructureClusterName']}-{node['name']}"] for node in nodes))),
         Step(f"1c. Bootstrap etcd on {first['name']} from the snapshot, instead of an empty one",
-             (f"talosctl --nodes {first['ip']} bootstrap --recover-from=./etcd.snap",
+             (f"pulumi stack output talosconfig --show-secrets --stack {result.stack} > talosconfig && "
+              "export TALOSCONFIG=$PWD/talosconfig",
+              f"talosctl --nodes {first['ip']} bootstrap --recover-from=./etcd.snap",
               f"talosctl --nodes {first['ip']} health",
               f"pulumi up --stack {result.stack}   # the rest of the platform, reconciled from code")),
     ]

@@ -34,8 +34,9 @@ OBJECT_READ = ["s3:GetObject", "s3:GetObjectVersion"]
 # Writing: multipart uploads (Velero and rclone upload large files in parts) and deletes (retention).
 BUCKET_WRITE = ["s3:ListBucketMultipartUploads"]
 OBJECT_WRITE = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
-# Adding objects only: a multipart upload (CreateMultipartUpload and UploadPart are s3:PutObject) and giving one up.
-OBJECT_APPEND = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+# Adding objects only: a multipart upload (CreateMultipartUpload, UploadPart and CompleteMultipartUpload are
+# s3:PutObject) and giving one up (aws-sdk-go-v2 feature/s3/manager upload.go, which talos-backup uses).
+OBJECT_APPEND = ["s3:PutObject", "s3:AbortMultipartUpload"]
 
 
 @dataclass(frozen=True)
@@ -146,11 +147,22 @@ def _access(consumer: Consumer) -> str:
     return "add-only" if consumer.append_only else "read/write" if consumer.writes else "read-only"
 
 
-def _policy(consumer: Consumer, bucket_arn: str) -> dict[str, Any]:
+def kms_statement(kms_key_arn: str, writes: bool) -> dict[str, Any]:
+    """With SSE-KMS, S3 asks the key on the caller's behalf: a data key to write (and Decrypt to finish a
+    multipart upload), Decrypt to read."""
+    return {"Sid": "Key", "Effect": "Allow", "Action": ["kms:Decrypt", *(["kms:GenerateDataKey"] if writes else [])],
+            "Resource": kms_key_arn}
+
+
+def _policy(consumer: Consumer, bucket_arn: str, kms_key_arn: str | None = None) -> dict[str, Any]:
     if consumer.append_only:
         assert consumer.prefix is not None, "an add-only consumer owns a prefix"
-        return append_policy(bucket_arn, consumer.prefix)
-    return consumer_policy(bucket_arn, consumer.writes, consumer.prefix)
+        policy = append_policy(bucket_arn, consumer.prefix)
+    else:
+        policy = consumer_policy(bucket_arn, consumer.writes, consumer.prefix)
+    if kms_key_arn:
+        policy["Statement"].append(kms_statement(kms_key_arn, consumer.writes))
+    return policy
 
 
 def _json(document: dict[str, Any]) -> str:
@@ -182,7 +194,7 @@ class OffsiteBackup(pulumi.ComponentResource):
             "storage": self._bucket("storage", settings.storage_bucket, args),
         }
         self.bucket_names = {key: bucket.bucket for key, bucket in buckets.items()}
-        self.credentials = {consumer.name: self._consumer(consumer, buckets[consumer.bucket])
+        self.credentials = {consumer.name: self._consumer(consumer, buckets[consumer.bucket], settings.kms_key_arn)
                             for consumer in consumers(args.velero_prefixes)}
         self.register_outputs({"region": self.region, "endpoint": self.endpoint, "buckets": self.bucket_names,
                                "credentials": self.credentials})
@@ -219,7 +231,8 @@ class OffsiteBackup(pulumi.ComponentResource):
             )
         return bucket
 
-    def _consumer(self, consumer: Consumer, bucket: aws.s3.Bucket) -> pulumi.Output[dict[str, str]]:
+    def _consumer(self, consumer: Consumer, bucket: aws.s3.Bucket,
+                  kms_key_arn: str | None) -> pulumi.Output[dict[str, str]]:
         child = pulumi.ResourceOptions(parent=self)
         user = aws.iam.User(consumer.name, name=f"homelab-{consumer.name}", path="/homelab/",
                             tags={"homelab": consumer.name}, opts=child)
@@ -227,7 +240,7 @@ class OffsiteBackup(pulumi.ComponentResource):
             f"{consumer.name}-policy", name=f"homelab-{consumer.name}", path="/homelab/",
             description=f"homelab {consumer.name}: {_access(consumer)} "
                         f"on {f'the {consumer.prefix} prefix of ' if consumer.prefix else ''}its bucket only",
-            policy=bucket.arn.apply(lambda arn: _json(_policy(consumer, arn))),
+            policy=bucket.arn.apply(lambda arn: _json(_policy(consumer, arn, kms_key_arn))),
             opts=child,
         )
         aws.iam.UserPolicyAttachment(f"{consumer.name}-policy", user=user.name, policy_arn=policy.arn, opts=child)

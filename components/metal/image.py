@@ -2,12 +2,14 @@
 ID the factory gives each one.
 
 The ID is the SHA-256 of the schematic in the factory's canonical form: Go's yaml.v3 encoding of its Schematic
-struct, fields in declaration order (overlay, then customization) and four-space indents, sequences indented
-under their key (image-factory pkg/schematic/schematic.go, ``ID`` and ``Marshal``). Computing it here gives
+struct, fields in declaration order (overlay, then customization), empty ones left out, four-space indents,
+sequences indented under their key (image-factory pkg/schematic/schematic.go, ``ID`` and ``Marshal``). Only the
+shapes the program writes are encoded here; any other is refused. Computing it here gives
 every board's download URL before the first ``pulumi up`` (``labctl first-boot``).
 """
 
 import hashlib
+import re
 from typing import Any
 
 import yaml
@@ -32,31 +34,39 @@ def schematic_yaml(board: Board) -> str:
     return yaml.safe_dump(schematic(board), sort_keys=True)
 
 
-class _GoYaml(yaml.SafeDumper):
-    """yaml.v3's block style: a sequence is indented under its key, as every nested mapping is."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
+# What the offline form covers: a plain scalar Go's encoder writes unquoted (no YAML keyword, number or space).
+_PLAIN = re.compile(r"^[a-z][a-z0-9_./-]*$")
 
 
-# The factory's field order (pkg/schematic/schematic.go): Schematic, Overlay, Customization.
-_ORDER = ("overlay", "customization", "image", "name", "options", "extraKernelArgs", "meta", "systemExtensions",
-          "secureboot", "officialExtensions")
-
-
-def _ordered(value: Any) -> Any:
-    if isinstance(value, dict):
-        known = [key for key in _ORDER if key in value] + sorted(key for key in value if key not in _ORDER)
-        return {key: _ordered(value[key]) for key in known}
-    if isinstance(value, list):
-        return [_ordered(item) for item in value]
+def _plain(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _PLAIN.match(value) or value in ("true", "false", "null", "yes", "no"):
+        raise ValueError(f"schematic {where}: {value!r} is not a plain name the offline ID covers")
     return value
 
 
 def canonical_yaml(document: dict[str, Any]) -> str:
-    """The schematic as the factory re-encodes it; ``customization`` is always there, ``{}`` when empty."""
-    return yaml.dump(_ordered({"customization": {}, **document}), Dumper=_GoYaml, indent=4, sort_keys=False,
-                     default_flow_style=False)
+    """The schematic as the factory re-encodes it, for the shapes this program writes: an overlay's image and
+    name, and official extensions. Anything else (kernel arguments, META, overlay options, SecureBoot) is
+    encoded by Go in ways this does not reproduce, so it is refused rather than given a wrong ID."""
+    unknown = set(document) - {"overlay", "customization"}
+    customization = document.get("customization") or {}
+    unknown |= {f"customization.{key}" for key in customization if key != "systemExtensions"}
+    overlay = document.get("overlay") or {}
+    unknown |= {f"overlay.{key}" for key in overlay if key not in ("image", "name")}
+    if unknown:
+        raise ValueError(f"schematic fields {sorted(unknown)} are not covered by the offline ID")
+    lines = []
+    if overlay:
+        lines += ["overlay:", f"    image: {_plain(overlay['image'], 'overlay.image')}",
+                  f"    name: {_plain(overlay['name'], 'overlay.name')}"]
+    extensions = (customization.get("systemExtensions") or {}).get("officialExtensions") or []
+    if extensions:
+        lines += ["customization:", "    systemExtensions:", "        officialExtensions:",
+                  *(f"            - {_plain(name, 'officialExtensions')}" for name in extensions)]
+    else:
+        # The factory drops empty fields (omitempty) and always writes customization.
+        lines.append("customization: {}")
+    return "\n".join(lines) + "\n"
 
 
 def schematic_id(document: dict[str, Any]) -> str:

@@ -238,6 +238,7 @@ def _gitops_rules() -> list[AlertRule]:
 
 
 TASK_SOURCE = "components/platform/task_metrics.py"
+DAY_SECONDS = 86400
 
 
 @dataclass(frozen=True)
@@ -271,18 +272,24 @@ def _task_rule(task: Task) -> AlertRule:
     allowed = int((longest_gap(task.schedule) + task.run_limit).total_seconds())
     labels = {"job": task.service, "task": task.task}
     selector = f'{{job="{task.service}", task="{task.task}"}}'
-    success = task_metrics.metric("success") + selector
-    # Forty minutes past what is allowed: past the rule's ``for`` too.
-    at_minute = allowed // 60 + 40
+    start, success = task_metrics.metric("start") + selector, task_metrics.metric("success") + selector
     summary = f"{task.what} is failing: no success for over {allowed // 3600}h"
-    return AlertRule(
-        task.alert, f"{task_metrics.stale(task.task, task.window, allowed)} or "
-                    f"({task_metrics.never_succeeded(task.task, task.window, limit)})",
-        "15m", "critical", summary, task.runbook, TASK_SOURCE,
-        # A success ten minutes in, then none.
-        Example({success: f"_x10 600 _x{at_minute}"}, f"{at_minute}m", labels, summary),
-        # Another half an hour before the evaluation.
-        Example({success: f"_x10 600 _x{at_minute - 41} {(at_minute - 30) * 60} _x40"}, f"{at_minute}m"))
+    expr = (f"{task_metrics.stale(task.task, task.window, allowed)} or "
+            f"({task_metrics.never_succeeded(task.task, task.window, limit)})")
+    if allowed <= DAY_SECONDS:
+        # Forty minutes past what is allowed (and the rule's ``for``): a success ten minutes in, then none; and
+        # another half an hour before the evaluation.
+        at_minute = allowed // 60 + 40
+        fires = Example({success: f"_x10 600 _x{at_minute}"}, f"{at_minute}m", labels, summary)
+        silent = Example({success: f"_x10 600 _x{at_minute - 41} {(at_minute - 30) * 60} _x40"}, f"{at_minute}m")
+    else:
+        # A week of samples a minute apart would make promtool evaluate every rule ten thousand times: a longer
+        # schedule's cases take the other branch, which the same functions build (the stale branch is the
+        # copy's case): a first run at minute one that never succeeds, and one that succeeds at minute twenty.
+        at_minute = limit // 60 + 40
+        fires = Example({start: f"_ 60 _x{at_minute}"}, f"{at_minute}m", labels, summary)
+        silent = Example({start: f"_ 60 _x{at_minute}", success: f"_x20 1200 _x{at_minute}"}, f"{at_minute}m")
+    return AlertRule(task.alert, expr, "15m", "critical", summary, task.runbook, TASK_SOURCE, fires, silent)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ Velero backs up Kubernetes objects, not etcd, and a cluster rebuilt from nothing
 ``<prefix>/<cluster>-<RFC 3339 time>.snap.age`` (pkg/talos/talos.go, pkg/s3/s3.go at v0.1.0-beta.3).
 
 - **Talos API access** is the narrowest that works: the ``os:etcd:backup`` role (pkg/machinery/role/role.go,
-  Talos v1.12), which can take a snapshot and nothing else, granted to Kubernetes only in this job's namespace
+  Talos v1.12), which can take a snapshot and read etcd's status, members and alarms, and change nothing
+  (internal/app/machined/pkg/system/services/machined.go), granted to Kubernetes only in this job's namespace
   (the control planes' ``kubernetesTalosAPIAccess``, components/metal/patches.py). A ``talos.dev/v1alpha1``
   ServiceAccount asks for it; Talos writes the talosconfig into the Secret of the same name
   (internal/app/machined/pkg/controllers/kubeaccess/serviceaccount at v1.12.9), whose endpoint is the
@@ -45,8 +46,8 @@ CREDENTIALS_SECRET = "etcd-backup-credentials"
 SNAPSHOTS_PREFIX = "etcd-snapshots"
 TALOS_CONFIG_DIR = "/var/run/secrets/talos.dev"
 WORK = "/snapshots"
-# A homelab's etcd is far below its 2 GiB quota; the snapshot sits here until it is encrypted and uploaded.
-WORK_SIZE = "2Gi"
+# The snapshot and its encrypted copy sit here side by side until the upload ends: twice etcd's 2 GiB quota.
+WORK_SIZE = "4Gi"
 
 
 def talos_api_access() -> TalosApiAccess:

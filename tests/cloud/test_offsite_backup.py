@@ -70,6 +70,13 @@ def test_kms_key_and_object_lock_per_bucket_when_configured(build, prod):
         assert result.one(f"{S3}bucket:Bucket", f"{bucket}-bucket").inputs["objectLockEnabled"] is True
     assert not prod.by_type(f"{S3}bucketObjectLockConfiguration:BucketObjectLockConfiguration")
     assert prod.one(f"{S3}bucket:Bucket", "storage-bucket").inputs["objectLockEnabled"] is False
+    # With the key, S3 uses it on each consumer's behalf: every one may decrypt, and writers get data keys.
+    for policy in result.by_type("aws:iam/policy:Policy"):
+        (key,) = [s for s in json.loads(policy.inputs["policy"])["Statement"] if s["Sid"] == "Key"]
+        assert key["Resource"] == key_arn and "kms:Decrypt" in key["Action"]
+        assert ("kms:GenerateDataKey" in key["Action"]) is (policy.name != "restore-drill-policy"), policy.name
+    assert all(s["Sid"] != "Key" for p in prod.by_type("aws:iam/policy:Policy")
+               for s in json.loads(p.inputs["policy"])["Statement"])
 
 
 def _statements(prod, consumer):

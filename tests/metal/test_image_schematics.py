@@ -28,3 +28,17 @@ def test_key_order_in_the_input_does_not_change_the_id():
     assert schematic_id(reordered) == schematic_id(document)
     assert canonical_yaml(document).startswith("overlay:\n    image: siderolabs/sbc-raspberrypi\n")
     assert "        officialExtensions:\n            - siderolabs/util-linux-tools\n" in canonical_yaml(document)
+
+
+@pytest.mark.parametrize("document", [
+    {"customization": {"extraKernelArgs": ["console=ttyS0"]}},
+    {"overlay": {"image": "siderolabs/sbc-raspberrypi", "name": "rpi_generic", "options": {"configTxtAppend": "x"}}},
+    {"customization": {"systemExtensions": {"officialExtensions": ["true"]}}},
+])
+def test_a_schematic_the_offline_form_does_not_cover_is_refused_not_misnamed(document):
+    with pytest.raises(ValueError, match="offline ID"):
+        schematic_id(document)
+
+
+def test_empty_fields_are_left_out_as_the_factory_leaves_them():
+    assert schematic_id({"customization": {"systemExtensions": {"officialExtensions": []}}}) == PUBLISHED[0][1]
