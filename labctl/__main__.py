@@ -15,6 +15,7 @@ from labctl.summary import budget_table, overhead_table, print_summary
 from labctl.synth import (
     PROJECT_DIR,
     StackFileError,
+    SynthResult,
     cause_of,
     config_error,
     read_stack_file,
@@ -109,9 +110,8 @@ def _capacity(args: argparse.Namespace, console: Console) -> int:
     return ExitCode.OK
 
 
-def _first_boot(args: argparse.Namespace, console: Console) -> int:
-    from labctl.first_boot import image_lines, nodes_table
-
+def _platform_synth(args: argparse.Namespace, console: Console) -> SynthResult | int:
+    """The platform stack rendered offline, or the exit code of why it cannot be."""
     project = Path(args.project).resolve()
     try:
         _platform_stack(args.stack, project)
@@ -120,9 +120,17 @@ def _first_boot(args: argparse.Namespace, console: Console) -> int:
     except StackFileError as error:
         return _report_config_error(error, args.stack, console)
     try:
-        result = synthesize(args.stack, project_dir=project)
+        return synthesize(args.stack, project_dir=project)
     except Exception as error:
         return _report_config_error(error, args.stack, console)
+
+
+def _first_boot(args: argparse.Namespace, console: Console) -> int:
+    from labctl.first_boot import image_lines, nodes_table
+
+    result = _platform_synth(args, console)
+    if isinstance(result, int):
+        return result
     for line in image_lines(result.outputs["bootImages"]):
         console.print(line, soft_wrap=True, markup=False, highlight=False)
     console.print(nodes_table(result.outputs["bootImages"]))
@@ -132,17 +140,9 @@ def _first_boot(args: argparse.Namespace, console: Console) -> int:
 def _recover(args: argparse.Namespace, console: Console) -> int:
     from labctl.recovery import runbook
 
-    project = Path(args.project).resolve()
-    try:
-        _platform_stack(args.stack, project)
-    except (FileNotFoundError, RequestError) as error:
-        return _usage_error(error, console)
-    except StackFileError as error:
-        return _report_config_error(error, args.stack, console)
-    try:
-        result = synthesize(args.stack, project_dir=project)
-    except Exception as error:
-        return _report_config_error(error, args.stack, console)
+    result = _platform_synth(args, console)
+    if isinstance(result, int):
+        return result
     for step in runbook(result):
         console.print(f"\n{step.title}", markup=False, highlight=False)
         for command in step.commands:
