@@ -4,6 +4,8 @@
 stack): only what runs on prod's infrastructure cluster, reached through a StackReference to prod.
 """
 
+from typing import Any
+
 import pulumi
 
 from components.apps.catalog import PIHOLE_NAMESPACE, production_apps, tailnet_records
@@ -31,6 +33,7 @@ from components.clusters.production import NAME as PRODUCTION
 from components.clusters.production import Production, production_args
 from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
+from components.metal.transitions import inventory_issues, version_issues
 from components.outputs import as_secret
 from components.platform import CloudSeams, Dns01, Platform, PlatformArgs, etcd_backup, plan_platform
 from components.platform.alert_rules import ProductionVms
@@ -82,6 +85,26 @@ def shared_fs_encryption(config: HomelabConfig) -> Encryption | None:
     return Encryption(key.output(), passphrase.output())
 
 
+class RefusedChangeError(ConfigError, pulumi.RunError):
+    """A ConfigError found while the program runs (in an apply): `pulumi up` prints a RunError's message alone,
+    and labctl reads it as the ConfigError it is."""
+
+
+def deployment_guard(config: HomelabConfig) -> pulumi.Output[bool]:
+    """This stack's own last outputs, read back to refuse what Talos and etcd cannot take in one update
+    (components/metal/transitions.py); a stack never deployed has none, and passes."""
+    own = pulumi.StackReference(f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
+
+    def check(outputs: dict[str, Any]) -> bool:
+        issues = [*version_issues(outputs.get("versions"), config.versions.model_dump(by_alias=True)),
+                  *inventory_issues(outputs.get("nodes"), config.nodes)]
+        if issues:
+            raise RefusedChangeError(pulumi.get_stack(), issues)
+        return True
+
+    return pulumi.Output.unsecret(own.outputs).apply(check)
+
+
 def production_watch(production: GuestClusterArgs) -> ProductionVms:
     """What the platform's rules expect of production: its namespace and every VM of it running."""
     return ProductionVms(production.namespace, production.settings.control_planes + production.settings.workers)
@@ -99,7 +122,8 @@ def build_platform(config: HomelabConfig) -> None:
     metal = TalosCluster(
         config.cluster.name,
         TalosClusterArgs(cluster=config.cluster, nodes=config.nodes, versions=config.versions, protect=protect,
-                         talos_api_access=etcd_backup.talos_api_access() if config.platform.backups.etcd else None),
+                         talos_api_access=etcd_backup.talos_api_access() if config.platform.backups.etcd else None,
+                         guard=deployment_guard(config)),
     )
     provider = cluster_provider(INFRASTRUCTURE, config.cluster.name, metal.kubeconfig)
     dns01 = None

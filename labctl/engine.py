@@ -220,7 +220,9 @@ def run_program(
     """Run ``program`` once, in a fresh mock runtime, the way the Python language host runs ``__main__``."""
     _freeze_import_time_heap()
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    # The file and S3 backends' organization, which `pulumi up` gives the program there.
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor,
+                             organization="organization")
     pulumi.runtime.set_all_config(dict(config), secret_keys)
     SETTINGS.outputs.clear()
     # set_mocks starts a root stack of its own; the program's stack, as in `pulumi up`, replaces it.

@@ -122,8 +122,11 @@ def synthesize(
     config_overrides: Mapping[str, Any] | None = None,
     omit: Iterable[str] = (),
     prod_outputs: Mapping[str, Any] | None = None,
+    deployed_outputs: Mapping[str, Any] | None = None,
 ) -> SynthResult:
-    """Run the program for ``stack`` under mocks; ``config_overrides`` replace stack-file keys (tests)."""
+    """Run the program for ``stack`` under mocks; ``config_overrides`` replace stack-file keys (tests);
+    ``deployed_outputs`` are the platform stack's own last outputs, which it reads back (none: a first
+    deployment)."""
     stack_config = {**read_stack_file(stack, project_dir), **(config_overrides or {})}
     config, secret_keys = runtime_config(stack_config, omit)
     role = stack_config.get(f"{NAMESPACE}:role")
@@ -134,6 +137,8 @@ def synthesize(
             prod_outputs = stack_reference_outputs(synthesize(PROD_STACK, project_dir=project_dir))
         prod_name = str(stack_config.get(f"{NAMESPACE}:prodStack", "organization/homelab/prod"))
         references[prod_name] = prod_outputs
+    if deployed_outputs is not None:
+        references[f"organization/homelab/{stack}"] = deployed_outputs
     monitor = engine.run_program(
         stacks.main, mocks=HomelabMocks(references), stack=stack, config=config,
         secret_keys=secret_keys, project_dir=project_dir,

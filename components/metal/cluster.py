@@ -38,6 +38,9 @@ class TalosClusterArgs:
     protect: bool
     # What the platform's pods may ask of the Talos API (the etcd snapshots' job).
     talos_api_access: TalosApiAccess | None = None
+    # Resolves once the changes since the last deployment are ones Talos can take (components/metal/transitions.py);
+    # no machine config is applied before it, and none if it refuses.
+    guard: pulumi.Output[Any] | None = None
 
 
 def _camel(key: str) -> str:
@@ -62,6 +65,12 @@ def _node_patch_yaml(node: Node, cluster: ClusterSettings, api_access: TalosApiA
                      installer_image: str) -> list[str]:
     return [yaml.safe_dump(document, sort_keys=False)
             for document in node_patches(node, cluster, installer_image, api_access)]
+
+
+def _guarded_patch_yaml(node: Node, cluster: ClusterSettings, api_access: TalosApiAccess | None,
+                        installer_and_guard: list[Any]) -> list[str]:
+    """The node's patches once the deployment guard has passed (its value is the second of the pair)."""
+    return _node_patch_yaml(node, cluster, api_access, installer_and_guard[0])
 
 
 def _boot_image(nodes: list[Node], urls: Any) -> dict[str, Any]:
@@ -113,8 +122,8 @@ class TalosCluster(pulumi.ComponentResource):
                 node=str(node.ip), endpoint=str(node.ip),
                 client_configuration=client_configuration,
                 machine_configuration_input=base_configs[node.role],
-                config_patches=self.installer_images[node.board].apply(
-                    functools.partial(_node_patch_yaml, node, args.cluster, args.talos_api_access)
+                config_patches=pulumi.Output.all(self.installer_images[node.board], args.guard).apply(
+                    functools.partial(_guarded_patch_yaml, node, args.cluster, args.talos_api_access)
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
