@@ -23,6 +23,7 @@ from croniter import croniter
 
 from components.config import BackupSettings, EtcdBackupSettings
 from components.platform import etcd_backup, replication, task_metrics
+from components.platform.metric_catalogue import BY_NAME
 from components.platform.virtualization import LAUNCHER_PODS
 
 GROUP = "homelab"
@@ -84,7 +85,7 @@ def longest_gap(schedule: str, start: datetime | None = None) -> timedelta:
 
 # A backup run may take this long before its success is recorded.
 BACKUP_SLACK = timedelta(hours=1)
-ETCD, ETCD_SOURCE = "juicefs-meta", "server/etcdserver/metrics.go@v3.6.14"
+ETCD, ETCD_SOURCE = "juicefs-meta", BY_NAME["etcd_server_has_leader"].source
 _MEMBER = f'{{job="{ETCD}", instance="juicefs-meta-0:2381"}}'
 
 
@@ -150,7 +151,7 @@ def _node_rules() -> list[AlertRule]:
     ]
 
 
-VELERO_SOURCE = "pkg/metrics/metrics.go@v1.18.1"
+VELERO_SOURCE = BY_NAME["velero_backup_last_successful_timestamp"].source
 
 
 def _backup_rules(schedule: str, settings: BackupSettings) -> list[AlertRule]:
@@ -185,7 +186,7 @@ def _backup_rules(schedule: str, settings: BackupSettings) -> list[AlertRule]:
     ]
 
 
-CERT_MANAGER_SOURCE = "internal/collectors/certificate_collector.go@v1.21.1"
+CERT_MANAGER_SOURCE = BY_NAME["certmanager_certificate_ready_status"].source
 # cert-manager renews at two thirds of a certificate's life (a 90-day one 30 days before it ends): two weeks left
 # means renewal has failed for two weeks.
 CERTIFICATE_WARNING = timedelta(days=14)
@@ -222,7 +223,7 @@ def _certificate_rules() -> list[AlertRule]:
     ]
 
 
-ARGO_CD_SOURCE = "controller/metrics/metrics.go@v3.4.4"
+ARGO_CD_SOURCE = BY_NAME["argocd_app_info"].source
 
 
 def _gitops_rules() -> list[AlertRule]:
@@ -237,7 +238,7 @@ def _gitops_rules() -> list[AlertRule]:
         Example({f'argocd_app_info{app}, health_status="Healthy"}}': "1x30"}, "20m"))]
 
 
-TASK_SOURCE = "components/platform/task_metrics.py"
+TASK_SOURCE = BY_NAME[task_metrics.metric("success")].source
 DAY_SECONDS = 86400
 
 

@@ -31,8 +31,7 @@ import pulumi_kubernetes as k8s
 from components.config import EtcdBackupSettings
 from components.metal.patches import TalosApiAccess
 from components.platform import task_metrics
-from components.platform.priority import PLATFORM
-from components.platform.workloads import restricted, secret_env
+from components.platform.workloads import secret_env
 from components.quantities import resources
 from components.versions import TALOS_BACKUP_IMAGE
 
@@ -71,18 +70,8 @@ def cronjob_spec(settings: EtcdBackupSettings, bucket: str, region: str, cluster
                          {"name": "talos", "mountPath": TALOS_CONFIG_DIR, "readOnly": True}],
         "resources": resources("50m", "64Mi", memory_limit="256Mi"),
     }
-    return {
-        "schedule": settings.schedule,
-        "concurrencyPolicy": "Forbid",
-        "successfulJobsHistoryLimit": 2,
-        "failedJobsHistoryLimit": 3,
-        "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"spec": restricted({
-            "restartPolicy": "OnFailure", "priorityClassName": PLATFORM.name,
-            "initContainers": [task_metrics.report_container(JOB, TASK, "start"), backup],
-            "containers": [task_metrics.report_container(JOB, TASK, "success")],
-            "volumes": [{"name": "work", "emptyDir": {"sizeLimit": WORK_SIZE}},
-                        {"name": "talos", "secret": {"secretName": ACCOUNT}}]})}}},
-    }
+    return task_metrics.reported_cronjob(settings.schedule, JOB, TASK, [backup], [
+        {"name": "work", "emptyDir": {"sizeLimit": WORK_SIZE}}, {"name": "talos", "secret": {"secretName": ACCOUNT}}])
 
 
 def install(parent: pulumi.Resource, namespace: pulumi.Resource, settings: EtcdBackupSettings,

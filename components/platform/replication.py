@@ -24,10 +24,9 @@ import pulumi_kubernetes as k8s
 from components.platform import metadata_tls, rclone, task_metrics
 from components.platform.metadata import metadata_url
 from components.platform.object_store_users import Consumer, credentials_secret
-from components.platform.priority import PLATFORM
 from components.platform.shared_fs import BUCKET, PASSPHRASE_ENV, Encryption
 from components.platform.storage import NAMESPACE, ObjectStore
-from components.platform.workloads import restricted, secret_env
+from components.platform.workloads import secret_env
 from components.quantities import resources
 from components.versions import JUICEFS_MOUNT_IMAGE
 
@@ -70,19 +69,8 @@ def _metadata_client(container: dict[str, Any]) -> dict[str, Any]:
 
 def _cronjob(schedule: str, task: str, steps: list[dict[str, Any]],
              volumes: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
-    """``steps`` run one after another, after the task's start is reported; once all succeeded, the last
-    container reports its success."""
-    return {
-        "schedule": schedule,
-        "concurrencyPolicy": "Forbid",
-        "successfulJobsHistoryLimit": 2,
-        "failedJobsHistoryLimit": 3,
-        "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"spec": restricted({
-            "restartPolicy": "OnFailure", "priorityClassName": PLATFORM.name,
-            "initContainers": [task_metrics.report_container(JOB, task, "start"), *steps],
-            "containers": [task_metrics.report_container(JOB, task, "success")],
-            "volumes": [{"name": "work", "emptyDir": {"sizeLimit": "2Gi"}}, *volumes]})}}},
-    }
+    return task_metrics.reported_cronjob(schedule, JOB, task, steps,
+                                         [{"name": "work", "emptyDir": {"sizeLimit": "2Gi"}}, *volumes])
 
 
 def cronjob_spec(store: ObjectStore, bucket: str, region: str, filesystems: tuple[str, ...]) -> dict[str, Any]:

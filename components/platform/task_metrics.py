@@ -20,7 +20,9 @@ options on in its default configuration).
 import json
 from typing import Any, Literal
 
+from components.platform.priority import PLATFORM
 from components.platform.telemetry import GATEWAY, NAMESPACE
+from components.platform.workloads import restricted
 from components.quantities import resources
 from components.versions import BUSYBOX_IMAGE
 
@@ -74,6 +76,23 @@ def report_container(service: str, task: str, event: Event) -> dict[str, Any]:
             "command": ["sh", "-ec", report_script(service, task, event)],
             "resources": resources("10m", "16Mi", memory_limit="32Mi")}
 
+
+
+def reported_cronjob(schedule: str, service: str, task: str, steps: list[dict[str, Any]],
+                     volumes: list[dict[str, Any]]) -> dict[str, Any]:
+    """A CronJob whose ``steps`` run one after another, after the task's start is reported; once all succeeded,
+    the last container reports its success. One run at a time, retried twice, a restricted platform pod."""
+    return {
+        "schedule": schedule,
+        "concurrencyPolicy": "Forbid",
+        "successfulJobsHistoryLimit": 2,
+        "failedJobsHistoryLimit": 3,
+        "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"spec": restricted({
+            "restartPolicy": "OnFailure", "priorityClassName": PLATFORM.name,
+            "initContainers": [report_container(service, task, "start"), *steps],
+            "containers": [report_container(service, task, "success")],
+            "volumes": volumes})}}},
+    }
 
 def last(event: Event, task: str, window: str) -> str:
     """The newest report of ``event`` for ``task`` within ``window`` (a PromQL duration)."""

@@ -77,7 +77,7 @@ def _collectors(prod) -> set[str]:
         found.add("kubeletstats")
     if gateway["presets"]["clusterMetrics"]["enabled"]:
         found.add("k8s_cluster")
-    return found | {"scrape"} if found else found
+    return found | {"scrape"}
 
 
 def test_every_catalogued_metric_has_a_collector_the_program_configures(prod):
