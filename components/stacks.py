@@ -4,6 +4,7 @@
 stack): only what runs on prod's infrastructure cluster, reached through a StackReference to prod.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -33,7 +34,7 @@ from components.clusters.production import NAME as PRODUCTION
 from components.clusters.production import Production, production_args
 from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
-from components.metal.transitions import inventory_issues, version_issues
+from components.metal.transitions import inventory_issues, kubernetes_rolls, pace_issues, version_issues
 from components.outputs import as_secret
 from components.platform import CloudSeams, Dns01, Platform, PlatformArgs, etcd_backup, plan_platform
 from components.platform.alert_rules import ProductionVms
@@ -90,19 +91,32 @@ class RefusedChangeError(ConfigError, pulumi.RunError):
     and labctl reads it as the ConfigError it is."""
 
 
-def deployment_guard(config: HomelabConfig) -> pulumi.Output[bool]:
-    """This stack's own last outputs, read back to refuse what Talos and etcd cannot take in one update
-    (components/metal/transitions.py); a stack never deployed has none, and passes."""
-    own = pulumi.StackReference(f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
+@dataclass(frozen=True)
+class LastDeployment:
+    """What this stack's own last outputs decide about the update (components/metal/transitions.py)."""
 
-    def check(outputs: dict[str, Any]) -> bool:
-        issues = [*version_issues(outputs.get("versions"), config.versions.model_dump(by_alias=True)),
-                  *inventory_issues(outputs.get("nodes"), config.nodes)]
+    # Passes, or refuses what Talos and etcd cannot take in one update; a stack never deployed passes.
+    guard: pulumi.Output[bool]
+    # Whether the update moves the deployed Kubernetes version, which then rolls out node by node.
+    kubernetes_rolls: pulumi.Output[bool]
+
+
+def last_deployment(config: HomelabConfig) -> LastDeployment:
+    own = pulumi.StackReference(f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
+    outputs = pulumi.Output.unsecret(own.outputs)
+    wanted = config.versions.model_dump(by_alias=True)
+
+    def check(deployed: dict[str, Any]) -> bool:
+        versions, nodes = deployed.get("versions"), deployed.get("nodes")
+        issues = [*version_issues(versions, wanted), *inventory_issues(nodes, config.nodes),
+                  *pace_issues(versions, wanted, nodes, config.nodes)]
         if issues:
             raise RefusedChangeError(pulumi.get_stack(), issues)
         return True
 
-    return pulumi.Output.unsecret(own.outputs).apply(check)
+    return LastDeployment(guard=outputs.apply(check),
+                          kubernetes_rolls=outputs.apply(lambda deployed: kubernetes_rolls(deployed.get("versions"),
+                                                                                           wanted)))
 
 
 def production_watch(production: GuestClusterArgs) -> ProductionVms:
@@ -119,11 +133,12 @@ def build_platform(config: HomelabConfig) -> None:
     # protects them whatever the stack is called.
     protect = True
     backup, dns, tailnet = build_cloud(config, protect)
+    last = last_deployment(config)
     metal = TalosCluster(
         config.cluster.name,
         TalosClusterArgs(cluster=config.cluster, nodes=config.nodes, versions=config.versions, protect=protect,
                          talos_api_access=etcd_backup.talos_api_access() if config.platform.backups.etcd else None,
-                         guard=deployment_guard(config)),
+                         guard=last.guard, kubernetes_rolls=last.kubernetes_rolls),
     )
     provider = cluster_provider(INFRASTRUCTURE, config.cluster.name, metal.kubeconfig)
     dns01 = None

@@ -167,6 +167,13 @@ LOCAL_PATH_PROVISIONER: Final = "0.0.33"
 # The local-path provisioner's helper pods, and the stores' one-off hand-over of data written as root.
 # renovate: datasource=docker depName=busybox
 BUSYBOX_IMAGE: Final = "busybox:1.37.0"
+# The same busybox linked statically (its musl build sets CONFIG_STATIC: latest/musl/Dockerfile.builder in
+# docker-library/busybox), so it runs inside an image that has nothing else, as the talosctl image.
+# renovate: datasource=docker depName=busybox
+STATIC_BUSYBOX_IMAGE: Final = "busybox:1.37.0-musl"
+# talosctl's image (Dockerfile target "talosctl" at v1.12.9: FROM scratch, /talosctl alone); its tag is the Talos
+# version it drives, so it follows the stack's Talos pin.
+TALOSCTL_REPOSITORY: Final = "ghcr.io/siderolabs/talosctl"
 # Snapshots the infrastructure cluster's etcd through the Talos API, age-encrypted, to S3
 # (components/platform/etcd_backup.py); its newest release, built against Talos machinery v1.9.
 # renovate: datasource=docker depName=ghcr.io/siderolabs/talos-backup

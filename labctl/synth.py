@@ -123,10 +123,11 @@ def synthesize(
     omit: Iterable[str] = (),
     prod_outputs: Mapping[str, Any] | None = None,
     deployed_outputs: Mapping[str, Any] | None = None,
+    preview: bool = False,
 ) -> SynthResult:
     """Run the program for ``stack`` under mocks; ``config_overrides`` replace stack-file keys (tests);
     ``deployed_outputs`` are the platform stack's own last outputs, which it reads back (none: a first
-    deployment)."""
+    deployment); ``preview`` runs it as `pulumi preview` does (an update otherwise)."""
     stack_config = {**read_stack_file(stack, project_dir), **(config_overrides or {})}
     config, secret_keys = runtime_config(stack_config, omit)
     role = stack_config.get(f"{NAMESPACE}:role")
@@ -141,7 +142,7 @@ def synthesize(
         references[f"organization/homelab/{stack}"] = deployed_outputs
     monitor = engine.run_program(
         stacks.main, mocks=HomelabMocks(references), stack=stack, config=config,
-        secret_keys=secret_keys, project_dir=project_dir,
+        secret_keys=secret_keys, project_dir=project_dir, preview=preview,
     )
     return SynthResult(
         stack=stack,

@@ -8,10 +8,19 @@ exactly one ``ConfigurationApply`` and touches no other resource.
 
 The kubeconfig it hands on is released only once Talos reports the whole inventory healthy, so no Kubernetes
 resource is sent before the VIP and the API server answer (terraform-provider-talos #183, #290).
+
+**Kubernetes upgrades.** The Kubernetes version lives in the machine config this component applies (the
+kubelet's and the control-plane components' images), so Pulumi owns it and nothing else writes it (README,
+Versions: do not run ``talosctl upgrade-k8s`` beside it). When an update moves it, the nodes take their new
+configs one at a time in the rollout order (components/metal/rollout.py), each only after Talos reports the
+whole cluster healthy, the first after a check before anything changes. Talos applies these image changes
+without a reboot. A preview skips the checks, so it still shows every node's real diff. An update that does not
+move Kubernetes applies every node's config at once, as the first deployment does.
 """
 
 import functools
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -22,6 +31,7 @@ from components.boards import BOARDS, Board
 from components.config import ClusterSettings, Node, Versions
 from components.metal.image import schematic_yaml
 from components.metal.patches import TalosApiAccess, node_patches
+from components.metal.rollout import rollout_order
 from components.outputs import as_secret
 
 # How long one `pulumi up` waits for the cluster to be healthy. A first boot downloads the installer image,
@@ -41,6 +51,9 @@ class TalosClusterArgs:
     # Resolves once the changes since the last deployment are ones Talos can take (components/metal/transitions.py);
     # no machine config is applied before it, and none if it refuses.
     guard: pulumi.Output[Any] | None = None
+    # Resolves to whether this update moves the deployed Kubernetes version (components/metal/transitions.py):
+    # then the nodes take their configs one at a time, each after a health check.
+    kubernetes_rolls: pulumi.Output[bool] | None = None
 
 
 def _camel(key: str) -> str:
@@ -68,9 +81,10 @@ def _node_patch_yaml(node: Node, cluster: ClusterSettings, api_access: TalosApiA
 
 
 def _guarded_patch_yaml(node: Node, cluster: ClusterSettings, api_access: TalosApiAccess | None,
-                        installer_and_guard: list[Any]) -> list[str]:
-    """The node's patches once the deployment guard has passed (its value is the second of the pair)."""
-    return _node_patch_yaml(node, cluster, api_access, installer_and_guard[0])
+                        installer_and_gates: list[Any]) -> list[str]:
+    """The node's patches once the deployment guard and the rollout's health gate have passed (the values after
+    the installer image, which the patches do not read)."""
+    return _node_patch_yaml(node, cluster, api_access, installer_and_gates[0])
 
 
 def _boot_image(nodes: list[Node], urls: Any) -> dict[str, Any]:
@@ -116,19 +130,22 @@ class TalosCluster(pulumi.ComponentResource):
             ).machine_configuration)
             for role in sorted({node.role for node in args.nodes})
         }
-        applies = {
-            node.name: talos.machine.ConfigurationApply(
+        control_plane_ips = [str(node.ip) for node in args.nodes if node.role == "controlplane"]
+        health_check = functools.partial(self._healthy, client_configuration, args.nodes, control_plane_ips)
+        applies: dict[str, talos.machine.ConfigurationApply] = {}
+        gate = self._rollout_gate(args.kubernetes_rolls, health_check, after=None)
+        for node in rollout_order(args.nodes):
+            applies[node.name] = talos.machine.ConfigurationApply(
                 f"{name}-{node.name}",
                 node=str(node.ip), endpoint=str(node.ip),
                 client_configuration=client_configuration,
                 machine_configuration_input=base_configs[node.role],
-                config_patches=pulumi.Output.all(self.installer_images[node.board], args.guard).apply(
+                config_patches=pulumi.Output.all(self.installer_images[node.board], args.guard, gate).apply(
                     functools.partial(_guarded_patch_yaml, node, args.cluster, args.talos_api_access)
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            for node in args.nodes
-        }
+            gate = self._rollout_gate(args.kubernetes_rolls, health_check, after=applies[node.name])
         # etcd is bootstrapped once, on the first control plane by name; the others join it.
         first = min((node for node in args.nodes if node.role == "controlplane"), key=lambda node: node.name)
         bootstrap = talos.machine.Bootstrap(
@@ -143,9 +160,7 @@ class TalosCluster(pulumi.ComponentResource):
                                         additional_secret_outputs=["kubeconfigRaw"]),
         )
         self.bootstrap_node = first.name
-        control_plane_ips = [str(node.ip) for node in args.nodes if node.role == "controlplane"]
-        health = self._healthy(client_configuration, args.nodes, control_plane_ips,
-                               after=[bootstrap, *applies.values()])
+        health = health_check(after=[bootstrap, *applies.values()])
         self.kubeconfig = as_secret(pulumi.Output.all(kubeconfig.kubeconfig_raw, health.id)
                                     .apply(lambda released: str(released[0])))
         self.talosconfig = as_secret(talos.client.get_configuration_output(
@@ -181,6 +196,22 @@ class TalosCluster(pulumi.ComponentResource):
             timeouts={"read": HEALTH_TIMEOUT},
             opts=pulumi.InvokeOutputOptions(parent=self, depends_on=after),
         )
+
+    @staticmethod
+    def _rollout_gate(rolls: pulumi.Output[bool] | None, health_check: Callable[..., pulumi.Output[Any]],
+                      after: talos.machine.ConfigurationApply | None) -> pulumi.Output[Any]:
+        """What the next node's config waits for: nothing, unless this update rolls Kubernetes out; then Talos'
+        health check, run once ``after`` has its config (or before the first node). Only an update waits: the
+        check is left out of a preview, whose next node then shows its diff at once. The gate's value says
+        nothing, so it is not secret, though the check reads the client's credentials: the patches stay
+        readable in a diff."""
+        def wait(rolling: bool) -> Any:
+            if not rolling:
+                return True
+            applied = after.id if after is not None else pulumi.Output.from_input("")
+            return applied.apply(lambda _: True if pulumi.runtime.is_dry_run()
+                                 else health_check(after=[after] if after is not None else []).id)
+        return pulumi.Output.unsecret(rolls.apply(wait)) if rolls is not None else pulumi.Output.from_input(True)
 
     def _image_urls(self, cluster_name: str, board: Board, versions: Versions) -> pulumi.Output[Any]:
         schematic = talos.imagefactory.Schematic(

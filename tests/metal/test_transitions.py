@@ -4,7 +4,7 @@ the path to follow; a first deployment is not checked."""
 import pytest
 
 from components.config import Node
-from components.metal.transitions import inventory_issues, version_issues
+from components.metal.transitions import inventory_issues, kubernetes_rolls, pace_issues, version_issues
 from labctl.engine import ProgramError
 from labctl.synth import config_error, synthesize
 from tests.conftest import prod_nodes
@@ -60,3 +60,25 @@ def test_the_stack_refuses_a_skipped_minor_it_reads_from_its_own_last_outputs(pr
     assert error is not None and [issue.key for issue in error.issues] == ["homelab:versions.talos"]
     # And its last outputs as they are: the same update again passes.
     assert synthesize("prod", deployed_outputs=prod.outputs).outputs["versions"] == prod.outputs["versions"]
+
+
+def test_talos_and_kubernetes_both_moving_a_minor_or_kubernetes_moving_with_the_inventory_are_refused():
+    wanted = {"talos": "v1.12.11", "kubernetes": "v1.34.2"}
+    (issue,) = pace_issues(DEPLOYED, wanted, None, [])
+    assert "both move a minor" in issue.problem and "move Talos first" in issue.fix
+    assert "kubernetes v1.33.5" in issue.fix
+    before = prod_nodes()
+    (issue,) = pace_issues(DEPLOYED, {"talos": "v1.11.6", "kubernetes": "v1.33.13"}, _deployed(before),
+                           _nodes(before[:-1]))
+    assert issue.key == "homelab:nodes" and "while nodes are added or removed" in issue.problem
+
+
+def test_one_kind_of_change_at_a_time_passes_and_says_whether_kubernetes_rolls():
+    before = prod_nodes()
+    assert list(pace_issues(DEPLOYED, {"talos": "v1.12.11", "kubernetes": "v1.33.9"}, _deployed(before),
+                            _nodes(before))) == []
+    assert list(pace_issues(DEPLOYED, {"talos": "v1.11.6", "kubernetes": "v1.33.5"}, _deployed(before),
+                            _nodes(before[:-1]))) == []
+    assert kubernetes_rolls(DEPLOYED, {"talos": "v1.12.11", "kubernetes": "v1.33.9"})
+    assert not kubernetes_rolls(DEPLOYED, {"talos": "v1.12.11", "kubernetes": "v1.33.5"})
+    assert not kubernetes_rolls(None, {"talos": "v1.12.11", "kubernetes": "v1.33.9"})
