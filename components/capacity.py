@@ -14,6 +14,9 @@ from components.boards import BOARDS
 from components.config import ClusterSettings, Node
 from components.quantities import cpu_millicores, memory_mib
 
+# The layer of the room a production rollout needs for one more VM (components/clusters/guest_cluster.py).
+ROLLOUT_LAYER = "rollout"
+
 Path = tuple[str, ...]
 
 
@@ -169,7 +172,13 @@ class Budget:
 
     @property
     def vm_requested(self) -> Amount:
-        return total(demand.amount for demand in self.demands if demand.vm)
+        return total(demand.amount for demand in self.demands if demand.vm and demand.layer != ROLLOUT_LAYER)
+
+    @property
+    def rollout_room(self) -> Amount:
+        """The one extra VM production's rollouts start: not reserved (experiments may use it, and production,
+        of higher priority, preempts them while it rolls out), but it must fit beside what is."""
+        return self.requested(ROLLOUT_LAYER)
 
     @property
     def free(self) -> Amount:
@@ -184,6 +193,11 @@ class Budget:
             found.append("kubernetes + platform + production requests exceed the allocatable total")
         elif not (self.reserved + self.experiment_quota).fits_in(self.allocatable):
             found.append("experiment quotas exceed what is left after platform and production")
+        fits = self.reserved.fits_in(self.allocatable) and self.vm_requested.fits_in(self.vm_room)
+        if fits and not ((self.reserved + self.rollout_room).fits_in(self.allocatable)
+                         and (self.vm_requested + self.rollout_room).fits_in(self.vm_room)):
+            found.append(f"production's rollouts need room for one more VM ({self.rollout_room.cpu_m}m CPU, "
+                         f"{self.rollout_room.memory_mib}Mi) beside everything reserved")
         if not self.vm_requested.fits_in(self.vm_room):
             found.append(f"the VMs need {self.vm_requested.cpu_m}m CPU and {self.vm_requested.memory_mib}Mi, but "
                          f"the nodes that can run VMs offer only {self.vm_room.cpu_m}m and {self.vm_room.memory_mib}Mi")
@@ -206,6 +220,7 @@ class Budget:
                 "platform": amount(self.requested("platform")),
                 "scheduled": amount(self.requested("scheduled")),
                 "production": amount(self.requested("production")),
+                "rolloutRoom": amount(self.rollout_room),
                 "experimentQuota": amount(self.experiment_quota),
                 "vmRoom": amount(self.vm_room),
                 "vms": amount(self.vm_requested),
@@ -227,6 +242,7 @@ class Budget:
                              ("platform requests", self.requested("platform")),
                              ("scheduled job requests", self.requested("scheduled")),
                              ("production requests", self.requested("production")),
+                             ("rollout room", self.rollout_room),
                              ("experiment quota", self.experiment_quota),
                              ("room for VMs (KVM nodes)", self.vm_room), ("VM requests", self.vm_requested),
                              ("free", self.free)):

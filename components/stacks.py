@@ -36,9 +36,10 @@ from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
 from components.metal.transitions import inventory_issues, kubernetes_rolls, pace_issues, version_issues
 from components.outputs import as_secret
-from components.platform import CloudSeams, Dns01, Platform, PlatformArgs, etcd_backup, plan_platform
+from components.platform import CloudSeams, Dns01, Platform, PlatformArgs, etcd_backup, plan_platform, talos_api
 from components.platform.alert_rules import ProductionVms
 from components.platform.shared_fs import FILESYSTEM, Encryption
+from components.platform.talos_upgrade import UpgradeTargets
 from components.platform.virtualization import guest_architecture
 
 # The Kubernetes provider of the infrastructure cluster has this name in every stack.
@@ -137,7 +138,7 @@ def build_platform(config: HomelabConfig) -> None:
     metal = TalosCluster(
         config.cluster.name,
         TalosClusterArgs(cluster=config.cluster, nodes=config.nodes, versions=config.versions, protect=protect,
-                         talos_api_access=etcd_backup.talos_api_access() if config.platform.backups.etcd else None,
+                         talos_api_access=talos_api.machine_access(talos_api.grants(config.platform)),
                          guard=last.guard, kubernetes_rolls=last.kubernetes_rolls),
     )
     provider = cluster_provider(INFRASTRUCTURE, config.cluster.name, metal.kubeconfig)
@@ -171,7 +172,9 @@ def build_platform(config: HomelabConfig) -> None:
                                      gitops_credential=gitops_credential.output() if gitops_credential else None,
                                      shared_fs_encryption=encryption,
                                      alerting_credential=alerting_credential.output() if alerting_credential else None,
-                                     production=production_watch(reservation) if reservation else None),
+                                     production=production_watch(reservation) if reservation else None,
+                                     talos_upgrades=UpgradeTargets(config.versions.talos, config.nodes,
+                                                                   metal.installer_images)),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     # One guest image for every guest cluster, prod's and the lab's: the Talos version prod pins.
     image = guest_image_url("guest-vm", config.versions.talos, guest_architecture(config.nodes))

@@ -171,9 +171,7 @@ BUSYBOX_IMAGE: Final = "busybox:1.37.0"
 # docker-library/busybox), so it runs inside an image that has nothing else, as the talosctl image.
 # renovate: datasource=docker depName=busybox
 STATIC_BUSYBOX_IMAGE: Final = "busybox:1.37.0-musl"
-# talosctl's image (Dockerfile target "talosctl" at v1.12.9: FROM scratch, /talosctl alone); its tag is the Talos
-# version it drives, so it follows the stack's Talos pin.
-TALOSCTL_REPOSITORY: Final = "ghcr.io/siderolabs/talosctl"
+
 # Snapshots the infrastructure cluster's etcd through the Talos API, age-encrypted, to S3
 # (components/platform/etcd_backup.py); its newest release, built against Talos machinery v1.9.
 # renovate: datasource=docker depName=ghcr.io/siderolabs/talos-backup

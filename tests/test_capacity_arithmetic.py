@@ -1,5 +1,7 @@
 """The budget's arithmetic, one rule at a time, on small hand-made plans whose every figure is worked out here."""
 
+from dataclasses import replace
+
 import pytest
 
 from components.capacity import (
@@ -162,7 +164,8 @@ def test_the_budget_as_json_holds_every_figure_under_its_name():
         "capacity": {"cpu_m": 9000, "memory_mib": 18000}, "allocatable": {"cpu_m": 8000, "memory_mib": 16000},
         "kubernetes": {"cpu_m": 100, "memory_mib": 200}, "platform": {"cpu_m": 600, "memory_mib": 800},
         "scheduled": {"cpu_m": 0, "memory_mib": 0},
-        "production": {"cpu_m": 1000, "memory_mib": 2000}, "experimentQuota": {"cpu_m": 10, "memory_mib": 20},
+        "production": {"cpu_m": 1000, "memory_mib": 2000}, "rolloutRoom": {"cpu_m": 0, "memory_mib": 0},
+        "experimentQuota": {"cpu_m": 10, "memory_mib": 20},
         "vmRoom": {"cpu_m": 3500, "memory_mib": 7000}, "vms": {"cpu_m": 1000, "memory_mib": 2000},
         "free": {"cpu_m": 2490, "memory_mib": 4980}}
     assert [w["layer"] for w in shown["workloads"]] == ["experiment", "kubernetes", "platform", "production"]
@@ -170,6 +173,16 @@ def test_the_budget_as_json_holds_every_figure_under_its_name():
                                      "pods": 2, "perNode": False, "perPod": {"cpu_m": 300, "memory_mib": 400},
                                      "total": {"cpu_m": 600, "memory_mib": 800}}
     assert shown["problems"] == []
+
+
+def test_room_for_a_production_rollout_is_not_reserved_but_must_fit_beside_what_is():
+    budget = _budget(Amount(10, 20))
+    surge = Demand("rollout", "production", "rollout-surge", Amount(1000, 2000), 1, False, vm=True)
+    roomy = Budget(budget.nodes, [*budget.demands, surge], budget.experiment_quota)
+    assert roomy.problems() == [] and roomy.free == budget.free and roomy.rollout_room == Amount(1000, 2000)
+    too_big = replace(surge, per_pod=Amount(2600, 5100))
+    (problem,) = Budget(budget.nodes, [*budget.demands, too_big], budget.experiment_quota).problems()
+    assert problem.startswith("production's rollouts need room for one more VM (2600m CPU, 5100Mi)")
 
 
 def test_the_workloads_are_listed_by_layer_then_owner_then_workload():
@@ -186,10 +199,10 @@ def test_the_table_lists_every_node_and_every_total_aligned():
     assert lines[1] == f"{'node a allocatable':<{width}}  {'4000':>8}  {'8000':>11}"
     assert [line.split("  ")[0].strip() for line in lines[3:]] == [
         "allocatable total", "kubernetes requests", "platform requests", "scheduled job requests",
-        "production requests",
+        "production requests", "rollout room",
         "experiment quota", "room for VMs (KVM nodes)", "VM requests", "free"]
     assert lines[-1] == f"{'free':<{width}}  {'2490':>8}  {'4980':>11}"
-    assert lines[8] == f"{'experiment quota':<{width}}  {'10':>8}  {'20':>11}"
+    assert lines[9] == f"{'experiment quota':<{width}}  {'10':>8}  {'20':>11}"
     assert lines[4:8] == [f"{'kubernetes requests':<{width}}  {'100':>8}  {'200':>11}",
                           f"{'platform requests':<{width}}  {'600':>8}  {'800':>11}",
                           f"{'scheduled job requests':<{width}}  {'0':>8}  {'0':>11}",

@@ -45,6 +45,10 @@ class ClusterClass:
     local_volumes: bool = False
     # A zone's workers must run on the Pis labelled with that zone (production), or only prefer them.
     zone_bound: bool = False
+    # New versions roll out in place (production, with room reserved for the one extra VM a rollout starts), or
+    # wait until the machines are replaced (experiments, whose quota holds only their own VMs: a rollout's extra
+    # VM would never start, so they are recreated instead).
+    rolls_out: bool = False
 
     def argocd_name(self, cluster: str) -> str:
         """The cluster's name in Argo CD, which its class's AppProject targets (components/platform/gitops.py)."""
@@ -80,7 +84,8 @@ class ClusterClass:
         return Demand(self.layer, owner, role, per_vm, count, False, vm=True)
 
 
-PRODUCTION_CLASS = ClusterClass("production", PRODUCTION, 1.0, "External", "production", zone_bound=True)
+PRODUCTION_CLASS = ClusterClass("production", PRODUCTION, 1.0, "External", "production", zone_bound=True,
+                                rolls_out=True)
 EXPERIMENT_CLASS = ClusterClass("experiment", EXPERIMENT, 0.25, "External", "experiment", local_volumes=True)
 
 

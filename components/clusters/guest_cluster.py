@@ -8,7 +8,7 @@ per cluster from the image factory, cloned onto each VM's own disk. The class de
 what a drain does (components/clusters/classes.py).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.address_ranges import GUEST_PODS, GUEST_SERVICES
-from components.capacity import Demand, requests_of
+from components.capacity import ROLLOUT_LAYER, Demand, requests_of
 from components.clusters import addons, cloud_provider
 from components.clusters.classes import BOOT_DISK, CONTROL_PLANE_EVICTION, ClusterClass
 from components.config import GuestClusterSettings
@@ -32,8 +32,14 @@ CONTROL_PLANE = "controlplane.cluster.x-k8s.io/v1alpha3"
 BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1alpha3"
 CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
 POOL_LABEL = "homelab.dev/pool"
-IMAGE = "talos-image"
 CONTROL_PLANE_POOL = "control-plane"
+# A class that rolls out (ClusterClass.rolls_out): Cluster API starts a control plane's successor before it removes
+# it (TalosControlPlane's default maxSurge 1), and the budget holds room for that one VM; workers are replaced one
+# at a time in place. Any other class waits for its machines to be deleted (Cluster API's OnDelete).
+ROLLOUT_SURGE = "rollout-surge"
+CONTROL_PLANE_ROLLOUT = {True: {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}, False: {"type": "OnDelete"}}
+MACHINE_ROLLOUT = {True: {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}},
+                   False: {"type": "OnDelete"}}
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,12 @@ def workers_per_zone(settings: GuestClusterSettings) -> dict[str, int]:
 
 
 def demands(args: GuestClusterArgs) -> list[Demand]:
-    """What runs in the guest's own namespace: its VMs and its cloud controller (what its quota covers)."""
+    """What runs in the guest's own namespace: its VMs, its cloud controller (what its quota covers) and, if its
+    class rolls out, the room for the one more VM a rollout starts (checked, not reserved: Budget.rollout_room)."""
     cls, size = args.cluster_class, args.settings.size
+    surge = [replace(cls.vm_demand(args.name, ROLLOUT_SURGE, size, 1), layer=ROLLOUT_LAYER)] if cls.rolls_out else []
     return [cls.vm_demand(args.name, CONTROL_PLANE_POOL, size, args.settings.control_planes),
-            cls.vm_demand(args.name, "workers", size, args.settings.workers),
+            cls.vm_demand(args.name, "workers", size, args.settings.workers), *surge,
             cloud_provider.demand(args.name, cls.layer, cls.priority.name)]
 
 
@@ -82,6 +90,21 @@ def infrastructure_demands(args: GuestClusterArgs) -> list[Demand]:
 
 def talos_minor(version: str) -> str:
     return "v" + ".".join(version.lstrip("v").split(".")[:2])
+
+
+def versioned(name: str, talos_version: str) -> str:
+    """A name that changes with the Talos version. Cluster API rolls machines out when their template reference
+    changes, never when a template's content does, and CDI does not re-import a DataVolume: so the image and
+    the machine templates of each version are new objects, and a new pin rolls every VM of the cluster."""
+    return f"{name}-{talos_version.lstrip('v').replace('.', '-')}"
+
+
+def image_name(talos_version: str) -> str:
+    return versioned("talos", talos_version)
+
+
+def template_name(args: GuestClusterArgs, pool: str) -> str:
+    return versioned(f"{args.name}-{pool}", args.talos_version)
 
 
 def vm_affinity(args: GuestClusterArgs, pool: str) -> dict[str, Any]:
@@ -129,7 +152,7 @@ def machine_template_spec(args: GuestClusterArgs, pool: str) -> dict[str, Any]:
                 "runStrategy": "Always",
                 "dataVolumeTemplates": [{
                     "metadata": {"name": BOOT_DISK},
-                    "spec": {"source": {"pvc": {"name": IMAGE, "namespace": args.namespace}},
+                    "spec": {"source": {"pvc": {"name": image_name(args.talos_version), "namespace": args.namespace}},
                              "priorityClassName": cls.priority.name,
                              "storage": {"storageClassName": DEFAULT_CLASS,
                                          "resources": {"requests": {"storage": disk_quantity(settings.disk)}}}},
@@ -165,13 +188,13 @@ class GuestCluster(pulumi.ComponentResource):
         self.args = args
         name, namespace = args.name, args.namespace
         labels = {CLASS_LABEL: args.cluster_class.name}
-        image = self._object("cdi.kubevirt.io/v1beta1", "DataVolume", IMAGE, {
+        image = self._object("cdi.kubevirt.io/v1beta1", "DataVolume", image_name(args.talos_version), {
             "source": {"http": {"url": args.image_url}},
             "priorityClassName": args.cluster_class.priority.name,
             "storage": {"storageClassName": DEFAULT_CLASS,
                         "resources": {"requests": {"storage": disk_quantity(args.settings.disk)}}},
         }, annotations={"cdi.kubevirt.io/storage.bind.immediate.requested": "true"})
-        templates = {pool: self._object(INFRASTRUCTURE, "KubevirtMachineTemplate", f"{name}-{pool}",
+        templates = {pool: self._object(INFRASTRUCTURE, "KubevirtMachineTemplate", template_name(args, pool),
                                         machine_template_spec(args, pool), depends_on=[image])
                      for pool in (CONTROL_PLANE_POOL, *args.settings.zones)}
         infrastructure = self._object(INFRASTRUCTURE, "KubevirtCluster", name, {
@@ -179,8 +202,9 @@ class GuestCluster(pulumi.ComponentResource):
         control_plane = self._object(CONTROL_PLANE, "TalosControlPlane", f"{name}-control-plane", {
             "version": args.kubernetes_version,
             "replicas": args.settings.control_planes,
-            "infrastructureTemplate": self._ref(INFRASTRUCTURE,
-                                                "KubevirtMachineTemplate", f"{name}-control-plane"),
+            "rolloutStrategy": CONTROL_PLANE_ROLLOUT[args.cluster_class.rolls_out],
+            "infrastructureTemplate": self._ref(INFRASTRUCTURE, "KubevirtMachineTemplate",
+                                                template_name(args, CONTROL_PLANE_POOL)),
             "controlPlaneConfig": {"controlplane": {
                 "generateType": "controlplane", "talosVersion": talos_minor(args.talos_version),
                 "strategicPatches": _talos_patches(None)}},
@@ -236,6 +260,7 @@ class GuestCluster(pulumi.ComponentResource):
         self._object(CAPI, "MachineDeployment", f"{name}-{zone}", {
             "clusterName": name,
             "replicas": replicas,
+            "strategy": MACHINE_ROLLOUT[self.args.cluster_class.rolls_out],
             "selector": {"matchLabels": machine_labels},
             "template": {
                 "metadata": {"labels": machine_labels},
@@ -244,7 +269,7 @@ class GuestCluster(pulumi.ComponentResource):
                     "version": self.args.kubernetes_version,
                     "bootstrap": {"configRef": self._ref(BOOTSTRAP, "TalosConfigTemplate", f"{name}-{zone}")},
                     "infrastructureRef": self._ref(INFRASTRUCTURE, "KubevirtMachineTemplate",
-                                                   f"{name}-{zone}"),
+                                                   template_name(self.args, zone)),
                 },
             },
         }, depends_on=[self.cluster, config, template])

@@ -19,8 +19,8 @@ move Kubernetes applies every node's config at once, as the first deployment doe
 """
 
 import functools
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi

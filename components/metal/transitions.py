@@ -71,7 +71,7 @@ def pace_issues(deployed_versions: Mapping[str, Any] | None, wanted: Mapping[str
         if names != set(deployed_nodes):
             yield ConfigIssue(f"{NAMESPACE}:nodes", f"Kubernetes moves to {wanted['kubernetes']} while nodes are "
                               "added or removed: the rollout's health gate expects the nodes already deployed",
-                              f"deploy the version with the inventory as it is (`pulumi up`), then change "
+                              "deploy the version with the inventory as it is (`pulumi up`), then change "
                               "homelab:nodes")
 
 

@@ -34,6 +34,8 @@ from components.platform import (
     replication,
     shared_fs,
     storage,
+    talos_api,
+    talos_upgrade,
     telemetry,
     virtualization,
 )
@@ -116,6 +118,8 @@ class PlatformArgs:
     alerting_credential: pulumi.Output[str] | None = None
     # The production cluster the rules and dashboards watch, if the stack has one.
     production: ProductionVms | None = None
+    # What the Talos upgrade Jobs roll out (components/platform/talos_upgrade.py).
+    talos_upgrades: talos_upgrade.UpgradeTargets | None = None
 
 
 class Platform(pulumi.ComponentResource):
@@ -153,6 +157,7 @@ class Platform(pulumi.ComponentResource):
                                                  args.cloud.operator_credentials)
         self._chart("tailscale-operator", depends_on=[tailscale_secret])
         self._backups(args)
+        self._talos_api(args)
         self.capacity = args.plan.budget.as_json()
         self.register_outputs({"capacity": self.capacity})
 
@@ -229,6 +234,12 @@ class Platform(pulumi.ComponentResource):
         if etcd is not None and args.cloud.etcd_backup_credentials is not None:
             etcd_backup.install(self, self._namespace(etcd_backup.NAMESPACE), etcd, args.cloud.velero_bucket,
                                 args.cloud.region, args.cloud.etcd_backup_credentials, args.plan.cluster.name)
+
+    def _talos_api(self, args: PlatformArgs) -> None:
+        """Each granted namespace held to its own Talos roles, and the rolling Talos upgrade."""
+        talos_api.role_policy(self, talos_api.grants(args.settings), depends_on=[self.cni])
+        if args.talos_upgrades is not None:
+            talos_upgrade.install(self, self._namespace(talos_upgrade.NAMESPACE), args.talos_upgrades)
 
     def _chart(self, release: str, depends_on: Sequence[pulumi.Resource] = ()) -> k8s.helm.v3.Release:
         """Install a planned chart into its own namespace, after the CNI."""

@@ -12,7 +12,7 @@
 """
 
 import ipaddress
-from typing import cast
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -39,19 +39,24 @@ def validations(cluster: ClusterSettings) -> list[dict[str, str]]:
     ]
 
 
-def service_address_policy(cluster: ClusterSettings, parent: pulumi.Resource,
-                           depends_on: list[pulumi.Resource]) -> list[pulumi.Resource]:
-    opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
+def denying_policy(name: str, resource_rules: list[dict[str, Any]], validations: list[dict[str, str]],
+                   parent: pulumi.Resource, depends_on: list[pulumi.Resource]) -> list[pulumi.Resource]:
+    """A ValidatingAdmissionPolicy and its binding that refuse, with each rule's message, what breaks a rule."""
     policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
-        NAME, metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME),
-        spec=cast(k8s.admissionregistration.v1.ValidatingAdmissionPolicySpecArgsDict, {"failurePolicy": "Fail",
-              "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
-                                                      "operations": ["CREATE", "UPDATE"], "resources": ["services"]}]},
-              "validations": validations(cluster)}),
-        opts=opts)
+        name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name),
+        spec=cast(k8s.admissionregistration.v1.ValidatingAdmissionPolicySpecArgsDict, {
+            "failurePolicy": "Fail", "matchConstraints": {"resourceRules": resource_rules},
+            "validations": validations}),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on))
     binding = k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-        NAME, metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME),
+        name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name),
         spec=cast(k8s.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpecArgsDict,
-                  {"policyName": NAME, "validationActions": ["Deny"]}),
+                  {"policyName": name, "validationActions": ["Deny"]}),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*depends_on, policy]))
     return [policy, binding]
+
+
+def service_address_policy(cluster: ClusterSettings, parent: pulumi.Resource,
+                           depends_on: list[pulumi.Resource]) -> list[pulumi.Resource]:
+    return denying_policy(NAME, [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+                                  "resources": ["services"]}], validations(cluster), parent, depends_on)

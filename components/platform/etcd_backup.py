@@ -8,7 +8,8 @@ Velero backs up Kubernetes objects, not etcd, and a cluster rebuilt from nothing
 - **Talos API access** is the narrowest that works: the ``os:etcd:backup`` role (pkg/machinery/role/role.go,
   Talos v1.12), which can take a snapshot and read etcd's status, members and alarms, and change nothing
   (internal/app/machined/pkg/system/services/machined.go), granted to Kubernetes only in this job's namespace
-  (the control planes' ``kubernetesTalosAPIAccess``, components/metal/patches.py). A ``talos.dev/v1alpha1``
+  (the control planes' ``kubernetesTalosAPIAccess``, components/metal/patches.py; components/platform/talos_api.py
+  keeps the upgrader's role out of it). A ``talos.dev/v1alpha1``
   ServiceAccount asks for it; Talos writes the talosconfig into the Secret of the same name
   (internal/app/machined/pkg/controllers/kubeaccess/serviceaccount at v1.12.9), whose endpoint is the
   ``talos.default`` Service, and talos-backup reads it from /var/run/secrets/talos.dev.
@@ -29,7 +30,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import EtcdBackupSettings
-from components.metal.patches import TalosApiAccess
 from components.platform import task_metrics
 from components.platform.workloads import secret_env
 from components.quantities import resources
@@ -47,11 +47,6 @@ TALOS_CONFIG_DIR = "/var/run/secrets/talos.dev"
 WORK = "/snapshots"
 # The snapshot and its encrypted copy sit here side by side until the upload ends: twice etcd's 2 GiB quota.
 WORK_SIZE = "4Gi"
-
-
-def talos_api_access() -> TalosApiAccess:
-    """The one grant the job needs: its role, in its namespace alone."""
-    return TalosApiAccess(roles=(TALOS_ROLE,), namespaces=(NAMESPACE,))
 
 
 def prefix(cluster: str) -> str:

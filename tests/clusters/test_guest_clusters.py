@@ -9,6 +9,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from components import stacks
 from components.clusters.fences import experiment_egress
 from components.quantities import cpu_millicores, memory_mib
+from components.versions import TALOS
 from labctl import engine
 from labctl.engine import ProgramError
 from labctl.mocks import HomelabMocks
@@ -73,8 +74,16 @@ def test_every_reference_between_cluster_api_objects_resolves(stack, namespace, 
         assert {v["dataVolume"]["name"] for v in vm["template"]["spec"]["volumes"]} == {disk["metadata"]["name"]}
 
 
-def _vm_specs(result, namespace):
+def _templates(result, namespace):
+    """The cluster's machine templates by pool, their Talos version's suffix taken off."""
+    suffix = "-" + TALOS.lstrip("v").replace(".", "-")
     templates = _of_kind(_objects(result, namespace), "KubevirtMachineTemplate")
+    assert all(name.endswith(suffix) for name in templates)
+    return {name.removesuffix(suffix): body for name, body in templates.items()}
+
+
+def _vm_specs(result, namespace):
+    templates = _templates(result, namespace)
     return {name: t["spec"]["template"]["spec"]["virtualMachineTemplate"]["spec"]["template"]["spec"]
             for name, t in templates.items()}
 
@@ -160,7 +169,7 @@ def test_quota_covers_the_vms_requests_and_the_import_pods(lab):
 
 
 def _vm_affinity(result, namespace):
-    templates = _of_kind(_objects(result, namespace), "KubevirtMachineTemplate")
+    templates = _templates(result, namespace)
     return {name: body["spec"]["template"]["spec"]["virtualMachineTemplate"]["spec"]["template"]["spec"]["affinity"]
             for name, body in templates.items()}
 
@@ -185,7 +194,7 @@ def test_every_vm_of_a_cluster_keeps_away_from_the_others_and_production_workers
 
 def test_a_drain_restarts_a_control_plane_on_its_disk_and_hands_workers_to_cluster_api(prod, lab):
     for result, namespace in ((prod, "production"), (lab, "experiment-sandbox")):
-        templates = _of_kind(_objects(result, namespace), "KubevirtMachineTemplate")
+        templates = _templates(result, namespace)
         strategies = {name.split("-", 1)[1]: body["spec"]["template"]["spec"]["virtualMachineTemplate"]["spec"][
             "template"]["spec"]["evictionStrategy"] for name, body in templates.items()}
         # External would have CAPK fail the machine for replacement: a fresh disk, so an empty etcd.

@@ -1,6 +1,8 @@
 """A Kubernetes version bump reaches the nodes one at a time, each after Talos reports the cluster healthy; an
 update that moves nothing else applies every node at once, as before."""
 
+import itertools
+
 import yaml
 
 from components.versions import KUBERNETES
@@ -25,7 +27,7 @@ def _with_kubernetes(prod: SynthResult, version: str, preview: bool = False) -> 
 def _waits_for(result: SynthResult) -> dict[str, bool]:
     """Per node: whether its config waits for the node before it in the rollout order."""
     applies = {node: result.one(APPLY, f"homelab-{node}") for node in ORDER}
-    return {node: applies[before].urn in applies[node].dependencies for before, node in zip(ORDER, ORDER[1:])}
+    return {node: applies[before].urn in applies[node].dependencies for before, node in itertools.pairwise(ORDER)}
 
 
 def test_a_kubernetes_bump_rolls_node_by_node_with_a_health_check_before_each(prod):

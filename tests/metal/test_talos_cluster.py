@@ -173,12 +173,13 @@ def test_adding_a_node_adds_one_machine_and_its_local_volumes_and_changes_nothin
     before = {r.urn: r for r in prod.registrations}
     after = {r.urn: r for r in grown.registrations}
     added = set(after) - set(before)
-    # One Talos machine, and the new node's user volume offered to the replicated stores.
-    assert sorted(after[urn].name for urn in added) == ["homelab-pi-5", "local-juicefs-meta-pi-5", "local-minio-pi-5"]
+    # One Talos machine, the new node's user volume offered to the replicated stores, and its Talos upgrade Job.
+    assert sorted(after[urn].name for urn in added) == ["homelab-pi-5", "local-juicefs-meta-pi-5", "local-minio-pi-5",
+                                                        "talos-upgrade-pi-5"]
     assert set(before) <= set(after)
     changed = [before[urn].name for urn in before if before[urn].inputs != after[urn].inputs]
-    # Only the capacity dashboard, whose plan lines are this inventory's budget.
-    assert changed == ["grafana-dashboards"]
+    # Only the capacity dashboard, whose plan lines are this inventory's budget, and the upgrade Jobs' inventory.
+    assert sorted(changed) == ["grafana-dashboards", "talos-inventory"]
 
 
 def test_control_plane_pods_are_sized_in_the_machine_config_and_counted_in_the_budget(prod):

@@ -14,13 +14,13 @@ def _pod(prod) -> dict:
         "template"]["spec"]
 
 
-def test_the_control_planes_alone_grant_the_etcd_backup_role_to_its_namespace(prod):
+def test_the_control_planes_alone_grant_the_etcd_backup_role_to_its_namespace_beside_the_upgraders(prod):
     for apply in prod.by_type("talos:machine/configurationApply:ConfigurationApply"):
         machine = yaml.safe_load(apply.inputs["configPatches"][0])["machine"]
         access = machine["features"].get("kubernetesTalosAPIAccess")
         if apply.name in ("homelab-pi-1", "homelab-pi-2", "homelab-pi-3"):
-            assert access == {"enabled": True, "allowedRoles": ["os:etcd:backup"],
-                              "allowedKubernetesNamespaces": ["etcd-backup"]}
+            assert access == {"enabled": True, "allowedRoles": ["os:admin", "os:etcd:backup"],
+                              "allowedKubernetesNamespaces": ["etcd-backup", "talos-upgrade"]}
         else:
             assert access is None, "only control planes serve Talos API access"
 
@@ -58,13 +58,16 @@ def test_a_failing_snapshot_raises_an_alert(prod):
     assert 'task="etcd-snapshot"' in rule["expr"]
 
 
-def test_without_a_recipient_there_is_no_snapshot_job_and_no_grant(build):
+def test_without_a_recipient_there_is_no_snapshot_job_and_no_grant_of_its_role(build):
     from labctl.synth import read_stack_file
 
     platform = {**read_stack_file("prod")["homelab:platform"], "backups": {}}
     plain = build("prod", {"homelab:platform": platform})
     assert not [r for r in plain.registrations if r.name == etcd_backup.JOB]
     for apply in plain.by_type("talos:machine/configurationApply:ConfigurationApply"):
-        assert "kubernetesTalosAPIAccess" not in yaml.safe_load(apply.inputs["configPatches"][0])["machine"]["features"]
+        access = yaml.safe_load(apply.inputs["configPatches"][0])["machine"]["features"].get(
+            "kubernetesTalosAPIAccess", {})
+        assert "os:etcd:backup" not in access.get("allowedRoles", [])
+        assert "etcd-backup" not in access.get("allowedKubernetesNamespaces", [])
     assert not [r for r in plain.registrations if r.name == "etcd-backup"], "no key nobody uses"
     assert "etcdSnapshots" not in plain.outputs
