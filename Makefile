@@ -14,7 +14,7 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-tools:  ## the upstream tier's tools (Helm, talos-check, kube-apiserver, etcd, juicefs, kustomize, promtool, promql-eval, amtool; the Mermaid parser and the LogQL/TraceQL grammars from npm), built from Go modules into ~/.cache
+tools:  ## the upstream tier's tools (Helm, talos-check, kube-apiserver, etcd, etcdctl, juicefs, kustomize, promtool, promql-eval, amtool; the Mermaid parser and the LogQL/TraceQL grammars from npm), built from Go modules into ~/.cache
 	$(PYTHON) -m labctl.toolchain
 
 synth: venv  ## render the prod stack offline into out/prod

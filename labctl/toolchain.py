@@ -69,6 +69,7 @@ TOOLS: tuple[Tool, ...] = (
          own_source=True),
     Tool("kube-apiserver", "k8s.io/kubernetes", versions.KUBERNETES, "k8s.io/kubernetes/cmd/kube-apiserver"),
     Tool("etcd", "go.etcd.io/etcd/server/v3", _image_tag(versions.ETCD_IMAGE), "go.etcd.io/etcd/server/v3"),
+    Tool("etcdctl", "go.etcd.io/etcd/etcdctl/v3", _image_tag(versions.ETCD_IMAGE), "go.etcd.io/etcd/etcdctl/v3"),
     Tool("juicefs", "github.com/juicedata/juicefs", _juicefs_release(versions.JUICEFS_MOUNT_IMAGE),
          "github.com/juicedata/juicefs"),
     Tool("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", versions.KUSTOMIZE, "sigs.k8s.io/kustomize/kustomize/v5"),

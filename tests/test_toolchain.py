@@ -13,9 +13,9 @@ from labctl import toolchain
 
 def test_every_wrapper_module_requires_the_pinned_version_of_its_tool():
     assert toolchain.wrapper_problems() == []
-    assert {tool.name for tool in toolchain.TOOLS} == {"helm", "talos-check", "kube-apiserver", "etcd", "juicefs",
-                                                       "kustomize", "promtool", "promql-eval", "amtool", "mermaid",
-                                                       "lezer-queries"}
+    assert {tool.name for tool in toolchain.TOOLS} == {"helm", "talos-check", "kube-apiserver", "etcd", "etcdctl",
+                                                       "juicefs", "kustomize", "promtool", "promql-eval", "amtool",
+                                                       "mermaid", "lezer-queries"}
 
 
 def test_kube_apiserver_replaces_every_staging_module_with_the_same_kubernetes_release():

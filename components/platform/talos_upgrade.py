@@ -27,7 +27,8 @@ upgrade finds nothing to change.
 Its Talos role is ``os:admin``, the narrowest that works: ``MachineService/Upgrade`` is allowed to ``os:admin``
 alone (internal/app/machined/pkg/system/services/machined.go at v1.12.9). It is granted to this namespace only,
 and an admission policy keeps any other granted namespace from asking for it (components/platform/talos_api.py).
-The talosctl image is scratch, so an init container copies in a static busybox for the script's shell.
+The talosctl image is scratch, so an init container copies in a static busybox for the script's shell
+(components/platform/workloads.py).
 """
 
 import functools
@@ -41,9 +42,8 @@ import pulumi_kubernetes as k8s
 from components.config import Node
 from components.metal.rollout import rollout_order
 from components.platform.priority import PLATFORM
-from components.platform.workloads import restricted
+from components.platform.workloads import SHELL_MOUNT, SHELL_VOLUME, restricted, shell_command, shell_copy_container
 from components.quantities import resources
-from components.versions import STATIC_BUSYBOX_IMAGE
 
 # talosctl's image (Dockerfile target "talosctl" at v1.12.9: FROM scratch, /talosctl alone). Its tag is the Talos
 # version it drives, so it follows the stack's Talos pin.
@@ -56,7 +56,6 @@ ACCOUNT = "talos-upgrader"
 # node changes this and adds its own Job, and leaves every other Job as it is.
 INVENTORY = "talos-inventory"
 TALOS_CONFIG_DIR = "/var/run/secrets/talos.dev"
-TOOLS = "/tools"
 # Per attempt: the health check before, the upgrade (an installer pull, a write and a reboot of a Pi), the check
 # after. The Job allows three attempts, and `pulumi up` waits as long.
 HEALTH_TIMEOUT = "15m"
@@ -138,14 +137,9 @@ def job_environment(node: Node, version: str, installer: str) -> list[dict[str, 
 
 
 def job_spec(node: Node, version: str, installer: str) -> dict[str, Any]:
-    tools = {"name": "tools", "mountPath": TOOLS}
-    copy_shell = {"name": "shell", "image": STATIC_BUSYBOX_IMAGE,
-                  "command": ["cp", "/bin/busybox", f"{TOOLS}/busybox"], "volumeMounts": [tools],
-                  "resources": resources("10m", "16Mi", memory_limit="32Mi")}
-    upgrade = {"name": "upgrade", "image": talosctl_image(version),
-               "command": [f"{TOOLS}/busybox", "sh", "-c", SCRIPT],
+    upgrade = {"name": "upgrade", "image": talosctl_image(version), "command": shell_command(SCRIPT),
                "env": job_environment(node, version, installer),
-               "volumeMounts": [tools, {"name": "talos", "mountPath": TALOS_CONFIG_DIR, "readOnly": True}],
+               "volumeMounts": [SHELL_MOUNT, {"name": "talos", "mountPath": TALOS_CONFIG_DIR, "readOnly": True}],
                "resources": resources("20m", "64Mi", memory_limit="128Mi")}
     elsewhere = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{
         "matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "NotIn", "values": [node.name]}]}]}}}
@@ -157,9 +151,8 @@ def job_spec(node: Node, version: str, installer: str) -> dict[str, Any]:
                                         "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}]},
         "template": {"spec": restricted({
             "restartPolicy": "Never", "priorityClassName": PLATFORM.name, "affinity": elsewhere,
-            "initContainers": [copy_shell], "containers": [upgrade],
-            "volumes": [{"name": "tools", "emptyDir": {"sizeLimit": "16Mi"}},
-                        {"name": "talos", "secret": {"secretName": ACCOUNT}}]})},
+            "initContainers": [shell_copy_container()], "containers": [upgrade],
+            "volumes": [SHELL_VOLUME, {"name": "talos", "secret": {"secretName": ACCOUNT}}]})},
     }
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from components.platform.priority import PLATFORM
 from components.quantities import resources
-from components.versions import BUSYBOX_IMAGE
+from components.versions import BUSYBOX_IMAGE, STATIC_BUSYBOX_IMAGE
 
 
 def secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
@@ -20,7 +20,8 @@ def object_store_keys_env(secret: str) -> list[dict[str, Any]]:
 
 
 def spread_statefulset(service: str, replicas: int, labels: dict[str, str], container: dict[str, Any],
-                       claims: list[dict[str, Any]], volumes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                       claims: list[dict[str, Any]], volumes: list[dict[str, Any]] | None = None,
+                       init_containers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A StatefulSet of platform priority with at most one pod per node, all started at once.
 
     For replicated stores: one member per node is what lets them survive a dead node, and starting in
@@ -32,9 +33,11 @@ def spread_statefulset(service: str, replicas: int, labels: dict[str, str], cont
             {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]}},
         "containers": [container],
         "volumes": volumes or [],
+        **({"initContainers": init_containers} if init_containers else {}),
     })
-    # Added after the hardening: the one container that keeps root (and only CHOWN).
-    pod["initContainers"] = [ownership_container(container, [claim["metadata"]["name"] for claim in claims])]
+    # Added after the hardening, and first: the one container that keeps root (and only CHOWN).
+    pod["initContainers"] = [ownership_container(container, [claim["metadata"]["name"] for claim in claims]),
+                             *pod.get("initContainers", [])]
     return {
         "serviceName": service,
         "replicas": replicas,
@@ -88,6 +91,24 @@ def ownership_container(container: dict[str, Any], claims: list[str], user: int 
             "command": ["sh", "-c", _OWNERSHIP_SCRIPT, "sh", *(mount["mountPath"] for mount in mounts)],
             "env": [{"name": "OWNER", "value": str(user)}], "volumeMounts": mounts,
             "securityContext": OWNERSHIP_SECURITY, "resources": resources("10m", "16Mi", memory_limit="64Mi")}
+
+
+# A static busybox (STATIC_BUSYBOX_IMAGE) copied into a pod's emptyDir, for the shell images without one lack
+# (talosctl's is scratch, etcd's distroless). Scripts run by it call only shell builtins and the image's own tools.
+SHELL_TOOLS = "/tools"
+SHELL_VOLUME = {"name": "tools", "emptyDir": {"sizeLimit": "16Mi"}}
+SHELL_MOUNT = {"name": "tools", "mountPath": SHELL_TOOLS}
+
+
+def shell_copy_container() -> dict[str, Any]:
+    """The init container that puts the shell in place; it goes before every container that uses it."""
+    return {"name": "shell", "image": STATIC_BUSYBOX_IMAGE, "command": ["cp", "/bin/busybox", f"{SHELL_TOOLS}/busybox"],
+            "volumeMounts": [SHELL_MOUNT], "resources": resources("10m", "16Mi", memory_limit="32Mi")}
+
+
+def shell_command(script: str, *arguments: str) -> list[str]:
+    """A container command that runs ``script`` with the copied shell (``arguments`` become ``$0``, ``$1``…)."""
+    return [f"{SHELL_TOOLS}/busybox", "sh", "-c", script, *arguments]
 
 
 def _hardened_container(container: dict[str, Any]) -> dict[str, Any]:

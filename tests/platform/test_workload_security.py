@@ -94,7 +94,8 @@ def test_the_restore_drills_pods_too(build, prod):
 def test_the_stores_hand_their_volumes_to_their_user_and_nothing_else_runs_as_root(prod):
     for store in ("minio", "juicefs-meta"):
         pod = prod.one("kubernetes:apps/v1:StatefulSet", store).inputs["spec"]["template"]["spec"]
-        (owner,) = pod["initContainers"]
+        owner, *later = pod["initContainers"]
+        assert all(c["securityContext"].get("runAsUser", 1) != 0 for c in later), "only the hand-over keeps root"
         (main,) = pod["containers"]
         data = [m for m in main["volumeMounts"] if m["name"] == "data"]
         assert owner["volumeMounts"] == data and owner["command"][-len(data):] == [m["mountPath"] for m in data]

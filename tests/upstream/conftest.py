@@ -18,7 +18,7 @@ GET_TOOLS = "its tools are not built: run `make tools` (Go 1.26.7+, ~40 min cold
 TOOL_FIXTURES = {"helm": "helm", "talos_check": "talos-check", "kube_apiserver": "kube-apiserver", "etcd": "etcd",
                  "juicefs": "juicefs", "kustomize": "kustomize",
                  "promtool": "promtool", "promql_eval": "promql-eval", "amtool": "amtool", "mermaid": "mermaid",
-                 "lezer_queries": "lezer-queries"}
+                 "lezer_queries": "lezer-queries", "etcdctl": "etcdctl"}
 
 
 def required() -> bool:
