@@ -57,10 +57,10 @@ STATE_FILE = f"{SHELL_TOOLS}/initial-cluster-state"
 # Shell builtins, etcdctl, and busybox's sleep (``$BUSYBOX``). etcd's strict reconfiguration check refuses a
 # member add until the member asked has been connected to a quorum, the new member counted, for HealthInterval
 # (server/etcdserver/server.go mayAddMember at v3.6.14), which right after a remove it may not be: the add is
-# tried again. Each step is safe to
-# repeat, so a failed run is simply run again by the kubelet. `member list`'s simple format is "ID, status, name, peer URLs, client URLs,
-# learner" per member (etcdctl/ctlv3/command/printer_simple.go at v3.6.14); a member is found by its peer URL,
-# which a never-started member also has (its name is empty).
+# tried again. Each step is safe to repeat, so a failed run is simply run again by the kubelet. `member list`'s
+# simple format is "ID, status, name, peer URLs, client URLs, learner" per member
+# (etcdctl/ctlv3/command/printer_simple.go at v3.6.14); a member is found by its peer URL, which a never-started
+# member also has (its name is empty).
 REJOIN_SCRIPT = """set -eu
 state=new
 if [ -d "$DATA_DIR/member" ]; then

@@ -25,23 +25,6 @@ def test_minio_runs_one_server_per_node_distributed_over_four_drives(prod):
     assert rule["topologyKey"] == "kubernetes.io/hostname"
 
 
-def test_a_metadata_member_decides_how_to_start_before_etcd_does(prod):
-    """The rejoin step (run against real etcd in tests/upstream/test_metadata_rejoin.py) sees the member's own
-    data, reaches the members with the server's certificate, and leaves its decision where etcd's start reads it."""
-    pod = prod.one(STATEFULSET, "juicefs-meta").inputs["spec"]["template"]["spec"]
-    assert [c["name"] for c in pod["initContainers"]] == ["take-ownership", "shell", "rejoin"]
-    rejoin, (etcd,) = pod["initContainers"][2], pod["containers"]
-    assert rejoin["command"][:3] == ["/tools/busybox", "sh", "-c"] and "member add" in rejoin["command"][3]
-    env = {e["name"]: e.get("value") for e in rejoin["env"]}
-    mounted = next(m["mountPath"] for m in rejoin["volumeMounts"] if m["name"] == "tls")
-    assert env["ETCDCTL_CERT"] == f"{mounted}/tls.crt" and env["ETCDCTL_CACERT"] == f"{mounted}/ca.crt"
-    assert env["PEER_URL"] == "http://$(POD_NAME).juicefs-meta.storage.svc.cluster.local:2380"
-    data_mount = next(m for m in etcd["volumeMounts"] if m["name"] == "data")
-    assert data_mount in rejoin["volumeMounts"]
-    assert "--initial-cluster-state" not in " ".join(etcd["args"]), "the rejoin step decides it"
-    assert etcd["command"][3].startswith('read -r state < "$STATE_FILE"')
-
-
 def test_each_store_keeps_its_data_on_node_pinned_local_volumes_of_the_user_volume(prod):
     for consumer, statefulset, members in (("minio", "minio", 4), ("juicefs-meta", "juicefs-meta", 3)):
         volumes = [r for r in prod.by_type("kubernetes:core/v1:PersistentVolume")
