@@ -34,9 +34,19 @@ from components.clusters.production import NAME as PRODUCTION
 from components.clusters.production import Production, production_args
 from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
+from components.metal.rollout import rollout_order
 from components.metal.transitions import inventory_issues, kubernetes_rolls, pace_issues, version_issues
 from components.outputs import as_secret
-from components.platform import CloudSeams, Dns01, Platform, PlatformArgs, etcd_backup, plan_platform, talos_api
+from components.platform import (
+    CloudSeams,
+    Dns01,
+    Platform,
+    PlatformArgs,
+    etcd_backup,
+    plan_platform,
+    talos_api,
+    talos_upgrade,
+)
 from components.platform.alert_rules import ProductionVms
 from components.platform.shared_fs import FILESYSTEM, Encryption
 from components.platform.talos_upgrade import UpgradeTargets
@@ -211,6 +221,10 @@ def build_platform(config: HomelabConfig) -> None:
     pulumi.export("nodes", {node.name: {"ip": str(node.ip), "role": node.role, "board": node.board,
                                         "zone": node.zone} for node in config.nodes})
     pulumi.export("versions", config.versions.model_dump(by_alias=True))
+    # Where a version bump goes, in order; `kubectl -n talos-upgrade get jobs` follows a Talos upgrade.
+    pulumi.export("upgrades", {"order": [node.name for node in rollout_order(config.nodes)],
+                               "talosJobs": [f"{talos_upgrade.NAMESPACE}/{talos_upgrade.job_name(node)}"
+                                             for node in rollout_order(config.nodes)]})
 
 
 def build_lab(config: HomelabConfig) -> None:

@@ -74,6 +74,9 @@ def budget_table(capacity: dict[str, Any], title: str = "capacity budget (reques
         row(f"{node['name']} per-node agents", node["perNodeRequests"], node["allocatable"])
     for key in ("allocatable", "kubernetes", "platform", "scheduled", "production", "experimentQuota", "free"):
         row(f"total {key}", capacity["total"][key], capacity["total"]["allocatable"])
+    # Not reserved (experiments may use it; production preempts them while it rolls out), but it must fit.
+    if capacity["total"].get("rolloutRoom", {}).get("memory_mib"):
+        row("production rollout room", capacity["total"]["rolloutRoom"], capacity["total"]["allocatable"])
     return table
 
 

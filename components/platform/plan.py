@@ -24,6 +24,7 @@ from components.platform import (
     replication,
     shared_fs,
     storage,
+    talos_upgrade,
     telemetry,
     virtualization,
 )
@@ -90,6 +91,9 @@ def object_demands(kind: str, body: Mapping[str, Any], node_count: int, vm_host_
         # One pod of each: every scheduled job forbids a second concurrent run.
         return [pod_template_demand("scheduled", body["metadata"]["name"],
                                     body["spec"]["jobTemplate"]["spec"]["template"]["spec"], pods=1)]
+    if kind == "Job" and body["metadata"].get("namespace") == talos_upgrade.NAMESPACE:
+        # The Talos upgrade Jobs run one after another: one pod at a time, whichever node's it is.
+        return [pod_template_demand("scheduled", talos_upgrade.NAMESPACE, body["spec"]["template"]["spec"], pods=1)]
     if kind == "ConfigFile":
         return virtualization.manifest_demands(body["file"])
     if kind in cluster_api.PROVIDER_KINDS:
@@ -100,15 +104,18 @@ def object_demands(kind: str, body: Mapping[str, Any], node_count: int, vm_host_
     return []
 
 
-def scheduled_jobs(cluster: ClusterSettings, settings: PlatformSettings) -> list[tuple[str, dict[str, Any]]]:
-    """The platform's CronJobs as the budget sees them: their pods' requests do not depend on the bucket,
-    region or filesystems they are given at `pulumi up`."""
+def scheduled_jobs(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: PlatformSettings,
+                   versions: Versions) -> list[tuple[str, dict[str, Any]]]:
+    """The platform's CronJobs, and the Talos upgrade Job that runs at a time, as the budget sees them: their
+    pods' requests do not depend on the bucket, region, filesystems or node they are given at `pulumi up`."""
     store = storage.object_store_endpoint()
     jobs = [(replication.JOB, replication.cronjob_spec(store, "", "", ())),
             (replication.CHECK, replication.check_spec("", "", ()))]
     if settings.backups.etcd is not None:
         jobs.append((etcd_backup.JOB, etcd_backup.cronjob_spec(settings.backups.etcd, "", "", cluster.name)))
-    return [("CronJob", {"metadata": {"name": name}, "spec": spec}) for name, spec in jobs]
+    upgrade = ("Job", {"metadata": {"name": talos_upgrade.NAMESPACE, "namespace": talos_upgrade.NAMESPACE},
+                       "spec": talos_upgrade.job_spec(nodes[0], versions.talos, "")})
+    return [*(("CronJob", {"metadata": {"name": name}, "spec": spec}) for name, spec in jobs), upgrade]
 
 
 def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: PlatformSettings,
@@ -149,7 +156,7 @@ def plan_platform(cluster: ClusterSettings, nodes: tuple[Node, ...], settings: P
         ("StatefulSet", {"metadata": {"name": metrics_store.NAME}, "spec": metrics}),
         *((p.kind, {"metadata": {"name": p.name}, "spec": cluster_api.provider_spec(p)})
           for p in cluster_api.PROVIDERS),
-        *scheduled_jobs(cluster, settings),
+        *scheduled_jobs(cluster, nodes, settings, stack_versions),
     ]
     vm_hosts = len(virtualization.vm_hosts(nodes))
     demands = [*control_plane.demands(nodes), *production,

@@ -40,6 +40,7 @@ def test_one_job_per_node_each_after_the_one_before_in_the_rollout_order(prod):
     assert {account.urn, inventory.urn} <= set(jobs[0].dependencies)
     for before, job in itertools.pairwise(jobs):
         assert before.urn in job.dependencies
+    assert prod.outputs["upgrades"] == {"order": ORDER, "talosJobs": [f"talos-upgrade/talos-{n}" for n in ORDER]}
     assert inventory.inputs["data"] == {"controlPlanes": "192.168.10.11,192.168.10.12,192.168.10.13",
                                         "workers": "192.168.10.14"}
     for node, job in zip(ORDER, jobs, strict=True):
