@@ -15,8 +15,9 @@ Versions: do not run ``talosctl upgrade-k8s`` beside it). When an update moves i
 configs one at a time in the rollout order (components/metal/rollout.py), each only after Talos reports the
 whole cluster healthy, the first after a check before anything changes. Talos applies these image changes
 without a reboot. The check is ``_healthy``'s: with the CNI ``none`` in the machine config it skips node
-readiness, so between nodes it waits for etcd, the kubelets and the control-plane pods, not for Cilium. A preview skips the checks, so it still shows every node's real diff. An update that does not
-move Kubernetes applies every node's config at once, as the first deployment does.
+readiness, so between nodes it waits for etcd, the kubelets and the control-plane pods, not for Cilium. A
+preview skips the checks, so it still shows every node's real diff. An update that does not move Kubernetes
+applies every node's config at once, as the first deployment does.
 """
 
 import functools

@@ -3,7 +3,6 @@ own rejoin and start scripts run against three real etcd v3.6.14 members on loop
 Without the rejoin step the same member cannot take its place again (the control case)."""
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,14 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from components.platform import metadata
+from tests.upstream.apiserver import free_ports
 
 NAMES = ("m0", "m1", "m2")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -40,8 +34,9 @@ class Member:
 
 
 def _members(tmp_path: Path) -> list[Member]:
-    return [Member(name, _free_port(), _free_port(), tmp_path / name / "data", tmp_path / name / "state")
-            for name in NAMES]
+    ports = free_ports(2 * len(NAMES))
+    return [Member(name, ports[2 * i], ports[2 * i + 1], tmp_path / name / "data", tmp_path / name / "state")
+            for i, name in enumerate(NAMES)]
 
 
 def _env(member: Member, members: list[Member], etcdctl: Path) -> dict[str, str]:

@@ -4,11 +4,9 @@ and binding are created on a loopback kube-apiserver v1.33, then Services are se
 import time
 from typing import Any
 
-from components.address_ranges import INFRASTRUCTURE_SERVICES
-from labctl.render import manifest
 from tests.test_config import _cluster
-from tests.upstream.apiserver import LoopbackCluster, Verdict, loopback_cluster
-from tests.upstream.talos import admission_plugins, infrastructure_machines
+from tests.upstream.admission import create, infrastructure_api_server, registered_policy
+from tests.upstream.apiserver import LoopbackCluster, Verdict
 
 EXPERIMENT_RANGE = {"start": "192.168.10.230", "stop": "192.168.10.239"}
 
@@ -45,19 +43,12 @@ def _send_until_enforced(cluster: LoopbackCluster) -> dict[str, Verdict]:
 def test_services_may_claim_only_the_addresses_their_namespace_is_given(build, talos_check, kube_apiserver, etcd,
                                                                         tmp_path):
     result = build("prod", {"homelab:cluster": _cluster(experimentRange=EXPERIMENT_RANGE)})
-    policies = [manifest(r) for r in result.registrations if r.type.startswith(
-        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
-        and r.inputs["metadata"]["name"] == "homelab-service-addresses"]
-    assert [p["kind"] for p in policies] == ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
-    (control_plane, *_) = [m for m in infrastructure_machines(result) if m["machineType"] == "controlplane"]
-    with loopback_cluster(kube_apiserver, etcd, tmp_path, str(INFRASTRUCTURE_SERVICES),
-                          admission_plugins(talos_check, control_plane)) as cluster:
+    policies = registered_policy(result, "homelab-service-addresses")
+    with infrastructure_api_server(result, talos_check, kube_apiserver, etcd, tmp_path) as cluster:
         cluster.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}})
         cluster.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {
             "name": "experiment-demo", "labels": {"homelab.dev/cluster-class": "experiment"}}})
-        for policy in policies:
-            created = cluster.apply(policy, dry_run=False)
-            assert created.accepted, created.message
+        create(cluster, policies)
         verdicts = _send_until_enforced(cluster)
     outcome = {case: verdicts[case].accepted for case, *_ in CASES}
     assert outcome == {case: admitted for case, _, _, admitted in CASES}, {

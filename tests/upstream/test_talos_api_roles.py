@@ -4,11 +4,9 @@ are sent to it. Talos itself would grant any allowed role in any allowed namespa
 
 import time
 
-from components.address_ranges import INFRASTRUCTURE_SERVICES
-from labctl.render import manifest
-from tests.upstream.apiserver import LoopbackCluster, Verdict, loopback_cluster
+from tests.upstream.admission import create, infrastructure_api_server, registered_policy
+from tests.upstream.apiserver import LoopbackCluster, Verdict
 from tests.upstream.crds import talos_service_account_crd
-from tests.upstream.talos import admission_plugins, infrastructure_machines
 
 
 def _account(name: str, namespace: str, *roles: str) -> dict:
@@ -38,20 +36,13 @@ def _send_until_enforced(cluster: LoopbackCluster) -> dict[str, Verdict]:
 
 def test_each_granted_namespace_may_ask_talos_only_for_its_own_roles(prod, talos_check, kube_apiserver, etcd,
                                                                     tmp_path):
-    policies = [manifest(r) for r in prod.registrations if r.type.startswith(
-        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
-        and r.inputs["metadata"]["name"] == "homelab-talos-api-roles"]
-    assert [p["kind"] for p in policies] == ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
-    (control_plane, *_) = [m for m in infrastructure_machines(prod) if m["machineType"] == "controlplane"]
-    with loopback_cluster(kube_apiserver, etcd, tmp_path, str(INFRASTRUCTURE_SERVICES),
-                          admission_plugins(talos_check, control_plane)) as cluster:
+    policies = registered_policy(prod, "homelab-talos-api-roles")
+    with infrastructure_api_server(prod, talos_check, kube_apiserver, etcd, tmp_path) as cluster:
         assert cluster.install_crds([talos_service_account_crd()]) == {}
         cluster.discover()
         for namespace in ("talos-upgrade", "etcd-backup", "apps"):
             cluster.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-        for policy in policies:
-            created = cluster.apply(policy, dry_run=False)
-            assert created.accepted, created.message
+        create(cluster, policies)
         verdicts = _send_until_enforced(cluster)
     outcome = {case: verdicts[case].accepted for case, *_ in CASES}
     assert outcome == {case: admitted for case, _, admitted in CASES}, {
