@@ -88,6 +88,11 @@ class Registration:
     id: str = ""  # what a read looks up; registrations have none yet
     # Earlier names the resource answers to (its aliases' names), so a rename keeps the deployed object.
     aliases: tuple[str, ...] = ()
+    # The URN the real engine gives it, and the ones its aliases stand for, which the engine matches against the
+    # deployed state. Pulumi's mock monitor qualifies a child's type with its parent's last type only
+    # (pulumi/runtime/mocks.py make_urn); the engine uses the parent's whole chain.
+    engine_urn: str = ""
+    alias_urns: tuple[str, ...] = ()
     # `pulumi destroy` leaves the object to whoever else removes it.
     retain_on_delete: bool = False
 
@@ -115,6 +120,17 @@ class Invocation:
     args: dict[str, Any]
 
 
+def engine_urn(stack: str, project: str, parent_type: str | None, type_: str, name: str) -> str:
+    """A URN as the engine builds it: ``parent_type`` is the parent's whole qualified type (None at the root)."""
+    qualified = f"{parent_type}${type_}" if parent_type else type_
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+def _urn_parts(urn: str) -> tuple[str, str, str, str]:
+    head, project, qualified, name = urn.split("::", 3)
+    return head.removeprefix("urn:pulumi:"), project, qualified, name
+
+
 class DuplicateUrnError(Exception):
     """The engine refuses a second resource with the same URN (type and name, parents' types aside)."""
 
@@ -135,6 +151,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     stack_outputs: dict[str, Any] = field(default_factory=dict)
     raw_stack_outputs: dict[str, Any] = field(default_factory=dict)
     _urns: set[str] = field(default_factory=set)
+    # Mock URN → the engine's qualified type of that resource (components nest).
+    _qualified: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__(self.mocks)
@@ -145,15 +163,31 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             if response.urn in self._urns:
                 raise DuplicateUrnError(response.urn)
             self._urns.add(response.urn)
+            stack, project, _, _ = _urn_parts(response.urn)
+            own = engine_urn(stack, project, self._qualified.get(request.parent), request.type, request.name)
+            self._qualified[response.urn] = _urn_parts(own)[2]
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, custom=bool(request.custom),
                 parent=request.parent, provider=request.provider, dependencies=tuple(sorted(request.dependencies)),
                 protect=bool(request.protect), inputs=plain(_struct(request.object)),
                 aliases=tuple(alias.spec.name for alias in request.aliases
                               if alias.HasField("spec") and alias.spec.name),
+                engine_urn=own,
+                alias_urns=tuple(self._alias_urn(alias, request, own) for alias in request.aliases),
                 retain_on_delete=bool(request.retainOnDelete),
             ))
         return response
+
+    def _alias_urn(self, alias: Any, request: Any, own: str) -> str:
+        """The URN an ``Alias`` names: given whole, or built from its spec, each part the resource's own unless
+        the spec sets it (the engine's rule)."""
+        if alias.WhichOneof("alias") == "urn":
+            return str(alias.urn)
+        spec = alias.spec
+        stack, project, _, _ = _urn_parts(own)
+        parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+        return engine_urn(spec.stack or stack, spec.project or project, self._qualified.get(parent),
+                          spec.type or request.type, spec.name or request.name)
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
