@@ -9,6 +9,7 @@ from typing import Any
 
 import pulumi
 
+from components.apps import experiments as experiment_apps
 from components.apps.catalog import PIHOLE_NAMESPACE, production_apps, tailnet_records
 from components.apps.production import BACKUP_PREFIX, ProductionApps, ProductionSeams
 from components.apps.production import FILESYSTEM as PRODUCTION_FILESYSTEM
@@ -240,10 +241,13 @@ def build_lab(config: HomelabConfig) -> None:
                            restore_credentials=as_secret(prod.get("restoreDrillCredentials")),
                            backup_repository_password=as_secret(prod.get("backupRepositoryPassword")))
         built = experiments.build(config.experiments, config.versions, asked, prod.get("freeCapacity"),
-                                  prod.get("guestImage"), drill, prod.get("lanSubnet"),
+                                  prod.get("guestImage"), prod.get("lanSubnet"),
                                   opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
         pulumi.export("experimentKubeconfigs", {e.cluster.args.name: e.cluster.kubeconfig for e in built})
-        drills = {e.cluster.args.name: e.drill.result for e in built if e.drill is not None}
+        # Then the apps layer fills each one, as it does production.
+        restore_drills = {e.cluster.args.name: experiment_apps.install(e, settings, drill)
+                          for e, settings in zip(built, config.experiments, strict=True)}
+        drills = {name: found.result for name, found in restore_drills.items() if found is not None}
         if drills:
             pulumi.export("restoreDrill", drills)
     pulumi.export("infrastructureClusterName", cluster_name)

@@ -10,9 +10,6 @@ from typing import Any
 
 import pulumi
 
-from components.apps.catalog import development_copies, production_apps
-from components.apps.production import applications
-from components.apps.restore_drill import DrillSeams, RestoreDrill
 from components.capacity import Amount
 from components.clusters import fences, lab_grants, namespaces
 from components.clusters.addons import CHAOS_MESH_CHART, LOCAL_PATH_NAMESPACE
@@ -66,18 +63,21 @@ def check_fits(free: Mapping[str, Any], asked: Mapping[str, Amount]) -> Amount:
 
 
 class Experiment(pulumi.ComponentResource):
-    """One experiment: its fenced namespace and its guest cluster."""
+    """One experiment: its fenced namespace and its guest cluster (its apps come from the apps layer,
+    components/apps/experiments.py)."""
 
     def __init__(self, args: GuestClusterArgs, settings: ExperimentSettings, gate: pulumi.Output[Any],
-                 lan_subnet: pulumi.Output[str], drill: DrillSeams | None = None,
-                 opts: pulumi.ResourceOptions | None = None, sole: bool = True) -> None:
+                 lan_subnet: pulumi.Output[str], opts: pulumi.ResourceOptions | None = None,
+                 sole: bool = True) -> None:
         super().__init__("homelab:clusters:Experiment", args.name, None, opts)
         ns = namespaces.namespace(self, args.namespace, EXPERIMENT_CLASS.name, ttl=settings.ttl, gate=gate)
         # The lab's account may touch the namespace's contents only once it has bound itself the right to.
         granted = [ns, *lab_grants.grants(self, args.name, args.namespace, ns)]
         namespaces.experiment_fence(self, granted, args.namespace, demands(args), lan_subnet)
         self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=granted), argocd_owner=ns)
-        guest = self.cluster.provider(parent=self)
+        # The only experiment of its stack adopts objects a previous stack left unowned (see namespace()).
+        self.sole = sole
+        self.guest = guest = self.cluster.provider(parent=self)
         # Inside the experiment: the local-path provisioner's namespace, which must allow its hostPath helpers.
         inside = pulumi.ComponentResource("homelab:clusters:InsideExperiment", args.name, None,
                                           pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
@@ -86,21 +86,14 @@ class Experiment(pulumi.ComponentResource):
             # Chaos Mesh's daemon runs privileged with the host's PID namespace and hostPath mounts: Talos'
             # baseline Pod Security refuses it in a namespace the Helm add-on provider creates unlabelled.
             namespace(CHAOS_MESH_CHART.namespace, inside, "privileged", owner=args.name)
-        if settings.like == "production":
-            applications(self, self.cluster, development_copies(), depends_on=[])
-        self.drill: RestoreDrill | None = None
-        if settings.restore_from and drill is not None:
-            self.drill = RestoreDrill(self.cluster, guest, settings.restore_from,
-                                      [app.namespace for app in production_apps(None)], drill,
-                                      opts=pulumi.ResourceOptions(parent=self), sole=sole)
         self.register_outputs({"namespace": args.namespace})
 
 
 def build(experiments: Sequence[ExperimentSettings], versions: Versions, asked: Mapping[str, Amount],
-          prod_free: pulumi.Output[Any], image_url: pulumi.Output[str], drill: DrillSeams,
-          lan_subnet: pulumi.Output[str], opts: pulumi.ResourceOptions) -> list[Experiment]:
+          prod_free: pulumi.Output[Any], image_url: pulumi.Output[str], lan_subnet: pulumi.Output[str],
+          opts: pulumi.ResourceOptions) -> list[Experiment]:
     """The experiments, each gated on ``asked`` (their quotas) fitting in prod's free capacity."""
     gate = prod_free.apply(lambda free: check_fits(free, asked))
-    return [Experiment(experiment_args(e, versions, image_url), e, gate, lan_subnet, drill=drill, opts=opts,
+    return [Experiment(experiment_args(e, versions, image_url), e, gate, lan_subnet, opts=opts,
                        sole=len(experiments) == 1)
             for e in experiments]
