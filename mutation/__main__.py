@@ -27,8 +27,13 @@ KEY = re.compile(r"^\s*(?P<module>[\w.]+?)\.x(?:_|ǁ)(?P<function>.+?)__mutmut_\
 
 
 def modules() -> list[Path]:
+    """The mutated modules; a listed package stands for its modules (its ``__init__`` only re-exports)."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
-    return [ROOT / path for path in config["paths_to_mutate"]]
+    paths: list[Path] = []
+    for entry in config["paths_to_mutate"]:
+        path = ROOT / entry
+        paths += sorted(p for p in path.glob("*.py") if p.name != "__init__.py") if path.is_dir() else [path]
+    return paths
 
 
 def equivalent() -> set[str]:
