@@ -16,8 +16,10 @@ before, etcd exits with "member … has already been bootstrapped" (the others k
 before etcd starts, an init container looks: a member with data starts as it is; one with an
 empty data directory asks the others (``etcdctl member list``) and, if they answer, removes its old self
 (``member remove``), adds itself again (``member add``) and starts with ``--initial-cluster-state=existing``,
-taking a snapshot from the leader; if nobody answers, this is the first start of the cluster, and it starts as
-``new``. etcd's strict reconfiguration check (on by default) refuses a change that would lose the quorum. The
+taking a snapshot from the leader. If they answer only a serializable read (a cluster that has lost its quorum),
+it waits and tries again: started as ``new`` it would take its old ID with no log and no vote record. If nobody
+answers at all, this is the first start of the cluster (members serve no client before it has a quorum), and it
+starts as ``new``. etcd's strict reconfiguration check (on by default) refuses a change that would lose the quorum. The
 etcd image is distroless, so the scripts run in the static busybox (components/platform/workloads.py).
 """
 
@@ -86,6 +88,9 @@ MEMBERS
     $BUSYBOX sleep 2
   done
   state=existing
+elif "$ETCDCTL" member list --consistency=s > /dev/null 2>&1; then
+  echo "the others answer but have no quorum: $POD_NAME waits for it rather than start a cluster of its own" >&2
+  exit 1
 else
   echo "no other member answers, so the cluster is starting for the first time: $POD_NAME starts as new"
   echo "$members"

@@ -48,6 +48,7 @@ def _env(member: Member, members: list[Member], etcdctl: Path) -> dict[str, str]
 
 def _rejoin(member: Member, members: list[Member], etcdctl: Path) -> str:
     member.state_file.parent.mkdir(parents=True, exist_ok=True)
+    member.state_file.unlink(missing_ok=True)
     done = subprocess.run(["sh", "-c", metadata.REJOIN_SCRIPT], env=_env(member, members, etcdctl),
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -121,6 +122,15 @@ def test_an_emptied_member_rejoins_and_serves_the_data_and_without_the_step_it_c
         assert control.wait(timeout=30) != 0
         assert "has already been bootstrapped" in (lost.data.parent / "log").read_text()
         subprocess.run(["rm", "-rf", str(lost.data)], check=True)
+
+        # While another member is down too, the cluster has no quorum: the emptied member waits, deciding nothing.
+        processes.pop(members[1].name).kill()
+        lost.state_file.unlink()
+        waited = subprocess.run(["sh", "-c", metadata.REJOIN_SCRIPT], env=_env(lost, members, etcdctl),
+                                capture_output=True, text=True, timeout=60, check=False)
+        assert waited.returncode != 0 and "no quorum" in waited.stderr and not lost.state_file.exists()
+        processes[members[1].name] = _start(members[1], members, etcd, etcdctl)
+        assert _wait_healthy(etcdctl, members[1])
 
         said = _rejoin(lost, members, etcdctl)
         assert "replacing that member" in said, said
