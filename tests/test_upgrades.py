@@ -51,12 +51,12 @@ def test_the_versions_in_config_reach_every_layer(build):
     (control_plane,) = result.by_type(TCP)
     assert control_plane.inputs["spec"]["version"] == KUBERNETES_BUMP
     assert control_plane.inputs["spec"]["controlPlaneConfig"]["controlplane"]["talosVersion"] == "v1.12"
-    assert control_plane.inputs["spec"]["infrastructureTemplate"]["name"].endswith(_dashed(TALOS_BUMP))
+    assert f"-{_dashed(TALOS_BUMP)}-" in control_plane.inputs["spec"]["infrastructureTemplate"]["name"]
     for deployment in result.by_type(MD):
         spec = deployment.inputs["spec"]["template"]["spec"]
-        assert spec["version"] == KUBERNETES_BUMP and spec["infrastructureRef"]["name"].endswith(_dashed(TALOS_BUMP))
+        assert spec["version"] == KUBERNETES_BUMP and f"-{_dashed(TALOS_BUMP)}-" in spec["infrastructureRef"]["name"]
     (image,) = result.by_type(DATA_VOLUME)
-    assert image.inputs["metadata"]["name"] == f"talos-{_dashed(TALOS_BUMP)}"
+    assert image.inputs["metadata"]["name"].startswith(f"talos-{_dashed(TALOS_BUMP)}-")
     for template in result.by_type(TEMPLATE):
         (disk,) = template.inputs["spec"]["template"]["spec"]["virtualMachineTemplate"]["spec"]["dataVolumeTemplates"]
         assert disk["spec"]["source"]["pvc"]["name"] == image.inputs["metadata"]["name"]
@@ -70,6 +70,16 @@ def test_a_new_talos_version_makes_new_machine_templates_and_a_new_image_so_clus
     # The objects that point at them are the same ones, changed in place.
     assert [r.urn for r in prod.by_type(TCP) + prod.by_type(MD)] == [r.urn for r in bumped.by_type(TCP) +
                                                                      bumped.by_type(MD)]
+
+
+def test_a_new_vm_size_or_disk_makes_new_templates_and_image_too(prod, build):
+    from labctl.synth import read_stack_file
+
+    production = read_stack_file("prod")["homelab:production"]
+    bigger = build("prod", {"homelab:production": {**production, "disk": "30GiB"}})
+    before = {r.inputs["metadata"]["name"] for r in prod.by_type(TEMPLATE) + prod.by_type(DATA_VOLUME)}
+    after = {r.inputs["metadata"]["name"] for r in bigger.by_type(TEMPLATE) + bigger.by_type(DATA_VOLUME)}
+    assert before.isdisjoint(after)
 
 
 def test_production_rolls_out_within_its_budget_and_experiments_wait_to_be_recreated(prod, lab):

@@ -8,6 +8,8 @@ per cluster from the image factory, cloned onto each VM's own disk. The class de
 what a drain does (components/clusters/classes.py).
 """
 
+import hashlib
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,6 +21,7 @@ from components.address_ranges import GUEST_PODS, GUEST_SERVICES
 from components.capacity import ROLLOUT_LAYER, Demand, requests_of
 from components.clusters import addons, cloud_provider
 from components.clusters.classes import BOOT_DISK, CONTROL_PLANE_EVICTION, ClusterClass
+from components.clusters.image import schematic_yaml
 from components.config import GuestClusterSettings
 from components.labels import CLASS_LABEL
 from components.metal.patches import ZONE_LABEL
@@ -92,19 +95,23 @@ def talos_minor(version: str) -> str:
     return "v" + ".".join(version.lstrip("v").split(".")[:2])
 
 
-def versioned(name: str, talos_version: str) -> str:
-    """A name that changes with the Talos version. Cluster API rolls machines out when their template reference
-    changes, never when a template's content does, and CDI does not re-import a DataVolume: so the image and
-    the machine templates of each version are new objects, and a new pin rolls every VM of the cluster."""
-    return f"{name}-{talos_version.lstrip('v').replace('.', '-')}"
+def versioned(name: str, talos_version: str, content: Any) -> str:
+    """A name that changes with the Talos version and with ``content``. Cluster API rolls machines out when
+    their template reference changes, never when a template's content does (CACPPT compares template names), and
+    CDI refuses any change to a DataVolume's spec: so the image and the machine templates of each version and
+    content are new objects, and a new pin, size or disk rolls every VM of the cluster."""
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:6]
+    return f"{name}-{talos_version.lstrip('v').replace('.', '-')}-{digest}"
 
 
-def image_name(talos_version: str) -> str:
-    return versioned("talos", talos_version)
+def image_name(args: GuestClusterArgs) -> str:
+    """The boot image's DataVolume: what decides its URL and size (the architecture aside, which the lab cannot
+    see: a change of the VM hosts' architecture needs the guests recreated)."""
+    return versioned("talos", args.talos_version, [schematic_yaml(), args.settings.disk])
 
 
 def template_name(args: GuestClusterArgs, pool: str) -> str:
-    return versioned(f"{args.name}-{pool}", args.talos_version)
+    return versioned(f"{args.name}-{pool}", args.talos_version, machine_template_spec(args, pool))
 
 
 def vm_affinity(args: GuestClusterArgs, pool: str) -> dict[str, Any]:
@@ -152,7 +159,7 @@ def machine_template_spec(args: GuestClusterArgs, pool: str) -> dict[str, Any]:
                 "runStrategy": "Always",
                 "dataVolumeTemplates": [{
                     "metadata": {"name": BOOT_DISK},
-                    "spec": {"source": {"pvc": {"name": image_name(args.talos_version), "namespace": args.namespace}},
+                    "spec": {"source": {"pvc": {"name": image_name(args), "namespace": args.namespace}},
                              "priorityClassName": cls.priority.name,
                              "storage": {"storageClassName": DEFAULT_CLASS,
                                          "resources": {"requests": {"storage": disk_quantity(settings.disk)}}}},
@@ -188,7 +195,7 @@ class GuestCluster(pulumi.ComponentResource):
         self.args = args
         name, namespace = args.name, args.namespace
         labels = {CLASS_LABEL: args.cluster_class.name}
-        image = self._object("cdi.kubevirt.io/v1beta1", "DataVolume", image_name(args.talos_version), {
+        image = self._object("cdi.kubevirt.io/v1beta1", "DataVolume", image_name(args), {
             "source": {"http": {"url": args.image_url}},
             "priorityClassName": args.cluster_class.priority.name,
             "storage": {"storageClassName": DEFAULT_CLASS,

@@ -13,7 +13,10 @@ before it has completed: pulumi-kubernetes waits for a Job's ``Complete`` condit
 - waits for Talos' health check of the whole cluster (``talosctl health``: etcd, kubelets, every node known
   and Ready, the control-plane pods; it fails after its wait timeout, and the Job with it);
 - reads the version the node runs and stops there if it runs the pin already: a first deployment installs the
-  pin, and a Job run again after a failure takes up where it stopped;
+  pin, and the Job's next attempt after a failed one takes up where it stopped. Once the Job has failed for
+  good, `pulumi up` fails on it and does not run it again by itself (its spec has not changed, so it is not
+  replaced): fix the cause, then ``pulumi up --replace <its URN>`` (README, Versions). The versions are compared,
+  not the schematics: a new extension at the same Talos version needs ``talosctl upgrade`` by hand;
 - upgrades the node to the installer image its machine config names (``talosctl upgrade --wait`` returns once
   the node is back with a new boot ID: cmd/talosctl/cmd/talos/upgrade.go at v1.12.9), then checks the version
   it runs and the cluster's health again. A control plane's upgrade also takes Talos' own etcd upgrade lock

@@ -76,10 +76,10 @@ def test_every_reference_between_cluster_api_objects_resolves(stack, namespace, 
 
 def _templates(result, namespace):
     """The cluster's machine templates by pool, their Talos version's suffix taken off."""
-    suffix = "-" + TALOS.lstrip("v").replace(".", "-")
+    version = "-" + TALOS.lstrip("v").replace(".", "-") + "-"
     templates = _of_kind(_objects(result, namespace), "KubevirtMachineTemplate")
-    assert all(name.endswith(suffix) for name in templates)
-    return {name.removesuffix(suffix): body for name, body in templates.items()}
+    assert all(version in name for name in templates)
+    return {name.rsplit(version, 1)[0]: body for name, body in templates.items()}
 
 
 def _vm_specs(result, namespace):
