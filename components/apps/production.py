@@ -18,7 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.apps.catalog import App
-from components.clusters.addons import helm_proxy_spec
+from components.clusters.addons import helm_chart_proxy, helm_proxy_spec
 from components.clusters.guest_cluster import GuestCluster
 from components.config import BackupSettings
 from components.platform import backups, exposure, metadata_tls, shared_fs
@@ -27,7 +27,6 @@ from components.platform.gitops import NAMESPACE as ARGOCD_NAMESPACE
 from components.platform.metadata import metadata_url_at
 from components.platform.storage import API_PORT
 
-HELM_ADDON = "addons.cluster.x-k8s.io/v1alpha1"
 BACKUP_PREFIX = "production"
 # The Velero schedule that backs production's apps up (the restore drill restores its newest backup).
 APPS_SCHEDULE = "apps"
@@ -130,10 +129,8 @@ class ProductionApps(pulumi.ComponentResource):
         name, cluster_namespace = cluster.args.name, cluster.args.namespace
         guest = cluster.provider(parent=self)
         def proxy(chart: str, spec: pulumi.Input[dict[str, Any]]) -> k8s.apiextensions.CustomResource:
-            return k8s.apiextensions.CustomResource(
-                f"{name}-{chart}", api_version=HELM_ADDON, kind="HelmChartProxy",
-                metadata={"name": f"{name}-{chart}", "namespace": cluster_namespace}, spec=spec,
-                opts=pulumi.ResourceOptions(parent=self))
+            return helm_chart_proxy(f"{name}-{chart}", cluster_namespace, f"{name}-{chart}", spec,
+                                    pulumi.ResourceOptions(parent=self))
 
         juicefs = proxy(shared_fs.JUICEFS_CHART.chart, helm_proxy_spec(name, shared_fs.JUICEFS_CHART,
                                                                           shared_fs.juicefs_values()))

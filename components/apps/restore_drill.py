@@ -17,7 +17,7 @@ import pulumi_kubernetes as k8s
 
 from components.apps.catalog import GUEST_STORAGE_CLASS
 from components.apps.production import APPS_SCHEDULE, guest_velero_values
-from components.clusters.addons import LOCAL_PATH_CLASS, helm_proxy_spec
+from components.clusters.addons import LOCAL_PATH_CLASS, helm_chart_proxy, helm_proxy_spec
 from components.clusters.guest_cluster import GuestCluster
 from components.platform import backups
 from components.platform.chart import namespace
@@ -77,27 +77,16 @@ def _succeeded(status: Any) -> bool:
     return bool(succeeded)
 
 
-def drill_report(outputs: dict[str, Any], experiment: str) -> tuple[bool, str]:
-    """From a drill stack's ``restoreDrill`` output: did the restore finish and the apps come up, and what to say."""
-    drill = (outputs.get("restoreDrill") or {}).get(experiment) or {}
-    if not drill.get("restored"):
-        return False, "restore drill FAILED: the restore did not complete (check `velero restore describe` inside)"
-    if not drill.get("ready"):
-        return False, "restore drill FAILED: restored, but the apps did not become ready in time"
-    return True, "restore drill passed: the latest backup restored and every app became ready"
-
-
 class RestoreDrill(pulumi.ComponentResource):
     def __init__(self, cluster: GuestCluster, guest: k8s.Provider, restore_from: str, app_namespaces: list[str],
                  seams: DrillSeams, opts: pulumi.ResourceOptions | None = None, sole: bool = True) -> None:
         super().__init__("homelab:apps:RestoreDrill", cluster.args.name, None, opts)
         name = cluster.args.name
-        velero = k8s.apiextensions.CustomResource(
-            f"{name}-velero", api_version="addons.cluster.x-k8s.io/v1alpha1", kind="HelmChartProxy",
-            metadata={"name": f"{name}-velero", "namespace": cluster.args.namespace},
-            spec=pulumi.Output.all(seams.velero_bucket, seams.region).apply(lambda pair: helm_proxy_spec(
+        velero = helm_chart_proxy(
+            f"{name}-velero", cluster.args.namespace, f"{name}-velero",
+            pulumi.Output.all(seams.velero_bucket, seams.region).apply(lambda pair: helm_proxy_spec(
                 name, backups.VELERO_CHART, guest_velero_values(pair[0], pair[1], read_only=True))),
-            opts=pulumi.ResourceOptions(parent=self))
+            pulumi.ResourceOptions(parent=self))
         # Everything below is written into the experiment cluster through its own provider.
         self._inside = pulumi.ComponentResource("homelab:apps:RestoreDrillInside", name, None,
                                                 pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))

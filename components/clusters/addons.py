@@ -41,6 +41,18 @@ LOCAL_PATH_CHART = ChartSpec(release="local-path-provisioner", chart="local-path
                              workloads=(Workload("provisioner", ("resources",), ("replicaCount",)),))
 
 
+# The Cluster API Helm add-on provider's API (CAAPH), the one kind the program installs guest charts with.
+HELM_ADDON = "addons.cluster.x-k8s.io/v1alpha1"
+
+
+def helm_chart_proxy(resource_name: str, namespace: str, name: str, spec: pulumi.Input[dict[str, Any]],
+                     opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
+    """A HelmChartProxy ``name`` in a guest's namespace of the infrastructure cluster (its spec from
+    ``helm_proxy_spec``); ``resource_name`` is its Pulumi name, kept as each caller always had it."""
+    return k8s.apiextensions.CustomResource(resource_name, api_version=HELM_ADDON, kind="HelmChartProxy",
+                                            metadata={"name": name, "namespace": namespace}, spec=spec, opts=opts)
+
+
 def helm_proxy_spec(cluster: str, chart: ChartSpec, values: dict[str, Any]) -> dict[str, Any]:
     """A pinned chart installed into one guest cluster (selected by its label) by the Helm add-on provider."""
     return {"clusterSelector": {"matchLabels": {CLUSTER_LABEL: cluster}}, "repoURL": chart.repo,

@@ -70,7 +70,7 @@ class Experiment(pulumi.ComponentResource):
                  lan_subnet: pulumi.Output[str], opts: pulumi.ResourceOptions | None = None,
                  sole: bool = True) -> None:
         super().__init__("homelab:clusters:Experiment", args.name, None, opts)
-        ns = namespaces.namespace(self, args.namespace, EXPERIMENT_CLASS.name, ttl=settings.ttl, gate=gate)
+        ns = namespaces.guest_namespace(self, args.namespace, EXPERIMENT_CLASS.name, ttl=settings.ttl, gate=gate)
         # The lab's account may touch the namespace's contents only once it has bound itself the right to.
         granted = [ns, *lab_grants.grants(self, args.name, args.namespace, ns)]
         namespaces.experiment_fence(self, granted, args.namespace, demands(args), lan_subnet)

@@ -227,14 +227,11 @@ class GuestCluster(pulumi.ComponentResource):
             annotations={"pulumi.com/waitFor": "condition=ControlPlaneInitialized",
                          "pulumi.com/timeoutSeconds": "1800"},
             depends_on=[infrastructure, control_plane])
-        self._object("addons.cluster.x-k8s.io/v1alpha1", "HelmChartProxy", f"{name}-cilium",
-                     addons.cilium_proxy_spec(name, args.cilium_version))
+        self._proxy("cilium", addons.cilium_proxy_spec(name, args.cilium_version))
         if args.cluster_class.local_volumes:
-            self._object("addons.cluster.x-k8s.io/v1alpha1", "HelmChartProxy", f"{name}-local-path",
-                         addons.local_path_proxy_spec(name))
+            self._proxy("local-path", addons.local_path_proxy_spec(name))
         if args.chaos:
-            self._object("addons.cluster.x-k8s.io/v1alpha1", "HelmChartProxy", f"{name}-chaos-mesh",
-                         addons.chaos_mesh_proxy_spec(name))
+            self._proxy("chaos-mesh", addons.chaos_mesh_proxy_spec(name))
         for zone, replicas in workers_per_zone(args.settings).items():
             self._worker_pool(zone, replicas, templates[zone])
         self._object(CAPI, "MachineHealthCheck", f"{name}-workers", {
@@ -280,6 +277,11 @@ class GuestCluster(pulumi.ComponentResource):
                 },
             },
         }, depends_on=[self.cluster, config, template])
+
+    def _proxy(self, chart: str, spec: dict[str, Any]) -> k8s.apiextensions.CustomResource:
+        name = f"{self.args.name}-{chart}"
+        return addons.helm_chart_proxy(f"{self.args.name}-helmchartproxy-{name}", self.args.namespace, name, spec,
+                                       pulumi.ResourceOptions(parent=self, depends_on=list(self.args.after)))
 
     def _ref(self, api_version: str, kind: str, name: str) -> dict[str, str]:
         return {"apiVersion": api_version, "kind": kind, "name": name, "namespace": self.args.namespace}

@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 from components.capacity import Demand
 from components.clusters.fences import CONTAINER_DEFAULTS, experiment_egress, production_ingress, quota
 from components.labels import CLASS_LABEL
-from components.platform.chart import PodSecurity, pod_security_labels
+from components.platform.chart import PodSecurity, namespace
 
 TTL_LABEL = "homelab.dev/ttl"
 # KubeVirt's virt-launcher pods run in a guest's namespace; KubeVirt 1.6 does not promise restricted for them,
@@ -29,15 +29,14 @@ def _object_opts(parent: pulumi.Resource, after: Sequence[pulumi.Resource]) -> p
     return pulumi.ResourceOptions(parent=parent, depends_on=list(after))
 
 
-def namespace(parent: pulumi.Resource, name: str, cls: str, ttl: str | None = None,
-              gate: pulumi.Output[Any] | None = None) -> k8s.core.v1.Namespace:
-    """The cluster's namespace; with a ``gate``, it (and all that depends on it) waits for the gate to pass."""
-    labels: dict[str, pulumi.Input[str]] = {CLASS_LABEL: gate.apply(lambda _: cls) if gate is not None else cls,
-                                            **pod_security_labels(GUEST_NAMESPACE_POD_SECURITY)}
+def guest_namespace(parent: pulumi.Resource, name: str, cls: str, ttl: str | None = None,
+                    gate: pulumi.Output[Any] | None = None) -> k8s.core.v1.Namespace:
+    """The cluster's namespace, labelled with its class (and TTL); with a ``gate``, it (and all that depends on
+    it) waits for the gate to pass."""
+    labels: dict[str, pulumi.Input[str]] = {CLASS_LABEL: gate.apply(lambda _: cls) if gate is not None else cls}
     if ttl:
         labels[TTL_LABEL] = ttl
-    return k8s.core.v1.Namespace(f"ns-{name}", metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels),
-                                 opts=pulumi.ResourceOptions(parent=parent))
+    return namespace(name, parent, GUEST_NAMESPACE_POD_SECURITY, labels=labels)
 
 
 def experiment_fence(parent: pulumi.Resource, after: Sequence[pulumi.Resource], name: str,

@@ -25,7 +25,7 @@ class Production(pulumi.ComponentResource):
 
     def __init__(self, args: GuestClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:clusters:Production", args.name, None, opts)
-        ns = namespaces.namespace(self, args.namespace, PRODUCTION_CLASS.name)
+        ns = namespaces.guest_namespace(self, args.namespace, PRODUCTION_CLASS.name)
         namespaces.production_fence(self, ns)
         self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]))
         self.register_outputs({"namespace": args.namespace})

@@ -61,19 +61,22 @@ def install(spec: ChartSpec, values: Mapping[str, Any], parent: pulumi.Resource,
 
 def namespace(name: str, parent: pulumi.Resource, pod_security: PodSecurity,
               depends_on: Sequence[pulumi.Resource] = (), owner: str = "",
-              adopt_unowned: bool = False) -> k8s.core.v1.Namespace:
-    """A namespace the platform owns, enforcing the Pod Security level ``pod_security`` (Talos' cluster-wide
-    default is baseline; every namespace the program makes states its own level).
+              adopt_unowned: bool = False,
+              labels: Mapping[str, pulumi.Input[str]] | None = None) -> k8s.core.v1.Namespace:
+    """A namespace the program owns, enforcing the Pod Security level ``pod_security`` (Talos' cluster-wide
+    default is baseline; every namespace the program makes states its own level). The one helper for every
+    namespace, the platform's and the guests' alike.
 
-    ``owner`` prefixes the resource name where the same namespace is made once per guest cluster, so each
-    stays unique in the stack (the URN carries the parent's type, not its name). Earlier stacks named it
-    ``ns-NAME``; ``adopt_unowned`` takes that resource over, which only the sole guest of a stack may do (two
-    claiming one old resource is an engine error, and it can only have been made for a single guest).
+    ``labels`` (a guest's class and TTL) replace the platform's own ``part-of`` label. ``owner`` prefixes the
+    resource name where the same namespace is made once per guest cluster, so each stays unique in the stack
+    (the URN carries the parent's type, not its name). Earlier stacks named it ``ns-NAME``; ``adopt_unowned``
+    takes that resource over, which only the sole guest of a stack may do (two claiming one old resource is an
+    engine error, and it can only have been made for a single guest).
     """
-    labels = {"app.kubernetes.io/part-of": "homelab-platform", **pod_security_labels(pod_security)}
+    given = dict(labels) if labels is not None else {"app.kubernetes.io/part-of": "homelab-platform"}
     aliases = [pulumi.Alias(name=f"ns-{name}")] if owner and adopt_unowned else None
     return k8s.core.v1.Namespace(
         f"{owner}-ns-{name}" if owner else f"ns-{name}",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels={**given, **pod_security_labels(pod_security)}),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on), aliases=aliases),
     )

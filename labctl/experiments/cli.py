@@ -11,12 +11,12 @@ from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
 
-from components.apps.restore_drill import drill_report
 from components.clusters.experiments import ExperimentCapacityError
 from components.config import Versions
 from labctl.exit_codes import ExitCode
 from labctl.experiments.automation import PROD_STACK, CliMissingError, Experiments, backend_env, require_cli
 from labctl.experiments.capacity import check_name_is_free, request_fits
+from labctl.experiments.drill import drill_report
 from labctl.experiments.progress import Progress
 from labctl.experiments.request import (
     EXPIRES_TAG,

@@ -5,7 +5,8 @@ import subprocess
 import pytest
 import yaml
 
-from components.apps.restore_drill import drill_report, job_spec, ready_checks, restore_command
+from components.apps.restore_drill import job_spec, ready_checks, restore_command
+from labctl.experiments.drill import drill_report
 from labctl.experiments.request import ExperimentRequest, stack_config
 from labctl.synth import read_stack_file, stack_reference_outputs
 
