@@ -11,7 +11,7 @@ import pulumi
 
 from components.apps import experiments as experiment_apps
 from components.apps.catalog import PIHOLE_NAMESPACE, production_apps, tailnet_records
-from components.apps.production import BACKUP_PREFIX, ProductionApps, ProductionSeams
+from components.apps.production import BACKUP_PREFIX, ProductionApps, ProductionAppsArgs, ProductionSeams
 from components.apps.production import FILESYSTEM as PRODUCTION_FILESYSTEM
 from components.apps.restore_drill import DrillSeams
 from components.capacity import CapacityError
@@ -32,7 +32,7 @@ from components.clusters.cloud_provider import tenant_service_labels
 from components.clusters.guest_cluster import GuestClusterArgs, infrastructure_demands
 from components.clusters.image import guest_image_url
 from components.clusters.production import NAME as PRODUCTION
-from components.clusters.production import Production, production_args
+from components.clusters.production import Production, ProductionArgs, production_args
 from components.config import ConfigError, HomelabConfig, load_config
 from components.metal import TalosCluster, TalosClusterArgs
 from components.metal.rollout import rollout_order
@@ -190,11 +190,11 @@ def build_platform(config: HomelabConfig) -> None:
     # One guest image for every guest cluster, prod's and the lab's: the Talos version prod pins.
     image = guest_image_url("guest-vm", config.versions.talos, guest_architecture(config.nodes))
     if config.production is not None:
-        production = Production(production_args(config.production, config.versions, image,
-                                                after=platform.cluster_api_providers),
-                                opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, depends_on=[platform]))
+        production = Production(PRODUCTION, ProductionArgs(production_args(
+            config.production, config.versions, image, after=platform.cluster_api_providers)),
+            opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, depends_on=[platform]))
         dns_address = str(config.production.dns_address) if config.production.dns_address else None
-        ProductionApps(production.cluster, production_apps(dns_address), ProductionSeams(
+        production_seams = ProductionSeams(
             object_store_address=platform.guest_storage.object_store_address,
             metadata_address=platform.guest_storage.metadata_address,
             metadata_issuer=platform.guest_storage.metadata_issuer,
@@ -202,8 +202,10 @@ def build_platform(config: HomelabConfig) -> None:
             operator_credentials=tailnet.operator_credentials.apply(lambda c: c[PRODUCTION]),
             velero_bucket=backup.bucket_names["velero"], velero_credentials=backup.credentials["velero-production"],
             backup_repository_password=repository_password, region=backup.region, backups=config.platform.backups,
-            shared_fs_encryption=encryption,
-        ), opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, parent=production))
+            shared_fs_encryption=encryption)
+        ProductionApps(PRODUCTION, ProductionAppsArgs(production.cluster, tuple(production_apps(dns_address)),
+                                                          production_seams),
+                       opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, parent=production))
         pulumi.export("productionKubeconfig", production.cluster.kubeconfig)
         pulumi.export("vmOverhead", {PRODUCTION: PRODUCTION_CLASS.vm_overhead(config.production.size)})
     pulumi.export("capacity", platform.capacity)

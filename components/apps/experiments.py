@@ -9,7 +9,7 @@ import pulumi
 
 from components.apps.catalog import development_copies, production_apps
 from components.apps.production import applications
-from components.apps.restore_drill import DrillSeams, RestoreDrill
+from components.apps.restore_drill import DrillSeams, RestoreDrill, RestoreDrillArgs
 from components.clusters.experiments import Experiment
 from components.config import ExperimentSettings
 
@@ -20,6 +20,7 @@ def install(experiment: Experiment, settings: ExperimentSettings, drill: DrillSe
         applications(experiment, experiment.cluster, development_copies(), depends_on=[])
     if not settings.restore_from or drill is None:
         return None
-    return RestoreDrill(experiment.cluster, experiment.guest, settings.restore_from,
-                        [app.namespace for app in production_apps(None)], drill,
-                        opts=pulumi.ResourceOptions(parent=experiment), sole=experiment.sole)
+    return RestoreDrill(experiment.cluster.args.name, RestoreDrillArgs(
+        experiment.cluster, experiment.guest, settings.restore_from,
+        tuple(app.namespace for app in production_apps(None)), drill, sole=experiment.sole),
+        opts=pulumi.ResourceOptions(parent=experiment))

@@ -89,13 +89,25 @@ def velero_values(bucket: str, region: str, settings: BackupSettings, namespaces
     return values
 
 
+@dataclass(frozen=True)
+class InsideProductionArgs:
+    seams: ProductionSeams
+    # The JuiceFS driver's HelmChartProxy: the storage classes wait for it.
+    juicefs_driver: pulumi.Resource
+    # Delivers the metadata engine's client certificate into the given guest namespace (from the infrastructure
+    # cluster, so made by the outer component).
+    deliver_metadata_client: Callable[[pulumi.Resource], list[pulumi.Resource]]
+
+
 class InsideProduction(pulumi.ComponentResource):
     """The Namespaces, Secrets and storage classes written straight into the guest through its own provider."""
 
-    def __init__(self, name: str, seams: ProductionSeams, juicefs_driver: pulumi.Resource,
-                 deliver_metadata_client: Callable[[pulumi.Resource], list[pulumi.Resource]],
-                 opts: pulumi.ResourceOptions) -> None:
+    # What the apps wait for.
+    created: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: InsideProductionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:apps:InsideProduction", name, None, opts)
+        seams, juicefs_driver, deliver_metadata_client = args.seams, args.juicefs_driver, args.deliver_metadata_client
         namespaces = {ns: namespace(ns, self, level) for ns, level in GUEST_POD_SECURITY.items()}
         # The client certificate, delivered from the infrastructure cluster into the driver's namespace, and the
         # CSI plugins' copy of it on each node.
@@ -108,7 +120,7 @@ class InsideProduction(pulumi.ComponentResource):
         volume = shared_fs.volume_secret(self, namespaces[shared_fs.NAMESPACE], filesystem,
                                          shared_fs.filesystem_user(FILESYSTEM), seams.object_store_key,
                                          seams.shared_fs_encryption)
-        self.created: list[pulumi.Resource] = [
+        self.created = [
             *namespaces.values(), volume, shared_fs.sidecar_defaults(self, namespaces[shared_fs.NAMESPACE]),
             client_files,
             *shared_fs.storage_classes(self, juicefs_driver, depends_on=[volume, client_files],
@@ -120,13 +132,20 @@ class InsideProduction(pulumi.ComponentResource):
         self.register_outputs({})
 
 
+@dataclass(frozen=True)
+class ProductionAppsArgs:
+    cluster: GuestCluster
+    apps: tuple[App, ...]
+    seams: ProductionSeams
+
+
 class ProductionApps(pulumi.ComponentResource):
     """Production's apps as Argo CD Applications, its cluster add-ons, and the Secrets they read."""
 
-    def __init__(self, cluster: GuestCluster, apps: list[App], seams: ProductionSeams,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("homelab:apps:ProductionApps", cluster.args.name, None, opts)
-        name, cluster_namespace = cluster.args.name, cluster.args.namespace
+    def __init__(self, name: str, args: ProductionAppsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:apps:ProductionApps", name, None, opts)
+        cluster, apps, seams = args.cluster, list(args.apps), args.seams
+        cluster_namespace = cluster.args.namespace
         guest = cluster.provider(parent=self)
         def proxy(chart: str, spec: pulumi.Input[dict[str, Any]]) -> k8s.apiextensions.CustomResource:
             return helm_chart_proxy(f"{name}-{chart}", cluster_namespace, f"{name}-{chart}", spec,
@@ -144,7 +163,7 @@ class ProductionApps(pulumi.ComponentResource):
                 self, seams.metadata_issuer, name, cluster_namespace, shared_fs.filesystem_user(FILESYSTEM).name,
                 shared_fs.NAMESPACE, depends_on=[cluster, guest_namespace])
 
-        inside = InsideProduction(name, seams, juicefs, deliver_metadata_client,
+        inside = InsideProduction(name, InsideProductionArgs(seams, juicefs, deliver_metadata_client),
                                   opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
         applications(self, cluster, apps, depends_on=inside.created)
         self.register_outputs({})

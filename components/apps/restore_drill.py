@@ -77,29 +77,44 @@ def _succeeded(status: Any) -> bool:
     return bool(succeeded)
 
 
-class RestoreDrill(pulumi.ComponentResource):
-    def __init__(self, cluster: GuestCluster, guest: k8s.Provider, restore_from: str, app_namespaces: list[str],
-                 seams: DrillSeams, opts: pulumi.ResourceOptions | None = None, sole: bool = True) -> None:
-        super().__init__("homelab:apps:RestoreDrill", cluster.args.name, None, opts)
-        name = cluster.args.name
-        velero = helm_chart_proxy(
-            f"{name}-velero", cluster.args.namespace, f"{name}-velero",
-            pulumi.Output.all(seams.velero_bucket, seams.region).apply(lambda pair: helm_proxy_spec(
-                name, backups.VELERO_CHART, guest_velero_values(pair[0], pair[1], read_only=True))),
-            pulumi.ResourceOptions(parent=self))
-        # Everything below is written into the experiment cluster through its own provider.
-        self._inside = pulumi.ComponentResource("homelab:apps:RestoreDrillInside", name, None,
-                                                pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
+@dataclass(frozen=True)
+class RestoreDrillArgs:
+    cluster: GuestCluster
+    # The experiment's own provider: the drill writes into the experiment.
+    guest: k8s.Provider
+    restore_from: str
+    app_namespaces: tuple[str, ...]
+    seams: DrillSeams
+    # The only experiment of its stack adopts objects a previous stack left unowned (see namespace()).
+    sole: bool = True
+
+
+@dataclass(frozen=True)
+class RestoreDrillInsideArgs:
+    drill: RestoreDrillArgs
+    # The experiment's Velero, installed from the infrastructure cluster: the restore waits for it.
+    velero: pulumi.Resource
+
+
+class RestoreDrillInside(pulumi.ComponentResource):
+    """What the drill writes into the experiment: Velero's namespace, credentials and storage-class map, the
+    restore Job and the Job that waits for the apps."""
+
+    result: pulumi.Output[dict[str, bool]]
+
+    def __init__(self, name: str, args: RestoreDrillInsideArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:apps:RestoreDrillInside", name, None, opts)
+        drill, seams = args.drill, args.drill.seams
         self._cluster_name = name
-        inside = pulumi.ResourceOptions(parent=self._inside)
+        inside = pulumi.ResourceOptions(parent=self)
         # Velero's node agent restores volume data through the host's kubelet directory.
-        ns = namespace(backups.NAMESPACE, self._inside, "privileged", owner=name, adopt_unowned=sole)
+        ns = namespace(backups.NAMESPACE, self, "privileged", owner=name, adopt_unowned=drill.sole)
         ns_opts = pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=[ns]))
         credentials = k8s.core.v1.Secret(
             f"{name}-restore-credentials", metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=backups.CREDENTIALS_SECRET, namespace=backups.NAMESPACE),
             string_data={"cloud": seams.restore_credentials.apply(backups.credentials_file)}, opts=ns_opts)
-        repository = backups.repository_secret(self._inside, ns, seams.backup_repository_password,
+        repository = backups.repository_secret(self, ns, seams.backup_repository_password,
                                                name=f"{name}-repository-password")
         # Production's claims ask for the shared filesystem; the experiment restores them onto its local volumes.
         storage_map = k8s.core.v1.ConfigMap(
@@ -117,15 +132,15 @@ class RestoreDrill(pulumi.ComponentResource):
             subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=ACCOUNT, namespace=backups.NAMESPACE)],
             opts=inside)
         after = pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(
-            depends_on=[velero, credentials, repository, storage_map, account, binding]))
+            depends_on=[args.velero, credentials, repository, storage_map, account, binding]))
         restore = self._job(RESTORE_JOB, [{"name": "velero", "image": VELERO_IMAGE,
-                                           "command": restore_command(restore_from),
+                                           "command": restore_command(drill.restore_from),
                                            "resources": resources("50m", "64Mi", memory_limit="256Mi")}], after)
-        ready = self._job(READY_JOB, ready_checks(app_namespaces),
+        ready = self._job(READY_JOB, ready_checks(list(drill.app_namespaces)),
                           pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=[restore])))
         self.result = pulumi.Output.all(restore.status, ready.status).apply(
             lambda statuses: {"restored": _succeeded(statuses[0]), "ready": _succeeded(statuses[1])})
-        self.register_outputs({"restoreDrill": self.result})
+        self.register_outputs({})
 
     def _job(self, name: str, containers: list[dict[str, Any]], opts: pulumi.ResourceOptions) -> k8s.batch.v1.Job:
         return k8s.batch.v1.Job(
@@ -134,3 +149,25 @@ class RestoreDrill(pulumi.ComponentResource):
             # A restore and the apps' start take longer than the provider's default ten-minute wait for a Job.
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
                 custom_timeouts=pulumi.CustomTimeouts(create=JOB_TIMEOUT))))
+
+
+class RestoreDrill(pulumi.ComponentResource):
+    """A restore drill in an experiment: its Velero (a HelmChartProxy on the infrastructure cluster, reading
+    production's backups with read-only keys) and what it writes inside; ``result`` says whether the restore
+    finished and the apps came up."""
+
+    result: pulumi.Output[dict[str, bool]]
+
+    def __init__(self, name: str, args: RestoreDrillArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:apps:RestoreDrill", name, None, opts)
+        seams = args.seams
+        velero = helm_chart_proxy(
+            f"{name}-velero", args.cluster.args.namespace, f"{name}-velero",
+            pulumi.Output.all(seams.velero_bucket, seams.region).apply(lambda pair: helm_proxy_spec(
+                name, backups.VELERO_CHART, guest_velero_values(pair[0], pair[1], read_only=True))),
+            pulumi.ResourceOptions(parent=self))
+        # Everything else is written into the experiment cluster through its own provider.
+        inside = RestoreDrillInside(name, RestoreDrillInsideArgs(args, velero),
+                                    pulumi.ResourceOptions(parent=self, providers={"kubernetes": args.guest}))
+        self.result = inside.result
+        self.register_outputs({"restoreDrill": self.result})

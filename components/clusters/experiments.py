@@ -6,9 +6,11 @@ everything of an experiment depends on its namespace, so an experiment that does
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.capacity import Amount
 from components.clusters import fences, lab_grants, namespaces
@@ -62,31 +64,55 @@ def check_fits(free: Mapping[str, Any], asked: Mapping[str, Amount]) -> Amount:
     return room - wanted
 
 
+@dataclass(frozen=True)
+class ExperimentArgs:
+    cluster: GuestClusterArgs
+    settings: ExperimentSettings
+    # Resolves once every experiment's quota fits in what prod leaves free.
+    gate: pulumi.Output[Any]
+    lan_subnet: pulumi.Output[str]
+    # The only experiment of its stack adopts objects a previous stack left unowned (see namespace()).
+    sole: bool = True
+
+
+class InsideExperiment(pulumi.ComponentResource):
+    """What is written straight into the experiment through its own provider: the namespaces its add-ons need
+    with the Pod Security they need."""
+
+    def __init__(self, name: str, args: ExperimentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:clusters:InsideExperiment", name, None, opts)
+        # The local-path provisioner's namespace, which must allow its hostPath helpers.
+        namespace(LOCAL_PATH_NAMESPACE, self, "privileged", owner=name, adopt_unowned=args.sole)
+        if args.settings.chaos:
+            # Chaos Mesh's daemon runs privileged with the host's PID namespace and hostPath mounts: Talos'
+            # baseline Pod Security refuses it in a namespace the Helm add-on provider creates unlabelled.
+            namespace(CHAOS_MESH_CHART.namespace, self, "privileged", owner=name)
+        self.register_outputs({})
+
+
 class Experiment(pulumi.ComponentResource):
     """One experiment: its fenced namespace and its guest cluster (its apps come from the apps layer,
     components/apps/experiments.py)."""
 
-    def __init__(self, args: GuestClusterArgs, settings: ExperimentSettings, gate: pulumi.Output[Any],
-                 lan_subnet: pulumi.Output[str], opts: pulumi.ResourceOptions | None = None,
-                 sole: bool = True) -> None:
-        super().__init__("homelab:clusters:Experiment", args.name, None, opts)
-        ns = namespaces.guest_namespace(self, args.namespace, EXPERIMENT_CLASS.name, ttl=settings.ttl, gate=gate)
+    cluster: GuestCluster
+    # The experiment's own Kubernetes provider, for what the apps layer writes into it.
+    guest: k8s.Provider
+    sole: bool
+
+    def __init__(self, name: str, args: ExperimentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:clusters:Experiment", name, None, opts)
+        settings, cluster = args.settings, args.cluster
+        ns = namespaces.guest_namespace(self, cluster.namespace, EXPERIMENT_CLASS.name, ttl=settings.ttl,
+                                        gate=args.gate)
         # The lab's account may touch the namespace's contents only once it has bound itself the right to.
-        granted = [ns, *lab_grants.grants(self, args.name, args.namespace, ns)]
-        namespaces.experiment_fence(self, granted, args.namespace, demands(args), lan_subnet)
-        self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=granted), argocd_owner=ns)
-        # The only experiment of its stack adopts objects a previous stack left unowned (see namespace()).
-        self.sole = sole
-        self.guest = guest = self.cluster.provider(parent=self)
-        # Inside the experiment: the local-path provisioner's namespace, which must allow its hostPath helpers.
-        inside = pulumi.ComponentResource("homelab:clusters:InsideExperiment", args.name, None,
-                                          pulumi.ResourceOptions(parent=self, providers={"kubernetes": guest}))
-        namespace(LOCAL_PATH_NAMESPACE, inside, "privileged", owner=args.name, adopt_unowned=sole)
-        if settings.chaos:
-            # Chaos Mesh's daemon runs privileged with the host's PID namespace and hostPath mounts: Talos'
-            # baseline Pod Security refuses it in a namespace the Helm add-on provider creates unlabelled.
-            namespace(CHAOS_MESH_CHART.namespace, inside, "privileged", owner=args.name)
-        self.register_outputs({"namespace": args.namespace})
+        granted = [ns, *lab_grants.grants(self, cluster.name, cluster.namespace, ns)]
+        namespaces.experiment_fence(self, granted, cluster.namespace, demands(cluster), args.lan_subnet)
+        self.cluster = GuestCluster(cluster.name, replace(cluster, argocd_owner=ns),
+                                    opts=pulumi.ResourceOptions(parent=self, depends_on=granted))
+        self.sole = args.sole
+        self.guest = self.cluster.provider(parent=self)
+        InsideExperiment(cluster.name, args, pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.guest}))
+        self.register_outputs({"namespace": cluster.namespace})
 
 
 def build(experiments: Sequence[ExperimentSettings], versions: Versions, asked: Mapping[str, Amount],
@@ -94,6 +120,6 @@ def build(experiments: Sequence[ExperimentSettings], versions: Versions, asked: 
           opts: pulumi.ResourceOptions) -> list[Experiment]:
     """The experiments, each gated on ``asked`` (their quotas) fitting in prod's free capacity."""
     gate = prod_free.apply(lambda free: check_fits(free, asked))
-    return [Experiment(experiment_args(e, versions, image_url), e, gate, lan_subnet, opts=opts,
-                       sole=len(experiments) == 1)
+    return [Experiment(e.name, ExperimentArgs(experiment_args(e, versions, image_url), e, gate, lan_subnet,
+                                              sole=len(experiments) == 1), opts=opts)
             for e in experiments]

@@ -61,6 +61,8 @@ class GuestClusterArgs:
     cilium_version: str = CILIUM
     # What every Cluster API object waits for: the operator's providers, Ready (in the stack that makes them).
     after: tuple[pulumi.Resource, ...] = ()
+    # The namespace the cluster's Argo CD registration belongs to (an experiment's), so it goes with it.
+    argocd_owner: k8s.core.v1.Namespace | None = None
 
 
 def workers_per_zone(settings: GuestClusterSettings) -> dict[str, int]:
@@ -189,9 +191,13 @@ def _talos_patches(zone: str | None, local_volumes: bool = False) -> list[str]:
 class GuestCluster(pulumi.ComponentResource):
     """The Cluster API objects of one guest cluster, and the Talos image its VMs boot."""
 
-    def __init__(self, args: GuestClusterArgs, opts: pulumi.ResourceOptions | None = None,
-                 argocd_owner: k8s.core.v1.Namespace | None = None) -> None:
-        super().__init__("homelab:clusters:GuestCluster", args.name, None, opts)
+    args: GuestClusterArgs
+    # Cluster API's Cluster object, and the admin kubeconfig it writes, read back.
+    cluster: k8s.apiextensions.CustomResource
+    kubeconfig: pulumi.Output[str]
+
+    def __init__(self, name: str, args: GuestClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:clusters:GuestCluster", name, None, opts)
         self.args = args
         name, namespace = args.name, args.namespace
         labels = {CLASS_LABEL: args.cluster_class.name}
@@ -247,7 +253,7 @@ class GuestCluster(pulumi.ComponentResource):
         cloud_provider.install(self, name, namespace, args.cluster_class.name, args.cluster_class.priority.name,
                                depends_on=[self.cluster])
         addons.register_in_argocd(self, args.cluster_class.argocd_name(name), args.cluster_class.name,
-                                  self.kubeconfig, owner=argocd_owner)
+                                  self.kubeconfig, owner=args.argocd_owner)
         self.register_outputs({"cluster": name, "namespace": namespace, "kubeconfig": self.kubeconfig})
 
     def provider(self, parent: pulumi.Resource) -> k8s.Provider:

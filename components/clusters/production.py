@@ -1,6 +1,7 @@
 """The prod stack's production cluster: Guaranteed, high-priority VMs in the ``production`` namespace."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 
@@ -20,12 +21,20 @@ def production_args(settings: GuestClusterSettings, versions: Versions, image_ur
                             cilium_version=versions.chart("cilium"), after=tuple(after))
 
 
+@dataclass(frozen=True)
+class ProductionArgs:
+    cluster: GuestClusterArgs
+
+
 class Production(pulumi.ComponentResource):
     """The always-on production cluster, fenced off from every experiment."""
 
-    def __init__(self, args: GuestClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("homelab:clusters:Production", args.name, None, opts)
-        ns = namespaces.guest_namespace(self, args.namespace, PRODUCTION_CLASS.name)
+    cluster: GuestCluster
+
+    def __init__(self, name: str, args: ProductionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:clusters:Production", name, None, opts)
+        cluster = args.cluster
+        ns = namespaces.guest_namespace(self, cluster.namespace, PRODUCTION_CLASS.name)
         namespaces.production_fence(self, ns)
-        self.cluster = GuestCluster(args, opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]))
-        self.register_outputs({"namespace": args.namespace})
+        self.cluster = GuestCluster(cluster.name, cluster, opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]))
+        self.register_outputs({"namespace": cluster.namespace})

@@ -8,6 +8,7 @@ budget.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -124,6 +125,14 @@ class PlatformArgs:
 
 class Platform(pulumi.ComponentResource):
     """Every platform service of the infrastructure cluster."""
+
+    # The CNI every pod waits for, the Cluster API providers every guest's objects wait for, the lab's own
+    # credential, the capacity budget, and where guests reach the storage layer.
+    cni: k8s.helm.v3.Release
+    cluster_api_providers: list[k8s.apiextensions.CustomResource]
+    lab_kubeconfig: pulumi.Output[str]
+    capacity: dict[str, Any]
+    guest_storage: GuestStorage
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:platform:Platform", name, None, opts)

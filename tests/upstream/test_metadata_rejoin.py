@@ -5,8 +5,8 @@ Without the rejoin step the same member cannot take its place again (the control
 import os
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
