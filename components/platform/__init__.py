@@ -17,6 +17,7 @@ from components.config import PlatformSettings
 from components.metal.patches import storage_mount_path
 from components.platform import (
     admission,
+    alert_model,
     alert_rules,
     backups,
     cluster_api,
@@ -216,7 +217,7 @@ class Platform(pulumi.ComponentResource):
         namespace = self._namespace(telemetry.NAMESPACE)
         secrets = monitoring.secrets(self, namespace, self._keys, args.grafana_admin_password)
         ready = [*object_store, *secrets]
-        rules = alert_rules.rule_file_text(alert_rules.alert_rules(args.settings.backups, backups.PLATFORM_SCHEDULE,
+        rules = alert_model.rule_file_text(alert_rules.alert_rules(args.settings.backups, backups.PLATFORM_SCHEDULE,
                                                                    args.production))
         boards = dashboards.dashboards(args.plan.budget, args.production.namespace if args.production else None)
         dashboard_files = monitoring.dashboards_config_map(self, boards, depends_on=[namespace])

@@ -9,79 +9,19 @@ node conditions, whose node name Mimir keeps as a label because the program prom
 cited beside its rule.
 
 Every rule carries two examples, a series it must fire on and one it must stay silent on; the upstream tier
-turns them into ``promtool test rules`` cases against the very rule file the ruler loads.
+turns them into ``promtool test rules`` cases against the very rule file the ruler loads
+(components/platform/alert_model.py). The scheduled jobs' freshness rules are in
+components/platform/task_alerts.py.
 """
 
-import functools
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from dataclasses import dataclass
+from datetime import timedelta
 
-import yaml
-from croniter import croniter
-
-from components.config import BackupSettings, EtcdBackupSettings
-from components.platform import etcd_backup, replication, task_metrics
+from components.config import BackupSettings
+from components.platform.alert_model import AlertRule, Example
 from components.platform.metric_catalogue import BY_NAME
+from components.platform.task_alerts import TASKS, etcd_snapshot_task, longest_gap, task_rule
 from components.platform.virtualization import LAUNCHER_PODS
-
-GROUP = "homelab"
-RULES_FILE = f"{GROUP}.yaml"
-EVALUATION_INTERVAL = "1m"
-Severity = Literal["critical", "warning"]
-RUNBOOK = "README.md#alerts"
-
-
-@dataclass(frozen=True)
-class Example:
-    """A promtool case: ``series`` (selector → values, one sample per minute) evaluated at ``at``; when the rule
-    fires, the alert's own labels (besides severity) and its rendered summary."""
-
-    series: Mapping[str, str]
-    at: str
-    labels: Mapping[str, str] = field(default_factory=dict)
-    summary: str = ""
-
-
-@dataclass(frozen=True)
-class AlertRule:
-    alert: str
-    expr: str
-    wait: str  # the rule's ``for``
-    severity: Severity
-    summary: str
-    runbook: str
-    source: str  # where the metric is defined, file@tag
-    fires: Example
-    silent: Example
-
-    def rule(self) -> dict[str, Any]:
-        return {"alert": self.alert, "expr": self.expr, "for": self.wait, "labels": {"severity": self.severity},
-                "annotations": {"summary": self.summary, "runbook": f"{RUNBOOK} ({self.runbook})"}}
-
-
-def _period(schedule: str) -> timedelta:
-    """How long the schedule takes to repeat itself: a day when it names no day or month, a week when it names
-    only weekdays, else (at most) the four years of the leap-year cycle."""
-    _, _, day, month, weekday = schedule.split()
-    if day == month == "*":
-        return timedelta(days=1) if weekday == "*" else timedelta(days=7)
-    return timedelta(days=4 * 365 + 1)
-
-
-@functools.lru_cache(maxsize=64)
-def longest_gap(schedule: str, start: datetime | None = None) -> timedelta:
-    """The longest time between two runs of a five-field cron ``schedule``, over two of its periods (so the gap
-    across a period's end counts too)."""
-    begin = start or datetime(2026, 1, 1, tzinfo=UTC)
-    runs = croniter(schedule, begin)
-    previous, gap = runs.get_next(datetime), timedelta(0)
-    while previous < begin + 2 * _period(schedule):
-        current = runs.get_next(datetime)
-        gap, previous = max(gap, current - previous), current
-    return gap
-
 
 # A backup run may take this long before its success is recorded.
 BACKUP_SLACK = timedelta(hours=1)
@@ -238,61 +178,6 @@ def _gitops_rules() -> list[AlertRule]:
         Example({f'argocd_app_info{app}, health_status="Healthy"}}': "1x30"}, "20m"))]
 
 
-TASK_SOURCE = BY_NAME[task_metrics.metric("success")].source
-DAY_SECONDS = 86400
-
-
-@dataclass(frozen=True)
-class Task:
-    """A scheduled job of the program that reports its start and success (components/platform/task_metrics.py)."""
-
-    alert: str
-    task: str
-    what: str
-    schedule: str
-    window: str
-    run_limit: timedelta  # how long one run may take
-    runbook: str
-    service: str = replication.JOB  # the job that reports it (its ``job`` label)
-
-
-TASKS = (
-    # The first copy of a full lab to the cloud may take hours; later ones move only what changed.
-    Task("OffsiteCopyFailing", replication.COPY_TASK, "The off-site copy of the storage layer", replication.SCHEDULE,
-         replication.COPY_WINDOW, timedelta(hours=3),
-         "backups: the newest `offsite-replication` Job's logs in `storage`, step by step (dump, chunks, dumps)"),
-    Task("OffsiteRestoreCheckFailing", replication.CHECK_TASK, "The weekly restore check of the off-site copy",
-         replication.CHECK_SCHEDULE, replication.CHECK_WINDOW, timedelta(hours=6),
-         "backups: the newest `offsite-restore-check` Job's logs in `storage`; a failed fsck names the missing "
-         "blocks"),
-)
-
-
-def _task_rule(task: Task) -> AlertRule:
-    limit = int(task.run_limit.total_seconds())
-    allowed = int((longest_gap(task.schedule) + task.run_limit).total_seconds())
-    labels = {"job": task.service, "task": task.task}
-    selector = f'{{job="{task.service}", task="{task.task}"}}'
-    start, success = task_metrics.metric("start") + selector, task_metrics.metric("success") + selector
-    summary = f"{task.what} is failing: no success for over {allowed // 3600}h"
-    expr = (f"{task_metrics.stale(task.task, task.window, allowed)} or "
-            f"({task_metrics.never_succeeded(task.task, task.window, limit)})")
-    if allowed <= DAY_SECONDS:
-        # Forty minutes past what is allowed (and the rule's ``for``): a success ten minutes in, then none; and
-        # another half an hour before the evaluation.
-        at_minute = allowed // 60 + 40
-        fires = Example({success: f"_x10 600 _x{at_minute}"}, f"{at_minute}m", labels, summary)
-        silent = Example({success: f"_x10 600 _x{at_minute - 41} {(at_minute - 30) * 60} _x40"}, f"{at_minute}m")
-    else:
-        # A week of samples a minute apart would make promtool evaluate every rule ten thousand times: a longer
-        # schedule's cases take the other branch, which the same functions build (the stale branch is the
-        # copy's case): a first run at minute one that never succeeds, and one that succeeds at minute twenty.
-        at_minute = limit // 60 + 40
-        fires = Example({start: f"_ 60 _x{at_minute}"}, f"{at_minute}m", labels, summary)
-        silent = Example({start: f"_ 60 _x{at_minute}", success: f"_x20 1200 _x{at_minute}"}, f"{at_minute}m")
-    return AlertRule(task.alert, expr, "15m", "critical", summary, task.runbook, TASK_SOURCE, fires, silent)
-
-
 @dataclass(frozen=True)
 class ProductionVms:
     """The production cluster's VMs: the namespace their launcher pods run in, and how many there should be."""
@@ -321,41 +206,11 @@ def _production_rule(production: ProductionVms) -> AlertRule:
         Example(pods([2] * production.count), "15m"))
 
 
-def etcd_snapshot_task(settings: EtcdBackupSettings) -> Task:
-    return Task("EtcdSnapshotFailing", etcd_backup.TASK, "The infrastructure cluster's etcd snapshot",
-                settings.schedule, "7d", timedelta(hours=1),
-                "backups: the newest `etcd-backup` Job's logs in `etcd-backup`; the talos.dev ServiceAccount's "
-                "status names a refused role", service=etcd_backup.JOB)
-
-
 def alert_rules(backups: BackupSettings, backup_schedule: str,
                 production: ProductionVms | None = None) -> list[AlertRule]:
     tasks = [*TASKS, *((etcd_snapshot_task(backups.etcd),) if backups.etcd else ())]
     return [*_node_rules(), *_metadata_engine_rules(), *_backup_rules(backup_schedule, backups),
-            *(_task_rule(task) for task in tasks), *_certificate_rules(), *_gitops_rules(),
+            *(task_rule(task) for task in tasks), *_certificate_rules(), *_gitops_rules(),
             *((_production_rule(production),) if production else ())]
 
 
-def rule_file(rules: list[AlertRule]) -> dict[str, Any]:
-    return {"groups": [{"name": GROUP, "interval": EVALUATION_INTERVAL, "rules": [r.rule() for r in rules]}]}
-
-
-def rule_file_text(rules: list[AlertRule]) -> str:
-    """The rule file exactly as the ruler reads it and promtool checks it."""
-    return yaml.safe_dump(rule_file(rules), sort_keys=False, width=1000)
-
-
-def _case(rule: AlertRule, example: Example, fires: bool) -> dict[str, Any]:
-    expected = [{"exp_labels": {**example.labels, "severity": rule.severity},
-                 "exp_annotations": {"summary": example.summary, "runbook": rule.rule()["annotations"]["runbook"]}}]
-    return {"interval": "1m",
-            "input_series": [{"series": series, "values": values} for series, values in example.series.items()],
-            "alert_rule_test": [{"eval_time": example.at, "alertname": rule.alert,
-                                 "exp_alerts": expected if fires else []}]}
-
-
-def unit_tests(rules: list[AlertRule], rule_file_name: str = RULES_FILE) -> dict[str, Any]:
-    """``promtool test rules`` input: each rule's firing and silent example."""
-    return {"rule_files": [rule_file_name], "evaluation_interval": EVALUATION_INTERVAL,
-            "tests": [case for rule in rules for case in (_case(rule, rule.fires, True),
-                                                          _case(rule, rule.silent, False))]}

@@ -20,7 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.platform.alert_rules import RULES_FILE
+from components.platform.alert_model import RULES_FILE
 from components.platform.notifications import SECRET as ALERTMANAGER_SECRET
 from components.platform.notifications import TENANT
 from components.platform.object_store_users import Consumer

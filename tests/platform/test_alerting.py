@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.config import BackupSettings, ContactPoint
-from components.platform import alert_rules, metrics_store, notifications, scrapes
+from components.platform import alert_model, alert_rules, metrics_store, notifications, scrapes, task_alerts
 from components.platform.backups import PLATFORM_SCHEDULE
 from tests.conftest import prod_alert_rules, redacted
 
@@ -24,7 +24,7 @@ def _mimir(prod):
 
 def test_the_ruler_loads_the_rule_file_the_program_writes(prod):
     rules = prod.one("kubernetes:core/v1:ConfigMap", metrics_store.RULES_CONFIG_MAP).inputs["data"]
-    assert rules == {alert_rules.RULES_FILE: alert_rules.rule_file_text(prod_alert_rules(prod))}
+    assert rules == {alert_model.RULES_FILE: alert_model.rule_file_text(prod_alert_rules(prod))}
     config = yaml.safe_load(prod.one("kubernetes:core/v1:ConfigMap", "mimir-config").inputs["data"]["mimir.yaml"])
     assert config["ruler_storage"] == {"backend": "local", "local": {"directory": metrics_store.RULES_DIR}}
     assert config["limits"]["ruler_alertmanager_client_config"]["alertmanager_url"].endswith(":8080/alertmanager")
@@ -59,9 +59,9 @@ def test_the_labels_a_summary_names_are_labels_mimir_keeps():
 
 
 def test_a_backup_may_be_as_old_as_its_schedules_longest_gap():
-    assert alert_rules.longest_gap("0 3 * * *") == timedelta(days=1)
+    assert task_alerts.longest_gap("0 3 * * *") == timedelta(days=1)
     # Friday 03:00 to Monday 03:00.
-    assert alert_rules.longest_gap("0 3 * * 1-5") == timedelta(days=3)
+    assert task_alerts.longest_gap("0 3 * * 1-5") == timedelta(days=3)
     (stale,) = [r for r in alert_rules.alert_rules(BackupSettings(schedule="0 3 * * 1-5"), "platform")
                 if r.alert == "BackupStale"]
     assert stale.expr.endswith(f"> {int((timedelta(days=3) + alert_rules.BACKUP_SLACK).total_seconds())}")
@@ -126,7 +126,7 @@ def test_grafana_lists_the_rulers_alerts_and_the_alertmanagers(prod):
 def test_production_is_watched_for_each_of_its_vms(prod):
     """The prod stack's production cluster has one control plane and two workers (Pulumi.prod.yaml)."""
     rules = yaml.safe_load(prod.one("kubernetes:core/v1:ConfigMap", metrics_store.RULES_CONFIG_MAP).inputs["data"][
-        alert_rules.RULES_FILE])
+        alert_model.RULES_FILE])
     (rule,) = [r for r in rules["groups"][0]["rules"] if r["alert"] == "ProductionVMsNotRunning"]
     assert rule["expr"].endswith(" < 3") and 'k8s_namespace_name="production"' in rule["expr"]
 
@@ -137,4 +137,4 @@ def test_production_is_watched_for_each_of_its_vms(prod):
 def test_the_longest_gap_spans_the_schedules_own_period(schedule, gap):
     """A daily or weekly pattern repeats, so two of its periods hold its longest gap; a yearly one needs its
     years (29 February: a leap year to the next)."""
-    assert alert_rules.longest_gap(schedule) == gap
+    assert task_alerts.longest_gap(schedule) == gap

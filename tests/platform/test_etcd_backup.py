@@ -4,7 +4,7 @@ key of their own prefix, age encryption, and a success the rules watch."""
 import yaml
 
 from components.platform import etcd_backup, metrics_store
-from components.platform.alert_rules import RULES_FILE
+from components.platform.alert_model import RULES_FILE
 
 RECIPIENT = "age1dwrpdhpvtexd3jdrkm0cuzmmh6vmjjy43hch9m53uvd4chcgn9nqvfanax"
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from components.platform import alert_rules, metrics_store, scrapes
+from components.platform import alert_model, metrics_store, scrapes
 from components.versions import KUBERNETES
 from labctl.render import kubernetes_objects, manifest
 from tests.conftest import prod_alert_rules
@@ -25,27 +25,27 @@ from tests.upstream.charts import installs, render
 
 def _deployed(prod) -> str:
     return str(prod.one("kubernetes:core/v1:ConfigMap", metrics_store.RULES_CONFIG_MAP).inputs["data"][
-        alert_rules.RULES_FILE])
+        alert_model.RULES_FILE])
 
 
 def _promtool(promtool: Path, directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(promtool), *args], cwd=directory, capture_output=True, text=True, timeout=120)
 
 
-def _write_cases(directory: Path, rules: list[alert_rules.AlertRule], text: str) -> None:
-    (directory / alert_rules.RULES_FILE).write_text(text)
-    (directory / "tests.yaml").write_text(yaml.safe_dump(alert_rules.unit_tests(rules), sort_keys=False))
+def _write_cases(directory: Path, rules: list[alert_model.AlertRule], text: str) -> None:
+    (directory / alert_model.RULES_FILE).write_text(text)
+    (directory / "tests.yaml").write_text(yaml.safe_dump(alert_model.unit_tests(rules), sort_keys=False))
 
 
 def test_the_deployed_rule_file_parses(prod, promtool: Path, tmp_path: Path):
-    (tmp_path / alert_rules.RULES_FILE).write_text(_deployed(prod))
-    checked = _promtool(promtool, tmp_path, "check", "rules", alert_rules.RULES_FILE)
+    (tmp_path / alert_model.RULES_FILE).write_text(_deployed(prod))
+    checked = _promtool(promtool, tmp_path, "check", "rules", alert_model.RULES_FILE)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_every_rule_fires_on_its_example_and_stays_silent_on_the_other(prod, promtool: Path, tmp_path: Path):
     rules = prod_alert_rules(prod)
-    assert alert_rules.rule_file_text(rules) == _deployed(prod), "the cases test what is deployed"
+    assert alert_model.rule_file_text(rules) == _deployed(prod), "the cases test what is deployed"
     _write_cases(tmp_path, rules, _deployed(prod))
     tested = _promtool(promtool, tmp_path, "test", "rules", "tests.yaml")
     assert tested.returncode == 0, tested.stdout + tested.stderr
@@ -55,7 +55,7 @@ def test_a_rule_turned_around_fails_its_cases(prod, promtool: Path, tmp_path: Pa
     rules = prod_alert_rules(prod)
     broken = [replace(rules[0], expr=rules[0].expr.replace("!= 1", "== 1")), *rules[1:]]
     assert broken[0].expr != rules[0].expr
-    _write_cases(tmp_path, broken, alert_rules.rule_file_text(broken))
+    _write_cases(tmp_path, broken, alert_model.rule_file_text(broken))
     tested = _promtool(promtool, tmp_path, "test", "rules", "tests.yaml")
     assert tested.returncode != 0 and rules[0].alert in tested.stdout + tested.stderr
 

@@ -12,7 +12,14 @@ import pytest
 import yaml
 
 from components.capacity import Budget
-from components.platform import alert_rules, dashboards, metric_catalogue, monitoring, scrapes, task_metrics
+from components.platform import (
+    dashboards,
+    metric_catalogue,
+    monitoring,
+    scrapes,
+    task_alerts,
+    task_metrics,
+)
 from components.versions import KUBERNETES
 from tests.conftest import prod_alert_rules
 from tests.upstream import dashboard_fixtures, dashboard_picture
@@ -201,7 +208,7 @@ def test_finished_pods_hold_no_requests(promql_eval: Path):
 
 
 def test_a_copy_that_never_succeeded_fails_once_its_first_run_outlasts_the_limit(promql_eval: Path):
-    (copy,) = [task for task in alert_rules.TASKS if task.task == "offsite-copy"]
+    (copy,) = [task for task in task_alerts.TASKS if task.task == "offsite-copy"]
     limit = int(copy.run_limit.total_seconds())
     expr = task_metrics.never_succeeded(copy.task, copy.window, limit)
     # A first run at minute one, another every hour, no success.
