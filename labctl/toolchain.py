@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
 
 from components import versions
@@ -150,25 +151,33 @@ def _install_npm(tool: Tool, target: Path) -> None:
     launcher.rename(target)
 
 
+class ToolchainExit(IntEnum):
+    """`make tools`' exit codes (the module's docstring)."""
+
+    OK = 0
+    FAILED = 1
+    NO_BUILD_TOOL = 3
+
+
 def main() -> int:
     if shutil.which("go") is None:
         print("make tools needs Go (1.26.7 or newer) on PATH; without it the upstream tests skip", file=sys.stderr)
-        return 3
+        return ToolchainExit.NO_BUILD_TOOL
     problems = wrapper_problems()
     if problems:
         print("\n".join(problems), file=sys.stderr)
-        return 1
+        return ToolchainExit.FAILED
     if shutil.which("npm") is None:
         print("make tools needs Node.js and npm on PATH for the Mermaid parser and the LogQL/TraceQL grammars",
               file=sys.stderr)
-        return 3
+        return ToolchainExit.NO_BUILD_TOOL
     for tool in TOOLS:
         try:
             build(tool)
         except subprocess.CalledProcessError as error:
             print(f"{tool.name} {tool.version}: go build failed (exit {error.returncode})", file=sys.stderr)
-            return 1
-    return 0
+            return ToolchainExit.FAILED
+    return ToolchainExit.OK
 
 
 if __name__ == "__main__":
