@@ -21,6 +21,12 @@ TALOS: Final = "v1.12.11"
 # renovate: datasource=github-releases depName=kubernetes/kubernetes
 KUBERNETES: Final = "v1.33.13"
 
+# The Pulumi CLI every workflow installs (its pulumi-version is read from here) and labctl requires at least: the
+# release of the Python SDK in requirements.txt (they are released together; tests/test_ci_config.py holds them
+# equal). Stack tags on the file backend need >= v3.211.0.
+# renovate: datasource=github-releases depName=pulumi/pulumi
+PULUMI_CLI: Final = "v3.272.0"
+
 # Talos minor versions this program's machine-config patches are written for.
 SUPPORTED_TALOS_MINORS: Final = ("1.12",)
 

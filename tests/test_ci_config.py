@@ -116,3 +116,32 @@ def test_renovate_stops_kubernetes_where_the_first_layer_stops():
     assert _bounds()["kubernetes/kubernetes"] == (newest[0], newest[1] + 1)
     talos = max(tuple(int(p) for p in minor.split(".")) for minor in versions.SUPPORTED_TALOS_MINORS)
     assert _bounds()["siderolabs/talos"] == (talos[0], talos[1] + 1)
+
+
+
+def test_every_pulumi_step_installs_the_pinned_cli_read_from_the_versions_module():
+    for workflow in WORKFLOWS:
+        for job in yaml.safe_load(workflow.read_text())["jobs"].values():
+            steps = job.get("steps", [])
+            for index, step in enumerate(steps):
+                if not str(step.get("uses", "")).startswith("pulumi/actions@"):
+                    continue
+                assert step["with"]["pulumi-version"] == "${{ steps.pins.outputs.pulumi }}", workflow.name
+                (pins,) = [s for s in steps[:index] if s.get("id") == "pins"]
+                assert "from components.versions import PULUMI_CLI" in pins["run"]
+    # The CLI and the Python SDK are released together: Renovate moves both, and this holds them equal.
+    requirement = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.MULTILINE)
+    assert requirement and f"v{requirement.group(1)}" == versions.PULUMI_CLI
+
+
+def test_the_drift_check_never_runs_beside_a_deploy():
+    groups = {name: yaml.safe_load((ROOT / ".github" / "workflows" / f"{name}.yml").read_text())["concurrency"]
+              for name in ("deploy", "drift")}
+    assert groups["deploy"] == groups["drift"] == {"group": "deploy-prod", "cancel-in-progress": False}
+
+
+def test_experiment_stack_files_are_never_committed():
+    ignored = subprocess.run(["git", "check-ignore", "-q", "Pulumi.exp-demo.yaml"], cwd=ROOT, check=False)
+    assert ignored.returncode == 0
+    tracked = subprocess.run(["git", "check-ignore", "-q", "Pulumi.lab.yaml"], cwd=ROOT, check=False)
+    assert tracked.returncode == 1

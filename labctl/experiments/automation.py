@@ -6,7 +6,9 @@ user's home by default, ``PULUMI_BACKEND_URL`` for any other; the passphrase com
 an autospec of it and see exactly which stacks, config and operations would be asked for.
 """
 
+import re
 import shutil
+import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +18,7 @@ from typing import Any
 
 from pulumi.automation import events
 
+from components.versions import PULUMI_CLI
 from labctl.experiments.request import (
     EXPIRES_TAG,
     TTL_TAG,
@@ -34,14 +37,38 @@ PASSPHRASE_ENV = "PULUMI_CONFIG_PASSPHRASE"
 PROD_STACK = "prod"
 
 
+def _install_hint() -> str:
+    return f"install it: curl -fsSL https://get.pulumi.com | sh -s -- --version {PULUMI_CLI.lstrip('v')}"
+
+
 class CliMissingError(RuntimeError):
-    def __init__(self) -> None:
-        super().__init__("the Pulumi CLI is not installed — install it: curl -fsSL https://get.pulumi.com | sh")
+    """No Pulumi CLI on PATH, or one older than the pin (components/versions.py PULUMI_CLI)."""
+
+    def __init__(self, found: str | None = None) -> None:
+        if found is None:
+            super().__init__(f"the Pulumi CLI is not installed — {_install_hint()}")
+        else:
+            super().__init__(f"the Pulumi CLI on PATH is {found}, older than the {PULUMI_CLI} labctl needs (stack "
+                             f"tags, which experiments rely on, need a recent one) — {_install_hint()}")
+
+
+def _release(text: str) -> tuple[int, ...] | None:
+    found = re.match(r"v?(\d+)\.(\d+)\.(\d+)", text.strip())
+    return tuple(int(part) for part in found.groups()) if found else None
 
 
 def require_cli(which: Callable[[str], str | None] = shutil.which) -> None:
-    if which("pulumi") is None:
+    """The Pulumi CLI is on PATH and at least the pinned release (`pulumi version` prints e.g. v3.272.0)."""
+    path = which("pulumi")
+    if path is None:
         raise CliMissingError()
+    try:
+        printed = subprocess.run([path, "version"], capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        raise CliMissingError("one whose `pulumi version` fails") from None
+    release, wanted = _release(printed), _release(PULUMI_CLI)
+    if release is None or wanted is None or release < wanted:
+        raise CliMissingError(printed.strip() or "one that prints no version")
 
 
 def default_backend(home: Path) -> str:

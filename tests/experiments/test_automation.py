@@ -7,6 +7,7 @@ from unittest.mock import ANY, call, create_autospec
 import pulumi.automation as auto
 import pytest
 
+from components.versions import PULUMI_CLI
 from labctl.__main__ import main
 from labctl.experiments.automation import Experiments, backend_env, default_backend
 from labctl.experiments.request import EXPIRES_TAG, TTL_TAG, RequestError
@@ -111,6 +112,46 @@ def test_without_the_cli_every_command_says_so_in_one_line_and_exits_3(argv, mon
     assert main(argv) == 3
     out = capsys.readouterr().out.strip()
     assert len(out.splitlines()) == 1 and "Pulumi CLI is not installed" in out and "get.pulumi.com" in out
+
+
+def _stand_in_pulumi(directory, prints: str, exit_code: int = 0):
+    """A `pulumi` on PATH that answers `pulumi version` as the real CLI does, and records every call."""
+    directory.mkdir(exist_ok=True)
+    script = directory / "pulumi"
+    script.write_text(f'#!/bin/sh\necho "$@" >> "{directory}/calls"\n'
+                      f'[ "$1" = version ] && {{ echo "{prints}"; exit {exit_code}; }}\nexit 99\n')
+    script.chmod(0o755)
+    return directory / "calls"
+
+
+def test_a_cli_older_than_the_pin_is_refused_before_anything_runs(monkeypatch, capsys, tmp_path):
+    calls = _stand_in_pulumi(tmp_path / "bin", "v3.200.1")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    assert main(["experiment", "list"]) == 3
+    out = capsys.readouterr().out.strip()
+    assert len(out.splitlines()) == 1 and "v3.200.1" in out and PULUMI_CLI in out
+    assert f"--version {PULUMI_CLI.lstrip('v')}" in out
+    assert calls.read_text().splitlines() == ["version"], "nothing but the version check ran"
+
+
+_MAJOR, _MINOR, _PATCH = (int(part) for part in PULUMI_CLI.lstrip("v").split("."))
+
+
+@pytest.mark.parametrize(("prints", "exit_code", "accepted"), [
+    (PULUMI_CLI, 0, True), (f"v{_MAJOR}.{_MINOR}.{_PATCH + 3}", 0, True), (f"v{_MAJOR + 1}.0.0", 0, True),
+    (PULUMI_CLI.lstrip("v"), 0, True), (f"v{_MAJOR}.{_MINOR - 1}.99", 0, False),
+    ("warning: something\n", 0, False), (PULUMI_CLI, 1, False),
+])
+def test_the_version_check_reads_what_pulumi_version_prints(tmp_path, prints, exit_code, accepted):
+    from labctl.experiments.automation import CliMissingError, require_cli
+
+    _stand_in_pulumi(tmp_path, prints, exit_code)
+    found = str(tmp_path / "pulumi")
+    if accepted:
+        require_cli(lambda name: found)
+    else:
+        with pytest.raises(CliMissingError):
+            require_cli(lambda name: found)
 
 
 @pytest.mark.parametrize(("argv", "says"), [
