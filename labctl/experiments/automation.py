@@ -8,8 +8,10 @@ an autospec of it and see exactly which stacks, config and operations would be a
 
 import re
 import shutil
+import signal
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -83,6 +85,26 @@ def backend_env(env: Mapping[str, str], home: Path) -> dict[str, str]:
     return chosen
 
 
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C while `pulumi up` runs: the terminal sends SIGINT to the CLI as well, which finishes the steps in
+    flight, releases its lock and exits. So labctl only notes the signal, keeps reading the CLI's output until
+    it exits, and then stops (KeyboardInterrupt). It never runs `pulumi cancel`, which on the file and S3
+    backends deletes the lock a live update still holds."""
+    interrupted: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: interrupted.append(number))
+    try:
+        yield
+    except Exception as error:
+        if interrupted:
+            raise KeyboardInterrupt from error
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt
+
+
 @dataclass(frozen=True)
 class Experiments:
     api: ModuleType
@@ -106,8 +128,8 @@ class Experiments:
 
     def create(self, name: str, config: Mapping[str, Any], ttl: str, now: datetime,
                on_event: Callable[[events.EngineEvent], Any], preview: bool = False) -> Any:
-        """Create ``exp-NAME`` with its config and expiry, then run it. Ctrl-C cancels the update and leaves a
-        stack that `destroy` cleans up."""
+        """Create ``exp-NAME`` with its config and expiry, then run it. Ctrl-C stops the update the way the CLI
+        stops itself (see ``interrupts_deferred``) and leaves a stack that `destroy` cleans up."""
         stack = self.api.create_stack(stack_name=stack_name(name), work_dir=str(self.project_dir), opts=self._opts())
         try:
             stack.set_all_config({key: self.api.ConfigValue(value=value)
@@ -120,11 +142,8 @@ class Experiments:
             # A preview leaves nothing behind, whatever step it stopped at.
             if preview:
                 stack.workspace.remove_stack(stack_name(name))
-        try:
+        with interrupts_deferred():
             return stack.up(on_event=on_event)
-        except KeyboardInterrupt:
-            stack.cancel()
-            raise
 
     def destroy(self, stack: str, on_event: Callable[[events.EngineEvent], Any]) -> Any:
         experiment_name(stack)  # refuses anything but exp-*
