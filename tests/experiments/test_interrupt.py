@@ -30,6 +30,7 @@ esac
 
 CREATE = """
 from datetime import UTC, datetime
+from pathlib import Path
 import sys
 import pulumi.automation as auto
 from labctl.experiments.automation import Experiments
