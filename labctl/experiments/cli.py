@@ -103,11 +103,16 @@ def _create(args: argparse.Namespace, console: Console) -> int:
     return ExitCode.OK
 
 
-def _update_failed(console: Console, request: ExperimentRequest, error: Exception, preview: bool) -> int:
-    """A failed `pulumi up` (or preview): the engine's own error lines, what it means, and what to do."""
+def _engine_errors(console: Console, error: Exception) -> None:
+    """The engine's own error lines of a failed command (the last line if none says error), not its traceback."""
     lines = [line.strip() for line in str(error).splitlines() if "error" in line.lower()]
     for line in lines[:5] or str(error).strip().splitlines()[-1:]:
         console.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+def _update_failed(console: Console, request: ExperimentRequest, error: Exception, preview: bool) -> int:
+    """A failed `pulumi up` (or preview): the engine's own error lines, what it means, and what to do."""
+    _engine_errors(console, error)
     if preview:
         console.print(f"[red]preview failed:[/red] nothing was created, and the stack "
                       f"{stack_name(request.name)} made for the preview is removed again", highlight=False)
@@ -139,7 +144,15 @@ def _destroy(args: argparse.Namespace, console: Console) -> int:
             progress.handle(event)
             live.update(progress.line())
 
-        experiments.destroy(stack, on_event)
+        try:
+            experiments.destroy(stack, on_event)
+        except auto.CommandError as error:
+            live.stop()
+            _engine_errors(console, error)
+            console.print(f"[red]failed:[/red] {stack} was not destroyed; what is left stays in the stack: run "
+                          f"`labctl experiment destroy {args.name}` again, or `pulumi destroy --stack {stack}`",
+                          highlight=False, soft_wrap=True)
+            return ExitCode.REFUSED
     console.print(f"destroyed {stack} ({progress.done} resources, {progress.elapsed:.0f}s)")
     return ExitCode.OK
 
@@ -153,10 +166,20 @@ def _extend(args: argparse.Namespace, console: Console) -> int:
 def _gc(args: argparse.Namespace, console: Console) -> int:
     experiments = _experiments(args)
     expired = experiments.expired(datetime.now(UTC))
+    failed = []
     for stack in expired:
         console.print(f"destroying expired {stack}")
-        experiments.destroy(stack, lambda event: None)
-    console.print(f"{len(expired)} expired experiment(s) destroyed")
+        try:
+            experiments.destroy(stack, lambda event: None)
+        except auto.CommandError as error:
+            # One stuck experiment does not keep the others alive.
+            _engine_errors(console, error)
+            failed.append(stack)
+    console.print(f"{len(expired) - len(failed)} expired experiment(s) destroyed")
+    if failed:
+        console.print(f"[red]failed:[/red] {', '.join(failed)} not destroyed; `labctl experiment gc` tries again",
+                      highlight=False, soft_wrap=True)
+        return ExitCode.REFUSED
     return ExitCode.OK
 
 

@@ -242,3 +242,30 @@ def test_create_refuses_a_name_the_lab_stack_already_runs(monkeypatch, capsys, p
     assert main(["experiment", "create", "sandbox"]) == 1
     assert "already runs in the lab stack" in capsys.readouterr().out
     experiments.create.assert_not_called()
+
+
+def _failed_command() -> auto.CommandError:
+    from pulumi.automation._cmd import CommandResult
+
+    return auto.CommandError(CommandResult(stdout="Destroying (exp-a):\n", code=255,
+                                           stderr="error: update failed: deleting namespace timed out"))
+
+
+def test_gc_goes_on_past_a_failed_destroy_and_names_it(monkeypatch, capsys):
+    experiments = _cli_with(monkeypatch, [], {})
+    experiments.expired.return_value = ["exp-a", "exp-b"]
+    experiments.destroy.side_effect = [_failed_command(), None]
+    assert main(["experiment", "gc"]) == 1
+    out = capsys.readouterr().out
+    assert [c.args[0] for c in experiments.destroy.call_args_list] == ["exp-a", "exp-b"]
+    assert "deleting namespace timed out" in out and "exp-a not destroyed" in out
+    assert "1 expired experiment(s) destroyed" in out and "Traceback" not in out
+
+
+def test_a_failed_destroy_is_the_engines_error_and_the_way_on_not_a_traceback(monkeypatch, capsys):
+    experiments = _cli_with(monkeypatch, ["exp-demo"], {})
+    experiments.destroy.side_effect = _failed_command()
+    assert main(["experiment", "destroy", "demo"]) == 1
+    out = capsys.readouterr().out
+    assert "deleting namespace timed out" in out and "exp-demo was not destroyed" in out
+    assert "Traceback" not in out
