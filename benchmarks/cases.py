@@ -19,6 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import stacks
+from components.cloud.seams import qualified_stack
 from labctl import engine
 from labctl.engine import Registration
 from labctl.mocks import HomelabMocks
@@ -193,7 +194,8 @@ def timed(name: str, floor: Path | None = None) -> tuple[float, int]:
     config_map = {**read_stack_file(chosen.stack), **chosen.overrides}
     config, secret_keys = runtime_config(config_map)
     references = {} if chosen.prod_outputs is None else {
-        str(config_map.get("homelab:prodStack", "organization/homelab/prod")): chosen.prod_outputs}
+        qualified_stack(str(config_map.get("homelab:prodStack", "prod")), "organization", "homelab"):
+            chosen.prod_outputs}
     program: Callable[[], None] = stacks.main
     if floor is not None:
         program = replay_program(recorded(floor))

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import yaml
 
 from components import stacks
+from components.cloud.seams import qualified_stack
 from components.config import NAMESPACE, REQUIRED_SECRETS, ConfigError, Secrets
 from labctl import engine
 from labctl.engine import Registration
@@ -136,7 +137,8 @@ def synthesize(
     if role == "lab":
         if prod_outputs is None:
             prod_outputs = stack_reference_outputs(synthesize(PROD_STACK, project_dir=project_dir))
-        prod_name = str(stack_config.get(f"{NAMESPACE}:prodStack", "organization/homelab/prod"))
+        prod_name = qualified_stack(str(stack_config.get(f"{NAMESPACE}:prodStack", "prod")), "organization",
+                                    "homelab")
         references[prod_name] = prod_outputs
     if deployed_outputs is not None:
         references[f"organization/homelab/{stack}"] = deployed_outputs

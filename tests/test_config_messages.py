@@ -128,7 +128,7 @@ def test_each_further_case_is_refused_as_a_config_error(case):
 def test_structured_values_arrive_as_json_text_and_text_that_is_not_json_stays_text():
     config, secret_keys = runtime_config(read_stack_file("lab"))
     parsed = parse_stack_config({**config, "other:key": "{"}, "lab", secret_keys)
-    assert parsed.experiments[0].name == "sandbox" and parsed.prod_stack == "organization/homelab/prod"
+    assert parsed.experiments[0].name == "sandbox" and parsed.prod_stack == "prod"
     assert "(got '[lab')" in _message("lab", {"homelab:role": "[lab"}, [])
 
 

@@ -59,7 +59,14 @@ def _required_outputs(stack: str, outputs: Mapping[str, Any], secret_names: list
     return {name: (outputs[name], secret_names is None or name in secret_names) for name in REQUIRED_PROD_OUTPUTS}
 
 
-def read_prod(stack: str) -> ProdSeams:
+def qualified_stack(name: str, organization: str, project: str) -> str:
+    """``prod`` → ``<organization>/<project>/prod``: the same organization as the stack reading it, which is
+    ``organization`` on the file and S3 backends and the user's own on Pulumi Cloud. A full name stays as given."""
+    return name if "/" in name else f"{organization}/{project}/{name}"
+
+
+def read_prod(name: str) -> ProdSeams:
+    stack = qualified_stack(name, pulumi.get_organization(), pulumi.get_project())
     reference = pulumi.StackReference(stack)
     # Secrecy is kept per output (the whole map is secret as soon as one output is), so lift it unsecret.
     outputs = pulumi.Output.unsecret(reference.outputs)

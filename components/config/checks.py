@@ -160,7 +160,7 @@ def _check_role(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:
                           f"set `homelab:role: {expected}`")
     if config.role == "lab" and stack != "prod" and config.prod_stack.rsplit("/", 1)[-1] == stack:
         yield ConfigIssue(f"{NAMESPACE}:prodStack", f"{config.prod_stack} is this stack itself",
-                          "point it at the platform stack, e.g. organization/homelab/prod")
+                          "point it at the platform stack, e.g. prod")
 
 
 def role_issues(config: HomelabConfig, stack: str) -> list[ConfigIssue]:

@@ -132,7 +132,8 @@ class HomelabConfig(StrictModel):
     cloud: CloudSettings | None = None
     production: ProductionSettings | None = None
     experiments: tuple[ExperimentSettings, ...] = ()
-    prod_stack: str = Field(default="organization/homelab/prod", pattern=r"^[\w.-]+/[\w.-]+/[\w.-]+$")
+    # A stack name of this project in the reading stack's own organization, or a full org/project/stack.
+    prod_stack: str = Field(default="prod", pattern=r"^([\w.-]+/[\w.-]+/)?[\w.-]+$")
     secrets: Secrets = Secrets()
 
     @property

@@ -53,3 +53,11 @@ def test_a_missing_prod_output_is_named(build, prod, missing):
     assert isinstance(cause, MissingProdOutputsError)
     assert cause.missing == sorted(missing)
     assert all(name in str(cause) for name in missing) and "pulumi up --stack prod" in str(cause)
+
+
+def test_a_bare_prod_stack_name_is_read_in_the_reading_stacks_own_organization():
+    from components.cloud.seams import qualified_stack
+
+    assert qualified_stack("prod", "organization", "homelab") == "organization/homelab/prod"
+    assert qualified_stack("prod", "my-team", "homelab") == "my-team/homelab/prod"
+    assert qualified_stack("other/proj/prod", "my-team", "homelab") == "other/proj/prod"
