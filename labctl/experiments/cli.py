@@ -15,7 +15,7 @@ from components.clusters.experiments import ExperimentCapacityError
 from components.config import Versions
 from labctl.exit_codes import ExitCode
 from labctl.experiments.automation import PROD_STACK, CliMissingError, Experiments, backend_env, require_cli
-from labctl.experiments.capacity import check_name_is_free, request_fits
+from labctl.experiments.capacity import check_name_is_free, creation_lock, lock_path, request_fits
 from labctl.experiments.drill import drill_report
 from labctl.experiments.progress import Progress
 from labctl.experiments.request import (
@@ -62,6 +62,11 @@ def _experiments(args: argparse.Namespace) -> Experiments:
 
 
 def _create(args: argparse.Namespace, console: Console) -> int:
+    with creation_lock(lock_path(Path.home())):
+        return _create_locked(args, console)
+
+
+def _create_locked(args: argparse.Namespace, console: Console) -> int:
     project = Path(args.project).resolve()
     experiments = _experiments(args)
     existing = experiments.stack_names()

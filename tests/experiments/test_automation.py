@@ -1,5 +1,6 @@
 """The Automation API layer, against an autospec of ``pulumi.automation``: exact stacks, config, operations."""
 
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from unittest.mock import ANY, call, create_autospec
@@ -176,6 +177,8 @@ def _cli_with(monkeypatch, stacks, prod_outputs):
     experiments.outputs.side_effect = lambda stack: prod_outputs if stack == "prod" else {}
     monkeypatch.setattr(cli, "_experiments", lambda args: experiments)
     monkeypatch.setattr(cli, "require_cli", lambda: None)
+    # The creation lock lives under HOME: a home of the test's own.
+    monkeypatch.setenv("HOME", tempfile.mkdtemp(prefix="labctl-home-"))
     return experiments
 
 
@@ -189,6 +192,34 @@ def test_create_refuses_an_experiment_that_does_not_fit_before_any_stack_exists(
     out = capsys.readouterr().out
     assert "do not fit" in out and "free:  500m CPU, 1024Mi memory" in out
     experiments.create.assert_not_called()
+
+
+def test_a_second_create_on_the_machine_is_refused_while_the_first_holds_the_lock(monkeypatch, capsys, prod):
+    import fcntl
+
+    from labctl.experiments.capacity import lock_path
+    from labctl.synth import stack_reference_outputs
+
+    experiments = _cli_with(monkeypatch, {"prod", "lab"}, stack_reference_outputs(prod))
+    lock = lock_path(Path.home())
+    held_during_create = []
+
+    def create(*args, **kwargs):
+        with lock.open("a") as other:
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held_during_create.append(True)
+    experiments.create.side_effect = create
+    assert main(["experiment", "create", "demo"]) == 0
+    assert held_during_create == [True], "the check and the create hold the lock together"
+    capsys.readouterr()
+    with lock.open("a") as first:
+        fcntl.flock(first, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert main(["experiment", "create", "other"]) == 1
+    out = capsys.readouterr().out
+    assert "another `labctl experiment create` is running on this machine" in out
+    assert experiments.create.call_count == 1
 
 
 def test_create_refuses_a_taken_name_before_reading_anything(monkeypatch, capsys):
