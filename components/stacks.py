@@ -50,7 +50,6 @@ from components.platform import (
 )
 from components.platform.alert_rules import ProductionVms
 from components.platform.shared_fs import FILESYSTEM, Encryption
-from components.platform.talos_upgrade import UpgradeTargets
 from components.platform.virtualization import guest_architecture
 
 # The Kubernetes provider of the infrastructure cluster has this name in every stack.
@@ -184,8 +183,8 @@ def build_platform(config: HomelabConfig) -> None:
                                      shared_fs_encryption=encryption,
                                      alerting_credential=alerting_credential.output() if alerting_credential else None,
                                      production=production_watch(reservation) if reservation else None,
-                                     talos_upgrades=UpgradeTargets(config.versions.talos, config.nodes,
-                                                                   metal.installer_images)),
+                                     talos_upgrades=talos_upgrade.UpgradeTargets(config.versions.talos, config.nodes,
+                                                                                 metal.installer_images)),
                         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
     # One guest image for every guest cluster, prod's and the lab's: the Talos version prod pins.
     image = guest_image_url("guest-vm", config.versions.talos, guest_architecture(config.nodes))
@@ -225,9 +224,10 @@ def build_platform(config: HomelabConfig) -> None:
                                         "zone": node.zone} for node in config.nodes})
     pulumi.export("versions", config.versions.model_dump(by_alias=True))
     # Where a version bump goes, in order; `kubectl -n talos-upgrade get jobs` follows a Talos upgrade.
-    pulumi.export("upgrades", {"order": [node.name for node in rollout_order(config.nodes)],
+    order = rollout_order(config.nodes)
+    pulumi.export("upgrades", {"order": [node.name for node in order],
                                "talosJobs": [f"{talos_upgrade.NAMESPACE}/{talos_upgrade.job_name(node)}"
-                                             for node in rollout_order(config.nodes)]})
+                                             for node in order]})
 
 
 def build_lab(config: HomelabConfig) -> None:

@@ -30,7 +30,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import EtcdBackupSettings
-from components.platform import task_metrics
+from components.platform import talos_accounts, task_metrics
 from components.platform.workloads import secret_env
 from components.quantities import resources
 from components.versions import TALOS_BACKUP_IMAGE
@@ -43,7 +43,6 @@ ACCOUNT = "talos-backup"
 CREDENTIALS_SECRET = "etcd-backup-credentials"
 # Where the snapshots go in Velero's bucket: <prefix>/<cluster>/.
 SNAPSHOTS_PREFIX = "etcd-snapshots"
-TALOS_CONFIG_DIR = "/var/run/secrets/talos.dev"
 WORK = "/snapshots"
 # The snapshot and its encrypted copy sit here side by side until the upload ends: twice etcd's 2 GiB quota.
 WORK_SIZE = "4Gi"
@@ -62,11 +61,11 @@ def cronjob_spec(settings: EtcdBackupSettings, bucket: str, region: str, cluster
                 {"name": "CLUSTER_NAME", "value": cluster}, {"name": "S3_PREFIX", "value": prefix(cluster)},
                 {"name": "AGE_X25519_PUBLIC_KEY", "value": settings.age_recipient}],
         "volumeMounts": [{"name": "work", "mountPath": WORK},
-                         {"name": "talos", "mountPath": TALOS_CONFIG_DIR, "readOnly": True}],
+                         talos_accounts.MOUNT],
         "resources": resources("50m", "64Mi", memory_limit="256Mi"),
     }
     return task_metrics.reported_cronjob(settings.schedule, JOB, TASK, [backup], [
-        {"name": "work", "emptyDir": {"sizeLimit": WORK_SIZE}}, {"name": "talos", "secret": {"secretName": ACCOUNT}}])
+        {"name": "work", "emptyDir": {"sizeLimit": WORK_SIZE}}, talos_accounts.volume(ACCOUNT)])
 
 
 def install(parent: pulumi.Resource, namespace: pulumi.Resource, settings: EtcdBackupSettings,
@@ -78,10 +77,7 @@ def install(parent: pulumi.Resource, namespace: pulumi.Resource, settings: EtcdB
         type="Opaque", string_data={"accessKeyId": credentials.apply(lambda c: c["accessKeyId"]),
                                     "secretAccessKey": credentials.apply(lambda c: c["secretAccessKey"])},
         opts=child)
-    account = k8s.apiextensions.CustomResource(
-        ACCOUNT, api_version="talos.dev/v1alpha1", kind="ServiceAccount",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=ACCOUNT, namespace=NAMESPACE),
-        spec={"roles": [TALOS_ROLE]}, opts=child)
+    account = talos_accounts.service_account(ACCOUNT, NAMESPACE, TALOS_ROLE, child)
     job = k8s.batch.v1.CronJob(
         JOB, metadata=k8s.meta.v1.ObjectMetaArgs(name=JOB, namespace=NAMESPACE),
         spec=bucket.apply(lambda name: cast(k8s.batch.v1.CronJobSpecArgsDict,

@@ -44,6 +44,7 @@ import pulumi_kubernetes as k8s
 
 from components.config import Node
 from components.metal.rollout import rollout_order
+from components.platform import talos_accounts
 from components.platform.priority import PLATFORM
 from components.platform.workloads import SHELL_MOUNT, SHELL_VOLUME, restricted, shell_command, shell_copy_container
 from components.quantities import resources
@@ -58,7 +59,6 @@ ACCOUNT = "talos-upgrader"
 # The inventory's addresses by role, which the health check is given. The Jobs read them from here, so adding a
 # node changes this and adds its own Job, and leaves every other Job as it is.
 INVENTORY = "talos-inventory"
-TALOS_CONFIG_DIR = "/var/run/secrets/talos.dev"
 # Per attempt: the health check before, the upgrade (an installer pull, a write and a reboot of a Pi), the check
 # after. The Job allows three attempts, and `pulumi up` waits as long.
 HEALTH_TIMEOUT = "15m"
@@ -133,7 +133,7 @@ def job_environment(node: Node, version: str, installer: str) -> list[dict[str, 
     control plane other than the node when there is one."""
     values = {"NODE_NAME": node.name, "NODE_IP": str(node.ip), "TARGET": version, "INSTALLER": installer,
               "HEALTH_TIMEOUT": HEALTH_TIMEOUT, "UPGRADE_TIMEOUT": UPGRADE_TIMEOUT, "TALOSCTL": "/talosctl",
-              "TALOSCONFIG": f"{TALOS_CONFIG_DIR}/config"}
+              "TALOSCONFIG": f"{talos_accounts.CONFIG_DIR}/config"}
     listed = [{"name": name, "valueFrom": {"configMapKeyRef": {"name": INVENTORY, "key": key}}}
               for name, key in (("CONTROL_PLANES", "controlPlanes"), ("WORKERS", "workers"))]
     return [*({"name": key, "value": value} for key, value in values.items()), *listed]
@@ -142,7 +142,7 @@ def job_environment(node: Node, version: str, installer: str) -> list[dict[str, 
 def job_spec(node: Node, version: str, installer: str) -> dict[str, Any]:
     upgrade = {"name": "upgrade", "image": talosctl_image(version), "command": shell_command(SCRIPT),
                "env": job_environment(node, version, installer),
-               "volumeMounts": [SHELL_MOUNT, {"name": "talos", "mountPath": TALOS_CONFIG_DIR, "readOnly": True}],
+               "volumeMounts": [SHELL_MOUNT, talos_accounts.MOUNT],
                "resources": resources("20m", "64Mi", memory_limit="128Mi")}
     elsewhere = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{
         "matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "NotIn", "values": [node.name]}]}]}}}
@@ -155,7 +155,7 @@ def job_spec(node: Node, version: str, installer: str) -> dict[str, Any]:
         "template": {"spec": restricted({
             "restartPolicy": "Never", "priorityClassName": PLATFORM.name, "affinity": elsewhere,
             "initContainers": [shell_copy_container()], "containers": [upgrade],
-            "volumes": [SHELL_VOLUME, {"name": "talos", "secret": {"secretName": ACCOUNT}}]})},
+            "volumes": [SHELL_VOLUME, talos_accounts.volume(ACCOUNT)]})},
     }
 
 
@@ -170,10 +170,7 @@ def job_name(node: Node) -> str:
 def install(parent: pulumi.Resource, namespace: pulumi.Resource, targets: UpgradeTargets) -> list[pulumi.Resource]:
     """The account, the inventory and the Jobs, each Job after the one before it (the first after the rest)."""
     child = pulumi.ResourceOptions(parent=parent, depends_on=[namespace])
-    account = k8s.apiextensions.CustomResource(
-        ACCOUNT, api_version="talos.dev/v1alpha1", kind="ServiceAccount",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=ACCOUNT, namespace=NAMESPACE),
-        spec={"roles": [TALOS_ROLE]}, opts=child)
+    account = talos_accounts.service_account(ACCOUNT, NAMESPACE, TALOS_ROLE, child)
     listed = k8s.core.v1.ConfigMap(INVENTORY, metadata=k8s.meta.v1.ObjectMetaArgs(name=INVENTORY, namespace=NAMESPACE),
                                    data=inventory(targets.nodes), opts=child)
     created: list[pulumi.Resource] = [account, listed]

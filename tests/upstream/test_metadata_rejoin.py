@@ -47,11 +47,16 @@ def _env(member: Member, members: list[Member], etcdctl: Path) -> dict[str, str]
             "ETCDCTL_COMMAND_TIMEOUT": "2s"}
 
 
-def _rejoin(member: Member, members: list[Member], etcdctl: Path) -> str:
+def _run_rejoin(member: Member, members: list[Member], etcdctl: Path) -> subprocess.CompletedProcess[str]:
+    """The member's rejoin step, from a clean slate (the state file is the pod's emptyDir)."""
     member.state_file.parent.mkdir(parents=True, exist_ok=True)
     member.state_file.unlink(missing_ok=True)
-    done = subprocess.run(["sh", "-c", metadata.REJOIN_SCRIPT], env=_env(member, members, etcdctl),
+    return subprocess.run(["sh", "-c", metadata.REJOIN_SCRIPT], env=_env(member, members, etcdctl),
                           capture_output=True, text=True, timeout=60, check=False)
+
+
+def _rejoin(member: Member, members: list[Member], etcdctl: Path) -> str:
+    done = _run_rejoin(member, members, etcdctl)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -128,9 +133,7 @@ def test_an_emptied_member_rejoins_and_serves_the_data_and_without_the_step_it_c
 
         # While another member is down too, the cluster has no quorum: the emptied member waits, deciding nothing.
         processes.pop(members[1].name).kill()
-        lost.state_file.unlink()
-        waited = subprocess.run(["sh", "-c", metadata.REJOIN_SCRIPT], env=_env(lost, members, etcdctl),
-                                capture_output=True, text=True, timeout=60, check=False)
+        waited = _run_rejoin(lost, members, etcdctl)
         assert waited.returncode != 0 and "no quorum" in waited.stderr and not lost.state_file.exists()
         processes[members[1].name] = _start(members[1], members, etcd, etcdctl)
         assert _wait_healthy(etcdctl, members[1])
