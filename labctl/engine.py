@@ -95,6 +95,9 @@ class Registration:
     alias_urns: tuple[str, ...] = ()
     # `pulumi destroy` leaves the object to whoever else removes it.
     retain_on_delete: bool = False
+    # The inputs as the SDK sent them (secret and output-value signatures, unknown sentinels), for what must
+    # see them as the engine does: the policy pack's analyzer.
+    wire: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -169,7 +172,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, custom=bool(request.custom),
                 parent=request.parent, provider=request.provider, dependencies=tuple(sorted(request.dependencies)),
-                protect=bool(request.protect), inputs=plain(_struct(request.object)),
+                protect=bool(request.protect), inputs=plain(wire := _struct(request.object)), wire=wire,
                 aliases=tuple(alias.spec.name for alias in request.aliases
                               if alias.HasField("spec") and alias.spec.name),
                 engine_urn=own,
@@ -194,7 +197,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.registrations.append(Registration(
             urn=response.urn, type=request.type, name=request.name, custom=True, parent=request.parent,
             provider=request.provider, dependencies=tuple(sorted(request.dependencies)), protect=False,
-            inputs=plain(_struct(request.properties)), read=True, id=request.id,
+            inputs=plain(wire := _struct(request.properties)), wire=wire, read=True, id=request.id,
         ))
         return response
 

@@ -1,47 +1,79 @@
-"""The rules as a CrossGuard policy pack: one stack policy per rule, over the resources `pulumi preview` plans.
+"""The rules as a CrossGuard policy pack, shaped by what pulumi-policy's analyzer actually hands a pack.
+
+- A rule of one resource is a ``ResourceValidationPolicy``: the engine calls ``Analyze`` with each
+  resource's inputs before its step, so a violation stops ``pulumi up`` (even with ``--skip-preview``)
+  before that resource changes. Only a rule that needs the whole stack is a ``StackValidationPolicy``,
+  which runs after the resource steps.
+- The analyzer wraps the properties in proxies that raise ``UnknownValueError`` on a value the engine does
+  not know yet, and one escaped error turns the whole policy into an advisory "can't run policy during
+  preview" (``_PolicyAnalyzerServicer.Analyze`` @ pulumi-policy 1.21.0). ``plain`` reads each value through
+  the proxy and keeps an unknown one as the rules' ``UNKNOWN``, so only the judgement that needs it waits.
+- Secrets arrive unwrapped, so the rules that need to see them are left to synth (``SYNTH_ONLY``).
 
 Building the ``PolicyPack`` starts the policy server and blocks (FIELD-NOTES), so this module only defines
 how to build it; ``policy/__main__.py`` builds it when the Pulumi CLI runs the pack.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pulumi_policy as policy
+from pulumi_policy.proxy import UnknownValueError
 
-from policy.rules import RULES, Resource, Rule
+from policy.rules import RESOURCE_RULES, STACK_RULES, SYNTH_ONLY, Resource, ResourceRule, StackRule
+from policy.values import UNKNOWN
+
+Report = Callable[[str, str | None], None]
 
 
 def plain(value: Any) -> Any:
-    """Policy props with every secret shown as the same marker synth uses."""
-    if isinstance(value, policy.Secret):
-        return "[secret]"
+    """The analyzer's proxies as plain mappings and lists, every unknown value as ``UNKNOWN``."""
     if isinstance(value, Mapping):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
+        return {key: _read(value, key) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [_read(value, index) for index in range(len(value))]
     return value
 
 
-def resource_of(planned: policy.PolicyResource) -> Resource:
-    return Resource(type=planned.resource_type, name=planned.name, props=plain(planned.props),
-                    protect=bool(planned.opts.protect))
+def _read(container: Any, key: Any) -> Any:
+    try:
+        return plain(container[key])
+    except UnknownValueError:
+        return UNKNOWN
 
 
-def stack_policy(name: str, rule: Rule) -> policy.StackValidationPolicy:
-    def validate(args: policy.StackValidationArgs, report: Callable[[str, str | None], None]) -> None:
-        resources = [resource_of(r) for r in args.resources]
-        for violation in rule(resources, stack_of(args)):
-            report(f"{violation.resource}: {violation.message}", None)
+def stack_of(urn: str) -> str:
+    """The stack's name, from a URN (``urn:pulumi:STACK::project::type::name``)."""
+    return urn.split("::", 1)[0].removeprefix("urn:pulumi:")
 
-    return policy.StackValidationPolicy(name=name, description=(rule.__doc__ or name).strip(), validate=validate,
+
+def _description(rule: Callable[..., Any], name: str) -> str:
+    return (rule.__doc__ or name).strip()
+
+
+def resource_policy(name: str, rule: ResourceRule) -> policy.ResourceValidationPolicy:
+    def validate(args: policy.ResourceValidationArgs, report: Report) -> None:
+        resource = Resource(type=args.resource_type, name=args.name, props=plain(args.props),
+                            protect=bool(args.opts.protect), urn=args.urn)
+        for violation in rule(resource, stack_of(args.urn)):
+            report(violation.message, args.urn)
+
+    return policy.ResourceValidationPolicy(name=name, description=_description(rule, name), validate=validate,
+                                           enforcement_level=policy.EnforcementLevel.MANDATORY)
+
+
+def stack_policy(name: str, rule: StackRule) -> policy.StackValidationPolicy:
+    def validate(args: policy.StackValidationArgs, report: Report) -> None:
+        resources = [Resource(type=r.resource_type, name=r.name, props=plain(r.props),
+                              protect=bool(r.opts.protect), urn=r.urn) for r in args.resources]
+        stack = stack_of(resources[0].urn) if resources else ""
+        for violation in rule(resources, stack):
+            report(f"{violation.resource}: {violation.message}", violation.urn or None)
+
+    return policy.StackValidationPolicy(name=name, description=_description(rule, name), validate=validate,
                                         enforcement_level=policy.EnforcementLevel.MANDATORY)
 
 
-def stack_of(args: policy.StackValidationArgs) -> str:
-    """The stack's name, from any resource's URN (``urn:pulumi:STACK::…``)."""
-    return next((str(planned.urn.split(":")[2]) for planned in args.resources), "")
-
-
 def policies() -> list[policy.Policy]:
-    return [stack_policy(name, rule) for name, rule in RULES.items()]
+    return [*(resource_policy(name, rule) for name, rule in RESOURCE_RULES.items() if name not in SYNTH_ONLY),
+            *(stack_policy(name, rule) for name, rule in STACK_RULES.items())]

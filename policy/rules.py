@@ -1,19 +1,25 @@
 """The homelab's rules as plain functions over resources: type, name, properties, protect.
 
-Each rule takes every resource of a stack (some rules need several at once: a bucket and its versioning)
-and the stack's name, and returns violations. The CrossGuard pack wraps each in a stack policy for
-`pulumi preview --policy-pack policy`; the tests run the same functions over every synthesized stack.
+Most rules judge one resource at a time, so the CrossGuard pack runs them on each resource's inputs before
+its step and a violation stops ``pulumi up`` before anything changes. ``hardened-buckets`` needs a bucket
+and its companions together, so it judges the whole stack. ``secret-credentials`` needs to know which
+values are secrets: the analyzer hands a pack every secret already unwrapped (pulumi_policy/deserialize.py
+@ 1.21.0), so that rule runs only over synth, where Pulumi's secret markers survive. The tests run every
+rule over every synthesized stack.
+
+A property the engine does not know yet (see ``policy.values``) is never judged either way.
 """
 
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-SECRET_MARKERS = ("[secret]",)
+from policy.values import SECRET, at, items, known, mapping, walk
+
 PRODUCTION_PRIORITY, EXPERIMENT_PRIORITY = "homelab-production", "homelab-experiment"
 PRODUCTION_NAMESPACE = "production"
 POD_TEMPLATE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
@@ -25,6 +31,12 @@ CREDENTIAL_KEYS = frozenset({"password", "secret-key", "secretAccessKey", "clien
 # `${NAME}`: a value the workload expands from its environment (filled from a Secret), not a credential.
 _ENV_REFERENCE = re.compile(r"\$\{[A-Z0-9_]+\}")
 _RANGE = re.compile(r"[\^~*<>|]|\bx\b|latest", re.IGNORECASE)
+BUCKET = "aws:s3/bucket:Bucket"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,7 @@ class Resource:
     name: str
     props: Mapping[str, Any]
     protect: bool = False
+    urn: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,109 +53,103 @@ class Violation:
     rule: str
     resource: str
     message: str
+    urn: str = field(default="", compare=False)
 
 
-Rule = Callable[[Sequence[Resource], str], Iterator[Violation]]
+ResourceRule = Callable[[Resource, str], Iterator[Violation]]
+StackRule = Callable[[Sequence[Resource], str], Iterator[Violation]]
+
+
+def _violation(rule: str, resource: Resource, message: str) -> Violation:
+    return Violation(rule, resource.name, message, resource.urn)
 
 
 def _kind(resource: Resource) -> str:
     return str(resource.props.get("kind") or resource.type.rsplit(":", 1)[-1])
 
 
-def _namespace(resource: Resource) -> str | None:
-    metadata = resource.props.get("metadata")
-    return metadata.get("namespace") if isinstance(metadata, Mapping) else None
+def _namespace(resource: Resource) -> Any:
+    return at(resource.props, "metadata", "namespace")
 
 
-def _pod_spec(resource: Resource) -> Mapping[str, Any] | None:
-    spec = resource.props.get("spec")
-    if not isinstance(spec, Mapping) or _kind(resource) not in POD_TEMPLATE_KINDS:
-        return None
+def _pod_spec(resource: Resource) -> Mapping[str, Any]:
+    """The pod template's spec of a workload; empty for anything else, or where it is not known."""
+    if _kind(resource) not in POD_TEMPLATE_KINDS:
+        return {}
+    spec = at(resource.props, "spec")
     if _kind(resource) == "CronJob":
-        spec = spec.get("jobTemplate", {}).get("spec", {})
-    template = spec.get("template", {})
-    return template.get("spec") if isinstance(template, Mapping) else None
+        spec = at(spec, "jobTemplate", "spec")
+    return mapping(at(spec, "template", "spec"))
 
 
-def _walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    yield path, value
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from _walk(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _walk(item, f"{path}[{index}]")
+def _vm_spec(resource: Resource) -> Mapping[str, Any]:
+    """The VM spec of a KubevirtMachineTemplate; empty for anything else."""
+    if _kind(resource) != "KubevirtMachineTemplate":
+        return {}
+    return mapping(at(resource.props, "spec", "template", "spec", "virtualMachineTemplate", "spec", "template",
+                      "spec"))
 
 
-def _sized(resources: Any) -> bool:
-    if not isinstance(resources, Mapping):
-        return False
-    requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
-    return {"cpu", "memory"} <= set(requests) and "memory" in limits
+def _sized(resources: Any) -> bool | None:
+    """CPU and memory requests and a memory limit; None when any part of that is not known."""
+    if not known(resources):
+        return None
+    requests, limits = at(resources, "requests") or {}, at(resources, "limits") or {}
+    if not known(requests, limits):
+        return None
+    return {"cpu", "memory"} <= set(mapping(requests)) and "memory" in mapping(limits)
 
 
 def _chart_values(resource: Resource) -> Mapping[str, Any]:
     """The values of a Helm release, or of a chart the Helm add-on provider puts into a guest cluster."""
     if resource.type.startswith("kubernetes:helm.sh/"):
-        return resource.props.get("values") or {}
+        return mapping(resource.props.get("values"))
     if _kind(resource) == "HelmChartProxy":
-        template = (resource.props.get("spec") or {}).get("valuesTemplate")
-        return (yaml.safe_load(template) or {}) if isinstance(template, str) else {}
+        template = at(resource.props, "spec", "valuesTemplate")
+        return mapping(yaml.safe_load(template)) if isinstance(template, str) and known(template) else {}
     return {}
 
 
-def containers_have_requests_and_limits(resources: Sequence[Resource], stack: str) -> Iterator[Violation]:
+def containers_have_requests_and_limits(resource: Resource, stack: str) -> Iterator[Violation]:
     """Every container the program configures asks for CPU and memory and caps its memory."""
-    for resource in resources:
-        pod = _pod_spec(resource)
-        containers = [*(pod.get("containers") or []), *(pod.get("initContainers") or [])] if pod else []
-        for container in containers:
-            if not _sized(container.get("resources")):
-                yield Violation("requests-and-limits", resource.name,
-                                f"container {container.get('name')} lacks CPU/memory requests or a memory limit")
-        for path, value in _walk(_chart_values(resource)):
-            if not (path.endswith("resources") and isinstance(value, Mapping) and value):
-                continue
-            # Some charts key resources by container (`resources.manager`): check each block.
-            blocks = {path: value} if {"requests", "limits"} & set(value) else {
-                f"{path}.{name}": block for name, block in value.items()}
-            for where, block in blocks.items():
-                if not _sized(block):
-                    yield Violation("requests-and-limits", resource.name, f"values.{where} is not fully sized")
+    pod = _pod_spec(resource)
+    for container in (*items(pod.get("containers")), *items(pod.get("initContainers"))):
+        if _sized(at(container, "resources")) is False:
+            yield _violation("requests-and-limits", resource,
+                             f"container {at(container, 'name')} lacks CPU/memory requests or a memory limit")
+    for path, value in walk(_chart_values(resource)):
+        if not (path.endswith("resources") and isinstance(value, Mapping) and value):
+            continue
+        # Some charts key resources by container (`resources.manager`): check each block.
+        blocks = {path: value} if {"requests", "limits"} & set(value) else {
+            f"{path}.{name}": block for name, block in value.items()}
+        for where, block in blocks.items():
+            if _sized(block) is False:
+                yield _violation("requests-and-limits", resource, f"values.{where} is not fully sized")
 
 
-def _vm_specs(resource: Resource) -> Iterator[Mapping[str, Any]]:
-    if _kind(resource) != "KubevirtMachineTemplate":
-        return
-    spec = resource.props.get("spec") or {}
-    yield spec["template"]["spec"]["virtualMachineTemplate"]["spec"]["template"]["spec"]
-
-
-def production_vms_are_guaranteed(resources: Sequence[Resource], stack: str) -> Iterator[Violation]:
+def production_vms_are_guaranteed(resource: Resource, stack: str) -> Iterator[Violation]:
     """Production VMs request exactly their limits and run at the production priority."""
-    for resource in resources:
-        if _namespace(resource) != PRODUCTION_NAMESPACE:
-            continue
-        for vm in _vm_specs(resource):
-            sizes = vm.get("domain", {}).get("resources", {})
-            if sizes.get("requests") != sizes.get("limits"):
-                yield Violation("production-guaranteed", resource.name, "VM requests differ from its limits")
-            if vm.get("priorityClassName") != PRODUCTION_PRIORITY:
-                yield Violation("production-guaranteed", resource.name,
-                                f"VM priority is {vm.get('priorityClassName')}, not {PRODUCTION_PRIORITY}")
+    vm = _vm_spec(resource)
+    if not vm or _namespace(resource) != PRODUCTION_NAMESPACE:
+        return
+    requests, limits = at(vm, "domain", "resources", "requests"), at(vm, "domain", "resources", "limits")
+    if known(requests, limits) and requests != limits:
+        yield _violation("production-guaranteed", resource, "VM requests differ from its limits")
+    priority = vm.get("priorityClassName")
+    if known(priority) and priority != PRODUCTION_PRIORITY:
+        yield _violation("production-guaranteed", resource, f"VM priority is {priority}, not {PRODUCTION_PRIORITY}")
 
 
-def experiments_never_outrank_production(resources: Sequence[Resource], stack: str) -> Iterator[Violation]:
+def experiments_never_outrank_production(resource: Resource, stack: str) -> Iterator[Violation]:
     """Nothing in an experiment namespace runs at a priority other than the experiment one."""
-    for resource in resources:
-        namespace = _namespace(resource) or ""
-        if not namespace.startswith("experiment-"):
-            continue
-        specs = [*(_vm_specs(resource)), *([_pod_spec(resource)] if _pod_spec(resource) else [])]
-        for spec in specs:
-            priority = spec.get("priorityClassName") if spec else None
-            if priority not in (None, EXPERIMENT_PRIORITY):
-                yield Violation("experiment-priority", resource.name, f"runs at {priority} in {namespace}")
+    namespace = _namespace(resource)
+    if not (isinstance(namespace, str) and namespace.startswith("experiment-")):
+        return
+    for spec in (_vm_spec(resource), _pod_spec(resource)):
+        priority = spec.get("priorityClassName")
+        if known(priority) and priority not in (None, EXPERIMENT_PRIORITY):
+            yield _violation("experiment-priority", resource, f"runs at {priority} in {namespace}")
 
 
 def _image_pinned(image: str) -> bool:
@@ -159,73 +166,84 @@ def _manifest_pinned(url: str) -> bool:
     return bool(folders) and "latest" not in (folder.lower() for folder in folders) and not _RANGE.search(folders[-1])
 
 
-def versions_are_pinned(resources: Sequence[Resource], stack: str) -> Iterator[Violation]:
+def _declared_versions(resource: Resource) -> Iterator[tuple[str, Any]]:
+    props = resource.props
+    if resource.type.startswith("kubernetes:helm.sh/"):
+        yield "chart version", props.get("version")
+    if _kind(resource) == "HelmChartProxy":
+        yield "chart version", at(props, "spec", "version")
+    if _kind(resource) == "Application" and isinstance(source := at(props, "spec", "source"), Mapping) \
+            and "chart" in source:
+        yield "chart version", source.get("targetRevision")
+    if resource.type == "kubernetes:yaml/v2:ConfigFile":
+        yield "manifest", props.get("file")
+
+
+def versions_are_pinned(resource: Resource, stack: str) -> Iterator[Violation]:
     """Every chart, manifest and image version is exact: no `latest`, no ranges, no missing tags."""
-    for resource in resources:
-        props = resource.props
-        versions = []
-        if resource.type.startswith("kubernetes:helm.sh/"):
-            versions.append(("chart version", str(props.get("version") or "")))
-        if _kind(resource) == "HelmChartProxy":
-            versions.append(("chart version", str((props.get("spec") or {}).get("version") or "")))
-        if _kind(resource) == "Application":
-            source = (props.get("spec") or {}).get("source") or {}
-            if "chart" in source:
-                versions.append(("chart version", str(source.get("targetRevision") or "")))
-        if resource.type == "kubernetes:yaml/v2:ConfigFile":
-            versions.append(("manifest", str(props.get("file") or "")))
-        for what, version in versions:
-            if not (_manifest_pinned(version) if what == "manifest" else version and not _RANGE.search(version)):
-                yield Violation("pinned-versions", resource.name, f"{what} {version!r} is not pinned")
-        for path, value in _walk(props):
-            if path.endswith("image") and isinstance(value, str) and "/" in value and not _image_pinned(value):
-                yield Violation("pinned-versions", resource.name, f"image {value} at {path} is not pinned")
+    for what, declared in _declared_versions(resource):
+        version = str(declared or "")
+        if known(version) and not (_manifest_pinned(version) if what == "manifest"
+                                   else version and not _RANGE.search(version)):
+            yield _violation("pinned-versions", resource, f"{what} {version!r} is not pinned")
+    for path, value in walk(resource.props):
+        if (path.endswith("image") and isinstance(value, str) and known(value) and "/" in value
+                and not _image_pinned(value)):
+            yield _violation("pinned-versions", resource, f"image {value} at {path} is not pinned")
+
+
+def _denies_plain_http(document: str) -> bool:
+    try:
+        return "aws:SecureTransport" in json.dumps(json.loads(document))
+    except ValueError:
+        return False
+
+
+def bucket_settings_are_hardened(resource: Resource, stack: str) -> Iterator[Violation]:
+    """A bucket's versioning is enabled, its public access fully blocked and its policy denies plain HTTP."""
+    props = resource.props
+    if resource.type == VERSIONING:
+        status = at(props, "versioningConfiguration", "status")
+        if known(status) and status != "Enabled":
+            yield _violation("bucket-settings", resource, "versioning is not enabled")
+    if resource.type == PUBLIC_ACCESS_BLOCK:
+        open_ = [flag for flag in PUBLIC_ACCESS_FLAGS if known(props.get(flag)) and props.get(flag) is not True]
+        if open_:
+            yield _violation("bucket-settings", resource, f"public access is not fully blocked ({', '.join(open_)})")
+    if resource.type == BUCKET_POLICY:
+        document = props.get("policy")
+        if known(document) and not (isinstance(document, str) and _denies_plain_http(document)):
+            yield _violation("bucket-settings", resource, "the policy does not deny non-TLS access")
 
 
 def buckets_are_hardened(resources: Sequence[Resource], stack: str) -> Iterator[Violation]:
-    """Each S3 bucket has versioning, encryption, a full public-access block and a TLS-only policy."""
-    buckets = {r.name: r for r in resources if r.type == "aws:s3/bucket:Bucket"}
+    """Each S3 bucket has versioning, default encryption, a public-access block and a bucket policy."""
+    buckets = {r.name: r for r in resources if r.type == BUCKET}
 
     def owner(companion: Resource) -> str | None:
         """The bucket a companion configures: by its ``bucket`` property, else by name (unknown in previews)."""
+        named = companion.props.get("bucket")
         for name, bucket in buckets.items():
-            if companion.props.get("bucket") == bucket.props.get("bucket") is not None or \
+            if (named is not None and known(named) and named == bucket.props.get("bucket")) or \
                     companion.name.startswith(name.removesuffix("-bucket") + "-"):
                 return name
         return None
 
-    def companions(type_: str) -> dict[str, Resource]:
-        return {name: r for r in resources if r.type == type_ and (name := owner(r)) is not None}
-
-    versioning = companions("aws:s3/bucketVersioning:BucketVersioning")
-    encryption = companions("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
-    public = companions("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
-    policies = companions("aws:s3/bucketPolicy:BucketPolicy")
-    for name in buckets:
-        if (versioning.get(name) is None or
-                versioning[name].props.get("versioningConfiguration", {}).get("status") != "Enabled"):
-            yield Violation("hardened-buckets", name, "versioning is not enabled")
-        if encryption.get(name) is None:
-            yield Violation("hardened-buckets", name, "no default encryption")
-        block = public.get(name)
-        flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-        if block is None or not all(block.props.get(flag) is True for flag in flags):
-            yield Violation("hardened-buckets", name, "public access is not fully blocked")
-        policy = policies.get(name)
-        document = json.loads(policy.props.get("policy", "{}")) if policy and isinstance(
-            policy.props.get("policy"), str) else {}
-        if "aws:SecureTransport" not in json.dumps(document):
-            yield Violation("hardened-buckets", name, "no policy denying non-TLS access")
+    configured = {(r.type, name) for r in resources if (name := owner(r)) is not None}
+    for name, bucket in buckets.items():
+        for type_, what in ((VERSIONING, "no versioning configuration"), (ENCRYPTION, "no default encryption"),
+                            (PUBLIC_ACCESS_BLOCK, "no public access block"), (BUCKET_POLICY, "no bucket policy")):
+            if (type_, name) not in configured:
+                yield _violation("hardened-buckets", bucket, what)
 
 
-def credentials_are_secret(resources: Sequence[Resource], stack: str) -> Iterator[Violation]:
+def credentials_are_secret(resource: Resource, stack: str) -> Iterator[Violation]:
     """A credential never appears as a plain input: every credential-named property is a secret."""
-    for resource in resources:
-        for path, value in _walk(resource.props):
-            key = re.split(r"[.\[]", path)[-1]
-            if (key in CREDENTIAL_KEYS and isinstance(value, str) and value not in SECRET_MARKERS
-                    and not _ENV_REFERENCE.fullmatch(value)):
-                yield Violation("secret-credentials", resource.name, f"{path} is a credential in plain text")
+    for path, value in walk(resource.props):
+        key = re.split(r"[.\[]", path)[-1]
+        if (key in CREDENTIAL_KEYS and isinstance(value, str) and known(value) and value != SECRET
+                and not _ENV_REFERENCE.fullmatch(value)):
+            yield _violation("secret-credentials", resource, f"{path} is a credential in plain text")
 
 
 _CREDENTIAL_OUTPUT = re.compile(r"password|secret|token|kubeconfig|talosconfig|credentials", re.IGNORECASE)
@@ -235,39 +253,43 @@ def credential_outputs_are_secret(outputs: Mapping[str, Any]) -> list[Violation]
     """Stack outputs that carry credentials are secrets through and through (every leaf)."""
     return [Violation("secret-credentials", name, f"output {path or name} is a credential in plain text")
             for name, value in outputs.items() if _CREDENTIAL_OUTPUT.search(name)
-            for path, leaf in _walk(value, name) if isinstance(leaf, str) and leaf not in SECRET_MARKERS]
+            for path, leaf in walk(value, name) if isinstance(leaf, str) and leaf != SECRET]
 
 
-def stateful_resources_are_protected(resources: Sequence[Resource], stack: str) -> Iterator[Violation]:
+def stateful_resources_are_protected(resource: Resource, stack: str) -> Iterator[Violation]:
     """In prod, what holds the only copy of data (machine secrets, buckets, local volumes) is protected."""
-    if stack != "prod":
-        return
-    for resource in resources:
-        if resource.type in STATEFUL_TYPES and not resource.protect:
-            yield Violation("protect-stateful", resource.name, f"{resource.type} is not protected in prod")
+    if stack == "prod" and resource.type in STATEFUL_TYPES and not resource.protect:
+        yield _violation("protect-stateful", resource, f"{resource.type} is not protected in prod")
 
 
-def experiments_stay_out_of_production(resources: Sequence[Resource], stack: str) -> Iterator[Violation]:
+def experiments_stay_out_of_production(resource: Resource, stack: str) -> Iterator[Violation]:
     """Nothing in the lab or an experiment stack targets the production namespace."""
-    if stack == "prod":
-        return
-    for resource in resources:
-        if _namespace(resource) == PRODUCTION_NAMESPACE:
-            yield Violation("experiments-isolated", resource.name, f"{stack} declares an object in production")
+    if stack != "prod" and _namespace(resource) == PRODUCTION_NAMESPACE:
+        yield _violation("experiments-isolated", resource, f"{stack} declares an object in production")
 
 
-RULES: dict[str, Rule] = {
+RESOURCE_RULES: dict[str, ResourceRule] = {
     "requests-and-limits": containers_have_requests_and_limits,
     "production-guaranteed": production_vms_are_guaranteed,
     "experiment-priority": experiments_never_outrank_production,
     "pinned-versions": versions_are_pinned,
-    "hardened-buckets": buckets_are_hardened,
+    "bucket-settings": bucket_settings_are_hardened,
     "secret-credentials": credentials_are_secret,
     "protect-stateful": stateful_resources_are_protected,
     "experiments-isolated": experiments_stay_out_of_production,
 }
+STACK_RULES: dict[str, StackRule] = {"hardened-buckets": buckets_are_hardened}
+# Rules the pack cannot run: they need Pulumi's secret markers, which the analyzer unwraps.
+SYNTH_ONLY = frozenset({"secret-credentials"})
+RULES: tuple[str, ...] = (*RESOURCE_RULES, *STACK_RULES)
 
 
 def check(resources: Sequence[Resource], stack: str, rules: Iterable[str] | None = None) -> list[Violation]:
-    chosen = RULES if rules is None else {name: RULES[name] for name in rules}
-    return [violation for rule in chosen.values() for violation in rule(resources, stack)]
+    chosen = RULES if rules is None else tuple(rules)
+    found: list[Violation] = []
+    for name in chosen:
+        if name in STACK_RULES:
+            found.extend(STACK_RULES[name](resources, stack))
+        else:
+            found.extend(violation for resource in resources for violation in RESOURCE_RULES[name](resource, stack))
+    return found

@@ -1,0 +1,60 @@
+"""Small resources that break each rule, and ones that pass: shared by the rule tests and the pack's."""
+
+import json
+
+from policy.rules import Resource
+
+
+def pod(kind, resources=None, priority=None, namespace="apps", image="repo/app:1.2.3"):
+    container = {"name": "app", "image": image}
+    if resources is not None:
+        container["resources"] = resources
+    spec = {"containers": [container]}
+    if priority:
+        spec["priorityClassName"] = priority
+    return Resource(f"kubernetes:apps/v1:{kind}", "app", {
+        "kind": kind, "metadata": {"name": "app", "namespace": namespace}, "spec": {"template": {"spec": spec}}})
+
+
+def vm_template(namespace, requests, limits, priority):
+    vm = {"priorityClassName": priority, "domain": {"resources": {"requests": requests, "limits": limits}}}
+    return Resource("kubernetes:infrastructure.cluster.x-k8s.io/v1alpha1:KubevirtMachineTemplate", "vm", {
+        "kind": "KubevirtMachineTemplate", "metadata": {"name": "vm", "namespace": namespace},
+        "spec": {"template": {"spec": {"virtualMachineTemplate": {"spec": {"template": {"spec": vm}}}}}}})
+
+
+SIZED = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "32Mi"}}
+BUCKET = Resource("aws:s3/bucket:Bucket", "logs-bucket", {"bucket": "logs"}, protect=True)
+
+VIOLATIONS = {
+    "requests-and-limits": ([pod("Deployment", resources={"requests": {"cpu": "10m"}})], "prod"),
+    "production-guaranteed": ([vm_template("production", {"cpu": "1", "memory": "1Gi"},
+                                            {"cpu": "2", "memory": "1Gi"}, "homelab-production")], "prod"),
+    "experiment-priority": ([pod("Deployment", SIZED, priority="homelab-production",
+                                  namespace="experiment-demo")], "lab"),
+    "pinned-versions": ([pod("Deployment", SIZED, image="repo/app:latest")], "prod"),
+    "hardened-buckets": ([BUCKET], "prod"),
+    "bucket-settings": ([Resource("aws:s3/bucketVersioning:BucketVersioning", "logs-versioning", {
+        "bucket": "logs", "versioningConfiguration": {"status": "Suspended"}})], "prod"),
+    "secret-credentials": ([Resource("kubernetes:core/v1:Secret", "s", {"stringData": {"password": "hunter2"}})],
+                           "prod"),
+    "protect-stateful": ([Resource("aws:s3/bucket:Bucket", "b", {"bucket": "b"}, protect=False)], "prod"),
+    "experiments-isolated": ([pod("Deployment", SIZED, namespace="production")], "exp-demo"),
+}
+
+
+def hardened_bucket() -> list[Resource]:
+    def companion(type_, name, **props):
+        return Resource(type_, name, {"bucket": "logs", **props})
+
+    return [
+        BUCKET,
+        companion("aws:s3/bucketVersioning:BucketVersioning", "logs-versioning",
+                  versioningConfiguration={"status": "Enabled"}),
+        companion("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                  "logs-encryption"),
+        companion("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "logs-public-access-block",
+                  blockPublicAcls=True, blockPublicPolicy=True, ignorePublicAcls=True, restrictPublicBuckets=True),
+        companion("aws:s3/bucketPolicy:BucketPolicy", "logs-tls-only", policy=json.dumps(
+            {"Statement": [{"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})),
+    ]
