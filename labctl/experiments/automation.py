@@ -117,6 +117,11 @@ class Experiments:
     def _select(self, stack: str) -> Any:
         return self.api.select_stack(stack_name=stack, work_dir=str(self.project_dir), opts=self._opts())
 
+    def policy_packs(self) -> list[str]:
+        """The repository's pack (policy/): an experiment's resources are checked before each step, as prod's are
+        in CI, so the experiment rules hold on real exp-* stacks."""
+        return [str(self.project_dir / "policy")]
+
     def workspace(self) -> Any:
         return self.api.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env)
 
@@ -137,13 +142,13 @@ class Experiments:
             stack.set_tag(EXPIRES_TAG, format_time(expires_at(ttl, now)))
             stack.set_tag(TTL_TAG, ttl)
             if preview:
-                return stack.preview(on_event=on_event)
+                return stack.preview(on_event=on_event, policy_packs=self.policy_packs())
         finally:
             # A preview leaves nothing behind, whatever step it stopped at.
             if preview:
                 stack.workspace.remove_stack(stack_name(name))
         with interrupts_deferred():
-            return stack.up(on_event=on_event)
+            return stack.up(on_event=on_event, policy_packs=self.policy_packs())
 
     def destroy(self, stack: str, on_event: Callable[[events.EngineEvent], Any]) -> Any:
         experiment_name(stack)  # refuses anything but exp-*

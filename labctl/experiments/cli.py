@@ -109,10 +109,14 @@ def _create_locked(args: argparse.Namespace, console: Console) -> int:
 
 
 def _engine_errors(console: Console, error: Exception) -> None:
-    """The engine's own error lines of a failed command (the last line if none says error), not its traceback."""
-    lines = [line.strip() for line in str(error).splitlines() if "error" in line.lower()]
-    for line in lines[:5] or str(error).strip().splitlines()[-1:]:
-        console.print(f"  {line}", highlight=False, soft_wrap=True)
+    """The engine's own error lines of a failed command (the last line if none says error), not its traceback,
+    and each mandatory policy violation with the two lines under it (the rule and what broke it)."""
+    lines = str(error).splitlines()
+    violations = [text.strip() for at, line in enumerate(lines) if "[mandatory]" in line
+                  for text in lines[at:at + 3]]
+    errors = [line.strip() for line in lines if "error" in line.lower()]
+    for line in violations[:9] + errors[:5] or [line.strip() for line in lines if line.strip()][-1:]:
+        console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
 
 
 def _update_failed(console: Console, request: ExperimentRequest, error: Exception, preview: bool) -> int:

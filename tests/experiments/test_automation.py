@@ -38,14 +38,14 @@ def test_create_makes_exactly_the_exp_stack_with_its_config_and_expiry_then_runs
     assert api.ConfigValue.call_args_list == [call(value="lab"), call(value='[{"name": "demo"}]')]
     stack.set_all_config.assert_called_once_with({"homelab:role": ANY, "homelab:experiments": ANY})
     assert stack.set_tag.call_args_list == [call(EXPIRES_TAG, "2026-11-24T20:00:00Z"), call(TTL_TAG, "8h")]
-    stack.up.assert_called_once_with(on_event=on_event)
+    stack.up.assert_called_once_with(on_event=on_event, policy_packs=[str(PROJECT / "policy")])
     stack.preview.assert_not_called()
 
 
 def test_preview_removes_the_stack_it_made_and_never_runs_up():
     api, stack = _api()
     Experiments(api, PROJECT, ENV).create("demo", {}, "8h", NOW, print, preview=True)
-    stack.preview.assert_called_once_with(on_event=print)
+    stack.preview.assert_called_once_with(on_event=print, policy_packs=[str(PROJECT / "policy")])
     stack.workspace.remove_stack.assert_called_once_with("exp-demo")
     stack.up.assert_not_called()
 
@@ -262,6 +262,26 @@ def test_a_failed_update_is_reported_with_the_engines_error_and_exit_1(monkeypat
     preview = "--preview" in flags
     assert ("labctl experiment destroy demo" in out) is not preview
     assert ("restore drill FAILED" in out) is (not preview and "--restore-from" in flags)
+
+
+def test_a_policy_violation_is_reported_with_its_rule_and_what_broke_it(monkeypatch, capsys, prod):
+    """The CLI lists a mandatory violation under "Policies:" on stdout, with the rule's description and the
+    pack's message on the two lines under it; the update stops before the resource's step."""
+    from pulumi.automation import CommandError
+    from pulumi.automation._cmd import CommandResult
+
+    from labctl.synth import stack_reference_outputs
+
+    experiments = _cli_with(monkeypatch, {"prod", "lab"}, stack_reference_outputs(prod))
+    stdout = ("Policies:\n    homelab@v0.0.1 (local: policy)\n"
+              "        - [mandatory]  experiment-priority  (kubernetes:apps/v1:Deployment: app)\n"
+              "          Nothing in an experiment namespace runs at a priority other than the experiment one.\n"
+              "          runs at homelab-production in experiment-demo\n")
+    experiments.create.side_effect = CommandError(CommandResult(stdout, "error: update failed", 255))
+    assert main(["experiment", "create", "demo"]) == 1
+    out = capsys.readouterr().out
+    assert "[mandatory]  experiment-priority" in out and "runs at homelab-production in experiment-demo" in out
+    assert "error: update failed" in out and "Traceback" not in out
 
 
 def test_create_refuses_a_name_the_lab_stack_already_runs(monkeypatch, capsys, prod):

@@ -67,3 +67,6 @@ def test_ctrl_c_waits_for_the_cli_to_stop_and_never_cancels_its_lock(tmp_path):
     assert "stopped after the CLI True False" in output, output
     calls = (state / "calls").read_text()
     assert " up " in f" {calls} " and "cancel" not in calls, calls
+    # The experiment's update runs with the repository's policy pack, as the real Automation API passes it.
+    (up,) = [line for line in calls.splitlines() if " up " in f" {line} "]
+    assert f"--policy-pack {PROJECT_DIR / 'policy'}" in up, up
