@@ -45,6 +45,30 @@ def test_prod_deploys_only_behind_the_approval_environment():
     assert deploy["jobs"]["up"]["environment"] == "production"
 
 
+def _pulumi_jobs():
+    for workflow in WORKFLOWS:
+        for name, job in yaml.safe_load(workflow.read_text())["jobs"].items():
+            if any("pulumi/actions" in step.get("uses", "") for step in job["steps"]):
+                yield f"{workflow.name}: {name}", job
+
+
+def test_only_the_deploy_holds_cloud_keys_that_write_and_every_job_reads_them_from_its_environment():
+    """Cloud keys are environment secrets: `production` (behind approval) can write, `preview` (pull requests,
+    the drift check) can only read. Every provider's variables are set from there, and the program refuses the
+    same credentials in a stack file, where they would win over these."""
+    from components.config.checks import PROVIDER_CREDENTIALS
+
+    used = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN", "TAILSCALE_OAUTH_CLIENT_ID",
+            "TAILSCALE_OAUTH_CLIENT_SECRET"}
+    assert used <= set(PROVIDER_CREDENTIALS.values())
+    environments = {}
+    for name, job in _pulumi_jobs():
+        environments[name] = job["environment"]
+        assert {key: job["env"].get(key) for key in used} == {key: f"${{{{ secrets.{key} }}}}" for key in used}, name
+    assert environments == {"deploy.yml: up": "production", "drift.yml: refresh": "preview",
+                            "pull-request.yml: preview": "preview"}
+
+
 def test_pulumi_runs_on_the_lan_runner_and_never_for_fork_code():
     """Previews, updates and refreshes reach the Talos API and the VIP: only a runner at home can."""
     for workflow in WORKFLOWS:

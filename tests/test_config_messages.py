@@ -87,6 +87,9 @@ MORE: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("a short root password in plain text", "prod", {"homelab:storageRootPassword": "abc"}, []),
     ("a platform secret in the lab", "lab", {"homelab:storageRootPassword": {"secure": "v1:x"}}, []),
     ("a misspelt encryption key", "prod", {"homelab:sharedFSEncryptionKey": {"secure": "v1:k"}}, []),
+    ("provider credentials in the stack file", "prod", {"cloudflare:apiToken": {"secure": "v1:t"},
+                                                        "tailscale:oauthClientId": "k123", "aws:region": "eu-west-2"},
+     []),
 ]
 
 CASES = [(name, "prod", overrides, omit) for name, overrides, omit, _ in MALFORMED]

@@ -163,6 +163,28 @@ def _check_role(config: HomelabConfig, stack: str) -> Iterable[ConfigIssue]:
                           "point it at the platform stack, e.g. prod")
 
 
+# A provider's credential belongs in the environment Pulumi runs in, never in the stack file: a key in the file
+# wins over the environment, so every preview (a pull request's, the nightly drift check) would run with the
+# deploy's full rights instead of the read-only keys of CI's `preview` environment.
+PROVIDER_CREDENTIALS: dict[str, str] = {
+    "aws:accessKey": "AWS_ACCESS_KEY_ID", "aws:secretKey": "AWS_SECRET_ACCESS_KEY", "aws:token": "AWS_SESSION_TOKEN",
+    "cloudflare:apiToken": "CLOUDFLARE_API_TOKEN", "cloudflare:apiKey": "CLOUDFLARE_API_KEY",
+    "cloudflare:apiUserServiceKey": "CLOUDFLARE_API_USER_SERVICE_KEY", "tailscale:apiKey": "TAILSCALE_API_KEY",
+    "tailscale:oauthClientId": "TAILSCALE_OAUTH_CLIENT_ID",
+    "tailscale:oauthClientSecret": "TAILSCALE_OAUTH_CLIENT_SECRET",
+}
+
+
+def provider_credential_issues(keys: Iterable[str], stack: str) -> list[ConfigIssue]:
+    """Provider credentials set in the stack file (by key name only: their values are never read here)."""
+    return [ConfigIssue(key, "a provider credential in the stack file is used by every preview as well, so a "
+                        "preview could change the cloud",
+                        f"pulumi config rm {key} --stack {stack}, and export {PROVIDER_CREDENTIALS[key]} where "
+                        f"Pulumi runs (in CI: a secret of the production and the preview environments, README › "
+                        f"Your CI)")
+            for key in sorted(set(keys) & PROVIDER_CREDENTIALS.keys())]
+
+
 def role_issues(config: HomelabConfig, stack: str) -> list[ConfigIssue]:
     """A stack of the wrong role would be checked against the wrong rules: this is reported alone."""
     return list(_check_role(config, stack))

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 from pydantic import ValidationError
 
-from components.config.checks import cloud_and_secret_issues, role_issues
+from components.config.checks import cloud_and_secret_issues, provider_credential_issues, role_issues
 from components.config.errors import SECRET_FIELDS, ConfigError, issue_from_pydantic
 from components.config.inventory_checks import inventory_issues
 from components.config.stack import HomelabConfig
@@ -44,6 +44,9 @@ def _decode(value: Any) -> Any:
 def parse_stack_config(every: Mapping[str, Any], stack: str, secret_keys: Iterable[str] = ()) -> HomelabConfig:
     """Validate a stack's config as the language host hands it over (``namespace:key`` names, structured values
     as JSON text) or raise ConfigError."""
+    credentials = provider_credential_issues(every, stack)
+    if credentials:
+        raise ConfigError(stack, credentials)
     prefix = f"{NAMESPACE}:"
     named = {key.removeprefix(prefix): value for key, value in every.items() if key.startswith(prefix)}
     # Secrets are text: one that looks like JSON stays the text it is (decoded, it could be refused and shown).
