@@ -98,6 +98,10 @@ class Registration:
     # The inputs as the SDK sent them (secret and output-value signatures, unknown sentinels), for what must
     # see them as the engine does: the policy pack's analyzer.
     wire: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # What the provider answered (the state after the step), in the same form: what AnalyzeStack sees.
+    wire_outputs: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # A component its provider builds (``Construct``): the engine records it as the provider registers it.
+    remote: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -178,6 +182,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 engine_urn=own,
                 alias_urns=tuple(self._alias_urn(alias, request, own) for alias in request.aliases),
                 retain_on_delete=bool(request.retainOnDelete),
+                wire_outputs=_struct(response.object), remote=bool(request.remote),
             ))
         return response
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from policy.values import SECRET, at, items, known, mapping, walk
+from policy.values import SECRET, all_known, at, items, known, mapping, walk
 
 PRODUCTION_PRIORITY, EXPERIMENT_PRIORITY = "homelab-production", "homelab-experiment"
 PRODUCTION_NAMESPACE = "production"
@@ -106,7 +106,12 @@ def _chart_values(resource: Resource) -> Mapping[str, Any]:
         return mapping(resource.props.get("values"))
     if _kind(resource) == "HelmChartProxy":
         template = at(resource.props, "spec", "valuesTemplate")
-        return mapping(yaml.safe_load(template)) if isinstance(template, str) and known(template) else {}
+        if not (isinstance(template, str) and known(template)):
+            return {}
+        try:
+            return mapping(yaml.safe_load(template))
+        except yaml.YAMLError:  # a template that is YAML only once rendered: its sizes are not judged here
+            return {}
     return {}
 
 
@@ -134,7 +139,7 @@ def production_vms_are_guaranteed(resource: Resource, stack: str) -> Iterator[Vi
     if not vm or _namespace(resource) != PRODUCTION_NAMESPACE:
         return
     requests, limits = at(vm, "domain", "resources", "requests"), at(vm, "domain", "resources", "limits")
-    if known(requests, limits) and requests != limits:
+    if all_known(requests, limits) and requests != limits:
         yield _violation("production-guaranteed", resource, "VM requests differ from its limits")
     priority = vm.get("priorityClassName")
     if known(priority) and priority != PRODUCTION_PRIORITY:
@@ -175,7 +180,9 @@ def _declared_versions(resource: Resource) -> Iterator[tuple[str, Any]]:
     if _kind(resource) == "Application" and isinstance(source := at(props, "spec", "source"), Mapping) \
             and "chart" in source:
         yield "chart version", source.get("targetRevision")
-    if resource.type == "kubernetes:yaml/v2:ConfigFile":
+    # A ConfigFile is a component its provider builds: the engine hands the pack no inputs of it (the provider's
+    # Construct registers it bare), only its objects, which are judged each on their own.
+    if resource.type == "kubernetes:yaml/v2:ConfigFile" and "file" in props:
         yield "manifest", props.get("file")
 
 

@@ -16,6 +16,11 @@ def known(*values: Any) -> bool:
     return not any(isinstance(value, str) and value == UNKNOWN for value in values)
 
 
+def all_known(*values: Any) -> bool:
+    """No value, nor anything inside one, is unknown."""
+    return all(known(leaf) for value in values for _, leaf in walk(value))
+
+
 def at(value: Any, *keys: str) -> Any:
     """The value at a path of keys: None where the path does not exist, UNKNOWN where a step is unknown."""
     for key in keys:

@@ -1,13 +1,18 @@
 """The policy pack as the Pulumi CLI runs it, and requests shaped as the engine sends them.
 
-``pack_server`` starts ``policy/`` the way the CLI's ``pulumi-analyzer-policy-python`` does (the project's
-virtualenv python, ``-u -m pulumi.policy ENGINE .``, from inside the pack's directory, no PYTHONPATH) and
-talks to it over gRPC: the real pulumi-policy servicer, proxies and deserialization answer.
+``pack_server`` starts ``policy/`` the way the CLI's Python language host does (pulumi-language-python's
+``RunPlugin``: the project's virtualenv python, ``-u -m pulumi.policy ENGINE PACK_DIR``, from inside the pack's
+directory, no PYTHONPATH) and talks to it over gRPC: the real pulumi-policy servicer, proxies and
+deserialization answer.
 
 ``engine_properties`` turns inputs as the SDK sent them into what the engine marshals for an analyzer
 (sdk/go/common/resource/plugin/analyzer_plugin.go: ``KeepUnknowns``, ``KeepSecrets``, ``SkipInternalKeys``,
 no output values, no resource references): an output value becomes its value, a secret when it was one,
-or the unknown sentinel when it has none; a resource reference becomes its id, else its URN.
+or the unknown sentinel when it has none; a resource reference becomes its id, else its URN; internal
+``__`` keys are dropped at the top. ``Analyze`` gets a resource's inputs, ``AnalyzeStack`` every resource's
+outputs (step_generator.go ``AnalyzeResources``), and a component its provider builds (a remote component,
+such as pulumi-kubernetes' yaml/v2 ConfigFile) reaches both as the provider registered it: with no
+properties (its ``Construct`` registers the component without them).
 """
 
 import os
@@ -36,21 +41,25 @@ def secret(value: Any) -> dict[str, Any]:
     return {_SIG: _SECRET, "value": value}
 
 
-def engine_properties(value: Any) -> Any:
+def engine_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _engine_value(item) for key, item in properties.items() if not str(key).startswith("__")}
+
+
+def _engine_value(value: Any) -> Any:
     if isinstance(value, Mapping):
         kind = value.get(_SIG)
         if kind == _OUTPUT:
             if "value" not in value:
                 return UNKNOWN
-            inner = engine_properties(value["value"])
+            inner = _engine_value(value["value"])
             return secret(inner) if value.get("secret") else inner
         if kind == _RESOURCE:
             return value.get("id") or value["urn"]
         if kind == _SECRET:
-            return secret(engine_properties(value["value"]))
-        return {key: engine_properties(item) for key, item in value.items() if not str(key).startswith("__")}
+            return secret(_engine_value(value["value"]))
+        return {key: _engine_value(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [engine_properties(item) for item in value]
+        return [_engine_value(item) for item in value]
     return value
 
 
@@ -67,13 +76,16 @@ class Planned:
     urn: str
     type: str
     name: str
-    properties: Mapping[str, Any]  # as the SDK sent them
+    properties: Mapping[str, Any]  # the inputs, as the SDK sent them
     protect: bool = False
+    outputs: Mapping[str, Any] | None = None  # the state after the step; the inputs when not given
 
     @classmethod
     def of(cls, registration: Registration) -> "Planned":
+        built_by_provider = registration.remote
         return cls(registration.engine_urn or registration.urn, registration.type, registration.name,
-                   registration.wire, registration.protect)
+                   {} if built_by_provider else registration.wire, registration.protect,
+                   {} if built_by_provider else registration.wire_outputs)
 
     def request(self) -> analyzer_pb2.AnalyzeRequest:
         return analyzer_pb2.AnalyzeRequest(
@@ -81,8 +93,9 @@ class Planned:
             options=analyzer_pb2.AnalyzerResourceOptions(protect=self.protect))
 
     def stack_resource(self) -> analyzer_pb2.AnalyzerResource:
+        outputs = self.properties if self.outputs is None else self.outputs
         return analyzer_pb2.AnalyzerResource(
-            urn=self.urn, type=self.type, name=self.name, properties=_struct(self.properties),
+            urn=self.urn, type=self.type, name=self.name, properties=_struct(outputs),
             options=analyzer_pb2.AnalyzerResourceOptions(protect=self.protect))
 
 
@@ -118,8 +131,9 @@ def _diagnostics(response: analyzer_pb2.AnalyzeResponse) -> list[Diagnostic]:
 @contextmanager
 def pack_server() -> Iterator[Pack]:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH" and not key.startswith("PULUMI_")}
-    process = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", "."],
-                               cwd=PROJECT_DIR / "policy", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    pack = PROJECT_DIR / "policy"
+    process = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(pack)],
+                               cwd=pack, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert process.stdout is not None
         port = process.stdout.readline().decode().strip()

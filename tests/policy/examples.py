@@ -58,3 +58,27 @@ def hardened_bucket() -> list[Resource]:
         companion("aws:s3/bucketPolicy:BucketPolicy", "logs-tls-only", policy=json.dumps(
             {"Statement": [{"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})),
     ]
+
+
+def passing() -> dict[str, tuple[Resource, str]]:
+    """One resource per rule that passes it, with every property a rule judges set: (resource, stack)."""
+    exact = {"cpu": "1", "memory": "1Gi"}
+    release = Resource("kubernetes:helm.sh/v3:Release", "chart", {"version": "1.2.3", "values": {
+        "controller": {"image": {"repository": "repo/app", "tag": "1.2.3"}, "resources": SIZED}}})
+    proxy = Resource("kubernetes:addons.cluster.x-k8s.io/v1alpha1:HelmChartProxy", "guest-chart", {
+        "kind": "HelmChartProxy", "metadata": {"namespace": "experiment-demo"},
+        "spec": {"version": "1.2.3", "valuesTemplate": "resources: " + json.dumps(SIZED)}})
+    application = Resource("kubernetes:argoproj.io/v1alpha1:Application", "app", {
+        "kind": "Application", "metadata": {"namespace": "argocd"},
+        "spec": {"source": {"chart": "app", "targetRevision": "1.2.3"}}})
+    manifest = Resource("kubernetes:yaml/v2:ConfigFile", "operator", {
+        "file": "https://github.com/o/r/releases/download/v1.6.2/operator.yaml"})
+    return {
+        "an experiment's workload": (pod("Deployment", SIZED, priority="homelab-experiment",
+                                         namespace="experiment-demo"), "exp-demo"),
+        "a production VM": (vm_template("production", exact, exact, "homelab-production"), "prod"),
+        "an experiment's VM": (vm_template("experiment-demo", exact, exact, "homelab-experiment"), "lab"),
+        "a chart release": (release, "prod"), "a guest chart": (proxy, "lab"), "an Argo CD app": (application, "prod"),
+        "a release manifest": (manifest, "prod"),
+        **{f"bucket part {r.name}": (r, "prod") for r in hardened_bucket()},
+    }

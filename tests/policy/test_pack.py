@@ -11,7 +11,7 @@ from labctl.synth import PROJECT_DIR, read_stack_file, runtime_config
 from policy.rules import CREDENTIAL_KEYS, RULES, STACK_RULES, SYNTH_ONLY, Resource
 from policy.values import SECRET, walk
 from tests.policy.analyzer import MANDATORY, UNKNOWN, Pack, Planned, engine_properties, pack_server, secret
-from tests.policy.examples import SIZED, VIOLATIONS, hardened_bucket, pod
+from tests.policy.examples import SIZED, VIOLATIONS, passing, pod
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +86,14 @@ def test_an_image_inside_a_list_is_judged_through_the_analyzers_list_proxy(pack)
     assert "image repo/app:latest at spec.template.spec.containers[0].image is not pinned" in found.message
 
 
+def test_a_component_its_provider_builds_reaches_the_pack_bare_and_is_not_judged(pack):
+    """pulumi-kubernetes registers a yaml/v2 ConfigFile from its Construct with no properties, so the pack gets
+    none: its URL is judged in synth, and its objects each on their own."""
+    bare = Planned("urn:pulumi:prod::homelab::kubernetes:yaml/v2:ConfigFile::operator",
+                   "kubernetes:yaml/v2:ConfigFile", "operator", {})
+    assert pack.analyze(bare) == [] and pack.analyze_stack([bare]) == []
+
+
 def test_a_secret_password_reaches_the_pack_unwrapped_and_is_not_judged(pack):
     planned = Planned("urn:pulumi:prod::homelab::kubernetes:core/v1:Secret::s", "kubernetes:core/v1:Secret", "s",
                       {"stringData": secret({"password": "hunter2"}), "metadata": {"namespace": "apps"}})
@@ -112,11 +120,7 @@ def _with_unknown(value, path):
     return copy
 
 
-PASSING = {
-    "an experiment's workload": (pod("Deployment", SIZED, priority="homelab-experiment",
-                                     namespace="experiment-demo"), "exp-demo"),
-    **{f"bucket part {r.name}": (r, "prod") for r in hardened_bucket()},
-}
+PASSING = passing()
 
 
 @pytest.mark.parametrize("example", sorted(PASSING))

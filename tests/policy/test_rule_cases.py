@@ -354,6 +354,7 @@ def test_a_resource_of_another_namespace_first_does_not_end_the_search():
     ("production-guaranteed", _vm("production", UNKNOWN, EXACT, "homelab-production")),
     ("production-guaranteed", _vm("production", EXACT, UNKNOWN, "homelab-production")),
     ("production-guaranteed", _vm("production", EXACT, EXACT, UNKNOWN)),
+    ("production-guaranteed", _vm("production", {"cpu": "1", "memory": UNKNOWN}, EXACT, "homelab-production")),
     ("production-guaranteed", _vm(UNKNOWN, {"cpu": "1"}, EXACT, "x")),
     ("experiment-priority", _vm("experiment-x", EXACT, EXACT, UNKNOWN)),
     ("experiment-priority", _templated("Job", _pod_spec(priority="homelab-production"), UNKNOWN)),
@@ -370,3 +371,12 @@ def test_a_value_not_known_yet_is_never_judged(rule, resource):
     """In a preview, what the engine cannot know yet (an id, a name derived from one) is left to the
     analysis before the resource's own step, where it is known; it is never a violation now."""
     assert check([resource], "exp-demo" if rule == "experiments-isolated" else "prod", rules=[rule]) == []
+
+
+def test_what_the_pack_is_not_handed_is_not_judged():
+    """A ConfigFile reaches the pack without its inputs (its provider builds it), and a guest chart's values
+    template may be YAML only once Cluster API renders it: neither is a violation, nor a crash."""
+    assert check([Resource("kubernetes:yaml/v2:ConfigFile", "m", {})], "prod", rules=["pinned-versions"]) == []
+    template = Resource("kubernetes:x/v1:HelmChartProxy", "p", {
+        "kind": "HelmChartProxy", "spec": {"version": "1.0.0", "valuesTemplate": "a: {{ .Cluster.name }\n: ["}})
+    assert check([template], "lab", rules=["requests-and-limits"]) == []
