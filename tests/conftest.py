@@ -12,7 +12,8 @@ from labctl.engine import ProgramError, Registration
 from labctl.synth import SynthResult, cause_of, config_error, synthesize
 
 PROD_NODES_KEY = "homelab:nodes"
-STACK_FIXTURES = frozenset({"build", "reject", "reject_capacity", "prod", "lab", "experiment", "crowded_lab"})
+STACK_FIXTURES = frozenset({"build", "reject", "reject_capacity", "prod", "lab", "experiment", "crowded_lab",
+                            "first_preview"})
 # Names a test's code uses when it builds a stack itself: synth, labctl's entry point, a stack fixture by name.
 STACK_CALLS = frozenset({"synthesize", "main", "getfixturevalue"})
 

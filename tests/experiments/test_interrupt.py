@@ -9,8 +9,12 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from components.versions import PULUMI_CLI
 from labctl.synth import PROJECT_DIR
+
+pytestmark = pytest.mark.child_process
 
 STAND_IN = """#!/bin/sh
 echo "$*" >> "$STATE/calls"

@@ -13,6 +13,8 @@ from policy.values import SECRET, walk
 from tests.policy.analyzer import MANDATORY, UNKNOWN, Pack, Planned, engine_properties, pack_server, secret
 from tests.policy.examples import SIZED, VIOLATIONS, passing, pod
 
+pytestmark = pytest.mark.child_process
+
 
 @pytest.fixture(scope="module")
 def pack():
