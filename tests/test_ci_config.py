@@ -69,6 +69,19 @@ def test_only_the_deploy_holds_cloud_keys_that_write_and_every_job_reads_them_fr
                             "pull-request.yml: preview": "preview"}
 
 
+def test_the_deploy_is_gated_by_a_preview_with_the_pack_and_every_pulumi_step_runs_it():
+    """`up` through the Automation API skips its preview, so the whole-stack rules would run only after prod
+    had changed: a preview with the pack runs first, in the same job."""
+    deploy = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())["jobs"]["up"]
+    commands = [step["with"]["command"] for step in deploy["steps"] if "pulumi/actions" in step.get("uses", "")
+                and "command" in step.get("with", {})]
+    assert commands == ["preview", "up"]
+    for name, job in _pulumi_jobs():
+        for step in job["steps"]:
+            if step.get("with", {}).get("command") in ("preview", "up"):
+                assert step["with"]["policyPacks"] == "policy", name
+
+
 def test_pulumi_runs_on_the_lan_runner_and_never_for_fork_code():
     """Previews, updates and refreshes reach the Talos API and the VIP: only a runner at home can."""
     for workflow in WORKFLOWS:
