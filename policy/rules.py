@@ -92,8 +92,6 @@ def _vm_spec(resource: Resource) -> Mapping[str, Any]:
 
 def _sized(resources: Any) -> bool | None:
     """CPU and memory requests and a memory limit; None when any part of that is not known."""
-    if not known(resources):
-        return None
     requests, limits = at(resources, "requests") or {}, at(resources, "limits") or {}
     if not known(requests, limits):
         return None

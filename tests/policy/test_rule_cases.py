@@ -380,3 +380,22 @@ def test_what_the_pack_is_not_handed_is_not_judged():
     template = Resource("kubernetes:x/v1:HelmChartProxy", "p", {
         "kind": "HelmChartProxy", "spec": {"version": "1.0.0", "valuesTemplate": "a: {{ .Cluster.name }\n: ["}})
     assert check([template], "lab", rules=["requests-and-limits"]) == []
+
+
+def test_a_companion_belongs_to_its_bucket_by_the_bucket_it_names_whatever_its_own_name():
+    renamed = [Resource(r.type, f"tls-and-more-{index}", r.props) for index, r in enumerate(_bucket_set()[1:])]
+    assert _messages([_bucket_set()[0], *renamed], "hardened-buckets") == []
+
+
+def test_a_violation_names_the_urn_of_what_broke_the_rule():
+    urn = "urn:pulumi:prod::homelab::aws:s3/bucket:Bucket::b"
+    (found,) = check([Resource("aws:s3/bucket:Bucket", "b", {}, urn=urn)], "prod", rules=["protect-stateful"])
+    assert found.urn == urn
+    (missing,) = check([Resource(BUCKET, "logs-bucket", {"bucket": "logs"}, urn=urn), *_bucket_set()[2:]], "prod",
+                       rules=["hardened-buckets"])
+    assert (missing.message, missing.urn) == ("no versioning configuration", urn)
+
+
+def test_a_resources_block_with_only_limits_is_one_block_not_a_container_named_limits():
+    assert _messages([_release({"resources": {"limits": {"memory": "1Mi"}}})], "requests-and-limits") == [
+        "values.resources is not fully sized"]
