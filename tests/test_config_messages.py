@@ -90,6 +90,8 @@ MORE: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("provider credentials in the stack file", "prod", {"cloudflare:apiToken": {"secure": "v1:t"},
                                                         "tailscale:oauthClientId": "k123", "aws:region": "eu-west-2"},
      []),
+    ("a provider credential beside an unknown key", "prod", {"cloudflare:apiToken": "plain-token",
+                                                             "homelab:bogus": 1}, []),
 ]
 
 CASES = [(name, "prod", overrides, omit) for name, overrides, omit, _ in MALFORMED]

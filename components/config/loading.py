@@ -44,14 +44,19 @@ def _decode(value: Any) -> Any:
 def parse_stack_config(every: Mapping[str, Any], stack: str, secret_keys: Iterable[str] = ()) -> HomelabConfig:
     """Validate a stack's config as the language host hands it over (``namespace:key`` names, structured values
     as JSON text) or raise ConfigError."""
-    credentials = provider_credential_issues(every, stack)
-    if credentials:
-        raise ConfigError(stack, credentials)
     prefix = f"{NAMESPACE}:"
     named = {key.removeprefix(prefix): value for key, value in every.items() if key.startswith(prefix)}
     # Secrets are text: one that looks like JSON stays the text it is (decoded, it could be refused and shown).
     raw = {key: value if key in SECRET_FIELDS else _decode(value) for key, value in named.items()}
-    return parse_config(raw, stack, secret_keys)
+    # Every problem at once: a provider credential in the file beside whatever else the file gets wrong.
+    credentials = provider_credential_issues(every, stack)
+    try:
+        config = parse_config(raw, stack, secret_keys)
+    except ConfigError as error:
+        raise ConfigError(stack, [*credentials, *error.issues]) from None
+    if credentials:
+        raise ConfigError(stack, credentials)
+    return config
 
 
 def load_config() -> HomelabConfig:

@@ -14,7 +14,14 @@ from rich.markup import escape
 from components.clusters.experiments import ExperimentCapacityError
 from components.config import Versions
 from labctl.exit_codes import ExitCode
-from labctl.experiments.automation import PROD_STACK, CliMissingError, Experiments, backend_env, require_cli
+from labctl.experiments.automation import (
+    BACKEND_ENV,
+    PROD_STACK,
+    CliMissingError,
+    Experiments,
+    backend_env,
+    require_cli,
+)
 from labctl.experiments.capacity import check_name_is_free, creation_lock, lock_path, request_fits
 from labctl.experiments.drill import drill_report
 from labctl.experiments.progress import Progress
@@ -74,7 +81,8 @@ def _create_locked(args: argparse.Namespace, console: Console) -> int:
     check_name(request.name, existing)
     template = read_stack_file("lab", project)
     config = stack_config(template, request)
-    prod_stack = str(template.get("homelab:prodStack", PROD_STACK)).rsplit("/", 1)[-1]
+    # A bare name or a whole org/project/stack: the Automation API selects either on this backend.
+    prod_stack = str(template.get("homelab:prodStack", PROD_STACK))
     prod_outputs = experiments.outputs(prod_stack)
     others = {s: experiments.outputs(s) for s in sorted(existing) if s == "lab" or is_experiment_stack(s)}
     check_name_is_free(request.name, others)
@@ -221,6 +229,17 @@ def run(args: argparse.Namespace, console: Console) -> int:
     except KeyboardInterrupt:
         console.print("cancelled: the update was stopped; `labctl experiment destroy NAME` cleans up what exists")
         return ExitCode.INTERRUPTED
+    except auto.StackNotFoundError as error:
+        _engine_errors(console, error)
+        console.print(f"[red]refused:[/red] a stack this needs is not on the backend labctl uses "
+                      f"({escape(backend_env(os.environ, Path.home())[BACKEND_ENV])}, from {BACKEND_ENV}): "
+                      f"`labctl experiment list` shows the experiments there, and prod and lab must exist first "
+                      f"(README › Running it for real)", highlight=False, soft_wrap=True)
+        return ExitCode.REFUSED
+    except auto.CommandError as error:
+        _engine_errors(console, error)
+        console.print("[red]failed:[/red] the Pulumi CLI refused the command (its error is above)", highlight=False)
+        return ExitCode.REFUSED
 
 
 def add_commands(commands: Any) -> None:

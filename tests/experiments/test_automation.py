@@ -242,6 +242,18 @@ def test_create_that_fits_runs_the_derived_config_with_live_progress(monkeypatch
     assert "created exp-demo" in out and "experimentKubeconfigs" in out and "2d" in out
 
 
+def test_create_reads_prod_by_the_whole_name_the_lab_gives(monkeypatch, capsys, prod):
+    from labctl.experiments import cli
+    from labctl.synth import read_stack_file, stack_reference_outputs
+
+    experiments = _cli_with(monkeypatch, {"prod", "lab"}, stack_reference_outputs(prod))
+    experiments.outputs.side_effect = lambda stack: stack_reference_outputs(prod) if stack.endswith("prod") else {}
+    lab = {**read_stack_file("lab"), "homelab:prodStack": "acme/homelab/prod"}
+    monkeypatch.setattr(cli, "read_stack_file", lambda stack, project=None: lab)
+    assert main(["experiment", "create", "demo"]) == 0
+    assert experiments.outputs.call_args_list[0].args == ("acme/homelab/prod",)
+
+
 @pytest.mark.parametrize(("flags", "says"), [([], "exp-demo did not come up"),
                                             (["--restore-from", "latest"], "restore drill FAILED"),
                                             (["--restore-from", "latest", "--preview"], "preview failed")])
@@ -282,6 +294,31 @@ def test_a_policy_violation_is_reported_with_its_rule_and_what_broke_it(monkeypa
     out = capsys.readouterr().out
     assert "[mandatory]  experiment-priority" in out and "runs at homelab-production in experiment-demo" in out
     assert "error: update failed" in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("argv", [["experiment", "create", "demo"], ["experiment", "extend", "nope", "--ttl", "4h"],
+                                  ["experiment", "list"]])
+def test_a_stack_missing_from_the_backend_is_one_refusal_not_a_traceback(monkeypatch, capsys, argv):
+    from pulumi.automation import StackNotFoundError
+    from pulumi.automation._cmd import CommandResult
+
+    experiments = _cli_with(monkeypatch, {"lab"}, {})
+    missing = StackNotFoundError(CommandResult("", "error: no stack named 'prod' found", 255))
+    experiments.outputs.side_effect = experiments.extend.side_effect = experiments.experiments.side_effect = missing
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "no stack named 'prod' found" in out and "is not on the backend labctl uses" in out
+    assert "Traceback" not in out
+
+
+def test_any_other_refusal_of_the_cli_is_its_error_and_exit_1(monkeypatch, capsys):
+    from pulumi.automation._cmd import CommandResult
+
+    experiments = _cli_with(monkeypatch, {"lab"}, {})
+    experiments.experiments.side_effect = auto.CommandError(CommandResult("", "error: passphrase must be set", 255))
+    assert main(["experiment", "list"]) == 1
+    out = capsys.readouterr().out
+    assert "passphrase must be set" in out and "Traceback" not in out
 
 
 def test_create_refuses_a_name_the_lab_stack_already_runs(monkeypatch, capsys, prod):
