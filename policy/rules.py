@@ -36,6 +36,7 @@ VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+SSE_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
@@ -192,9 +193,14 @@ def versions_are_pinned(resource: Resource, stack: str) -> Iterator[Violation]:
                                    else version and not _RANGE.search(version)):
             yield _violation("pinned-versions", resource, f"{what} {version!r} is not pinned")
     for path, value in walk(resource.props):
-        if (path.endswith("image") and isinstance(value, str) and known(value) and "/" in value
-                and not _image_pinned(value)):
+        if not (path.endswith("image") and known(value)):
+            continue
+        if isinstance(value, str) and value and not _image_pinned(value):
             yield _violation("pinned-versions", resource, f"image {value} at {path} is not pinned")
+        # Chart values name an image by repository and tag; no tag is the chart's own, pinned by its version.
+        tag = str(value.get("tag") or "") if isinstance(value, Mapping) else ""
+        if known(tag) and _RANGE.search(tag):
+            yield _violation("pinned-versions", resource, f"image tag {tag!r} at {path}.tag is not pinned")
 
 
 def _denies_plain_http(document: str) -> bool:
@@ -205,12 +211,18 @@ def _denies_plain_http(document: str) -> bool:
 
 
 def bucket_settings_are_hardened(resource: Resource, stack: str) -> Iterator[Violation]:
-    """A bucket's versioning is enabled, its public access fully blocked and its policy denies plain HTTP."""
+    """A bucket's versioning is enabled, its default encryption names an algorithm, its public access is fully
+    blocked and its policy denies plain HTTP."""
     props = resource.props
     if resource.type == VERSIONING:
         status = at(props, "versioningConfiguration", "status")
         if known(status) and status != "Enabled":
             yield _violation("bucket-settings", resource, "versioning is not enabled")
+    if resource.type == ENCRYPTION:
+        rules = props.get("rules")
+        algorithms = [at(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm") for rule in items(rules)]
+        if all_known(rules) and not set(algorithms) & SSE_ALGORITHMS:
+            yield _violation("bucket-settings", resource, "default encryption names no algorithm (AES256 or aws:kms)")
     if resource.type == PUBLIC_ACCESS_BLOCK:
         open_ = [flag for flag in PUBLIC_ACCESS_FLAGS if known(props.get(flag)) and props.get(flag) is not True]
         if open_:

@@ -52,7 +52,7 @@ def hardened_bucket() -> list[Resource]:
         companion("aws:s3/bucketVersioning:BucketVersioning", "logs-versioning",
                   versioningConfiguration={"status": "Enabled"}),
         companion("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-                  "logs-encryption"),
+                  "logs-encryption", rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]),
         companion("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "logs-public-access-block",
                   blockPublicAcls=True, blockPublicPolicy=True, ignorePublicAcls=True, restrictPublicBuckets=True),
         companion("aws:s3/bucketPolicy:BucketPolicy", "logs-tls-only", policy=json.dumps(

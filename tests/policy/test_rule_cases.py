@@ -7,6 +7,7 @@ import pytest
 from policy.rules import (
     BUCKET,
     BUCKET_POLICY,
+    ENCRYPTION,
     PUBLIC_ACCESS_BLOCK,
     RULES,
     VERSIONING,
@@ -156,9 +157,20 @@ def test_an_image_is_pinned_by_an_exact_tag_or_a_digest(image, pinned):
     assert found == ([] if pinned else [f"image {image} at spec.template.spec.containers[0].image is not pinned"])
 
 
-def test_only_fields_named_image_that_hold_a_repository_are_images():
-    props = {"imageName": "repo/app:latest", "image": "busybox", "spec": {"image": 3}, "imagePolicy": "repo/x"}
+def test_only_fields_named_image_are_images_and_a_library_image_needs_its_tag_too():
+    props = {"imageName": "repo/app:latest", "spec": {"image": 3}, "imagePolicy": "repo/x", "init": {"image": ""}}
     assert _messages([Resource("kubernetes:v1:Thing", "t", props)], "pinned-versions") == []
+    bare = {"a": {"image": "busybox"}, "b": {"image": "nginx:latest"}, "c": {"image": "busybox:1.37.0"}}
+    assert _messages([Resource("kubernetes:v1:Thing", "t", bare)], "pinned-versions") == [
+        "image busybox at a.image is not pinned", "image nginx:latest at b.image is not pinned"]
+
+
+@pytest.mark.parametrize(("tag", "pinned"), [("1.2.3", True), (None, True), ("", True), (1.5, True),
+                                             ("latest", False), ("1.x", False), ("~1.2", False)])
+def test_a_chart_values_image_is_pinned_by_its_tag_or_else_by_the_chart(tag, pinned):
+    image = {"repository": "repo/app", **({} if tag is None else {"tag": tag})}
+    found = _messages([_release({"controller": {"image": image}})], "pinned-versions")
+    assert found == ([] if pinned else [f"image tag {tag!r} at values.controller.image.tag is not pinned"])
 
 
 @pytest.mark.parametrize(("version", "pinned"), [("1.20.2", True), ("v0.10.4", True), ("", False),
@@ -202,7 +214,8 @@ def _bucket_set(name="logs", **overrides):
         "versioning": Resource("aws:s3/bucketVersioning:BucketVersioning", f"{name}-versioning",
                                {"bucket": name, "versioningConfiguration": {"status": "Enabled"}}),
         "encryption": Resource("aws:s3/bucketServerSideEncryptionConfiguration:"
-                               "BucketServerSideEncryptionConfiguration", f"{name}-sse", {"bucket": name}),
+                               "BucketServerSideEncryptionConfiguration", f"{name}-sse", {"bucket": name, "rules": [
+                                   {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}),
         "public": Resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{name}-public", {
             "bucket": name, "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
             "restrictPublicBuckets": True}),
@@ -246,11 +259,15 @@ def test_each_missing_companion_is_named_on_its_bucket(part, message):
     ({"policy": "{}"}, "the policy does not deny non-TLS access"),
     ({"policy": None}, "the policy does not deny non-TLS access"),
     ({"policy": "not json"}, "the policy does not deny non-TLS access"),
+    ({"rules": []}, "default encryption names no algorithm (AES256 or aws:kms)"),
+    ({"rules": [{"bucketKeyEnabled": True}]}, "default encryption names no algorithm (AES256 or aws:kms)"),
+    ({"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "none"}}]},
+     "default encryption names no algorithm (AES256 or aws:kms)"),
 ])
 def test_each_weak_setting_is_named_on_its_companion(props, message):
     type_ = next(t for t, keys in ((VERSIONING, {"versioningConfiguration"}), (BUCKET_POLICY, {"policy"}),
-                                   (PUBLIC_ACCESS_BLOCK, {"blockPublicAcls"})) if keys & set(props) or
-                 (not props and t == VERSIONING))
+                                   (PUBLIC_ACCESS_BLOCK, {"blockPublicAcls"}), (ENCRYPTION, {"rules"}))
+                 if keys & set(props) or (not props and t == VERSIONING))
     found = check([Resource(type_, "logs-part", {"bucket": "logs", **props})], "prod", rules=["bucket-settings"])
     assert found == [Violation("bucket-settings", "logs-part", message)]
 
@@ -258,10 +275,10 @@ def test_each_weak_setting_is_named_on_its_companion(props, message):
 @pytest.mark.parametrize("props", [
     {"versioningConfiguration": UNKNOWN}, {"versioningConfiguration": {"status": UNKNOWN}},
     {"blockPublicAcls": UNKNOWN, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True},
-    {"policy": UNKNOWN}])
+    {"policy": UNKNOWN}, {"rules": UNKNOWN}, {"rules": [{"applyServerSideEncryptionByDefault": UNKNOWN}]}])
 def test_a_setting_not_known_yet_is_not_judged(props):
     type_ = VERSIONING if "versioningConfiguration" in props else BUCKET_POLICY if "policy" in props \
-        else PUBLIC_ACCESS_BLOCK
+        else ENCRYPTION if "rules" in props else PUBLIC_ACCESS_BLOCK
     assert check([Resource(type_, "logs-part", props)], "prod", rules=["bucket-settings"]) == []
 
 
@@ -361,6 +378,8 @@ def test_a_resource_of_another_namespace_first_does_not_end_the_search():
     ("pinned-versions", Resource("kubernetes:helm.sh/v3:Release", "r", {"version": UNKNOWN})),
     ("pinned-versions", Resource("kubernetes:yaml/v2:ConfigFile", "m", {"file": UNKNOWN})),
     ("pinned-versions", _templated("Deployment", _pod_spec([{"name": "c", "image": UNKNOWN}]))),
+    ("pinned-versions", _release({"controller": {"image": {"repository": "repo/app", "tag": UNKNOWN}}})),
+    ("pinned-versions", _release({"controller": {"image": UNKNOWN}})),
     ("pinned-versions", Resource("kubernetes:x/v1:Application", "a", {
         "kind": "Application", "spec": {"source": {"chart": "x", "targetRevision": UNKNOWN}}})),
     ("secret-credentials", Resource("kubernetes:core/v1:Secret", "s", {"stringData": {"password": UNKNOWN}})),
