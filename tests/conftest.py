@@ -33,10 +33,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    from tests.upstream.conftest import GET_TOOLS, missing_tools, required
+    from tests.upstream.conftest import not_run_because, required
 
-    if missing_tools() and not required():
-        terminalreporter.write_line(f"upstream tier not run: {GET_TOOLS}")
+    reason = not_run_because()
+    if reason and not required():
+        terminalreporter.write_line(f"upstream tier not run: {reason}")
 
 
 def _build(stack: str = "prod", overrides: Mapping[str, Any] | None = None, omit: Iterable[str] = (),
