@@ -98,10 +98,15 @@ class Registration:
     # The inputs as the SDK sent them (secret and output-value signatures, unknown sentinels), for what must
     # see them as the engine does: the policy pack's analyzer.
     wire: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    # What the provider answered (the state after the step), in the same form: what AnalyzeStack sees.
-    wire_outputs: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # What the provider answered (the state after the step): what AnalyzeStack sees. Kept as the message and
+    # read only when asked for (``wire_outputs``), so a synth that never needs it does not pay for it.
+    outputs_message: Any = field(default=None, compare=False, repr=False)
     # A component its provider builds (``Construct``): the engine records it as the provider registers it.
     remote: bool = False
+
+    @property
+    def wire_outputs(self) -> dict[str, Any]:
+        return _struct(self.outputs_message)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -182,7 +187,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 engine_urn=own,
                 alias_urns=tuple(self._alias_urn(alias, request, own) for alias in request.aliases),
                 retain_on_delete=bool(request.retainOnDelete),
-                wire_outputs=_struct(response.object), remote=bool(request.remote),
+                outputs_message=response.object, remote=bool(request.remote),
             ))
         return response
 

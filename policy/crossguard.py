@@ -47,15 +47,19 @@ def stack_of(urn: str) -> str:
     return urn.split("::", 1)[0].removeprefix("urn:pulumi:")
 
 
+def _resource(planned: policy.ResourceValidationArgs | policy.PolicyResource) -> Resource:
+    """What the analyzer hands a policy, one resource of it, as the rules read resources."""
+    return Resource(type=planned.resource_type, name=planned.name, props=plain(planned.props),
+                    protect=bool(planned.opts.protect), urn=planned.urn)
+
+
 def _description(rule: Callable[..., Any], name: str) -> str:
     return (rule.__doc__ or name).strip()
 
 
 def resource_policy(name: str, rule: ResourceRule) -> policy.ResourceValidationPolicy:
     def validate(args: policy.ResourceValidationArgs, report: Report) -> None:
-        resource = Resource(type=args.resource_type, name=args.name, props=plain(args.props),
-                            protect=bool(args.opts.protect), urn=args.urn)
-        for violation in rule(resource, stack_of(args.urn)):
+        for violation in rule(_resource(args), stack_of(args.urn)):
             report(violation.message, args.urn)
 
     return policy.ResourceValidationPolicy(name=name, description=_description(rule, name), validate=validate,
@@ -64,8 +68,7 @@ def resource_policy(name: str, rule: ResourceRule) -> policy.ResourceValidationP
 
 def stack_policy(name: str, rule: StackRule) -> policy.StackValidationPolicy:
     def validate(args: policy.StackValidationArgs, report: Report) -> None:
-        resources = [Resource(type=r.resource_type, name=r.name, props=plain(r.props),
-                              protect=bool(r.opts.protect), urn=r.urn) for r in args.resources]
+        resources = [_resource(planned) for planned in args.resources]
         stack = stack_of(resources[0].urn) if resources else ""
         for violation in rule(resources, stack):
             report(f"{violation.resource}: {violation.message}", violation.urn or None)

@@ -36,6 +36,9 @@ VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+# Each bucket's companion resources, and what a bucket without one lacks.
+COMPANIONS = {VERSIONING: "no versioning configuration", ENCRYPTION: "no default encryption",
+              PUBLIC_ACCESS_BLOCK: "no public access block", BUCKET_POLICY: "no bucket policy"}
 SSE_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
@@ -246,10 +249,9 @@ def buckets_are_hardened(resources: Sequence[Resource], stack: str) -> Iterator[
                 return name
         return None
 
-    configured = {(r.type, name) for r in resources if (name := owner(r)) is not None}
+    configured = {(r.type, name) for r in resources if r.type in COMPANIONS and (name := owner(r)) is not None}
     for name, bucket in buckets.items():
-        for type_, what in ((VERSIONING, "no versioning configuration"), (ENCRYPTION, "no default encryption"),
-                            (PUBLIC_ACCESS_BLOCK, "no public access block"), (BUCKET_POLICY, "no bucket policy")):
+        for type_, what in COMPANIONS.items():
             if (type_, name) not in configured:
                 yield _violation("hardened-buckets", bucket, what)
 
